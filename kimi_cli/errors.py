@@ -1,0 +1,170 @@
+"""Exit codes and the error tree.
+
+Every failure a user can foresee is a ``KimiError``: it carries one line saying what
+happened, one saying what to do, and the exit code a script can branch on. The CLI
+prints ``kimi: error: <message> — <hint>`` and exits with ``exit_code``.
+
+    KimiError
+    ├── UsageError                 2   bad option, flag the model refuses, empty input
+    ├── ConfigError                3   no key, no model, corrupt config, not the API
+    ├── AuthError                  4   401/403, wrong region, Kimi Code key
+    ├── ModelNotFoundError         5   not in /models, gateway ID, retired
+    ├── QuotaError                 6   no balance, exceeded_current_quota_error
+    ├── APIRequestError            1   400, content filter, other 4xx
+    ├── TemporaryError            75   rate limit, overloaded, 5xx, network, timeout
+    │   └── StreamCutError        75   the stream ended before [DONE]
+    └── InternalError             70   a bug
+
+Standard library only: this module is imported by everything else.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The exit codes of ``kimi``; ``docs/exit-codes.md`` is tested to agree."""
+
+    OK = 0
+    API_ERROR = 1
+    USAGE = 2
+    CONFIG = 3
+    AUTH = 4
+    MODEL_NOT_FOUND = 5
+    NO_BALANCE = 6
+    INTERNAL = 70
+    TEMPORARY = 75
+    INTERRUPTED = 130
+    BROKEN_PIPE = 141
+    TERMINATED = 143
+
+
+EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "success",
+    ExitCode.API_ERROR: (
+        "the API refused the request (400, content filter, other 4xx), "
+        "or no answer within the token budget"
+    ),
+    ExitCode.USAGE: (
+        "usage: bad option or argument, a flag the model does not take, empty or undecodable input"
+    ),
+    ExitCode.CONFIG: (
+        "configuration: no key, no model, unreadable or corrupt config, "
+        "a base URL that is not the API"
+    ),
+    ExitCode.AUTH: "authentication: 401/403, wrong-region key, Kimi Code key or endpoint",
+    ExitCode.MODEL_NOT_FOUND: "model not found: not in /models, gateway ID, retired",
+    ExitCode.NO_BALANCE: "no balance or quota: do not retry",
+    ExitCode.INTERNAL: "internal error (a bug): rerun with --debug and report it",
+    ExitCode.TEMPORARY: (
+        "temporary: rate limit, overloaded, 5xx, timeout, network, stream cut off — retry later"
+    ),
+    ExitCode.INTERRUPTED: "interrupted by Ctrl-C",
+    ExitCode.BROKEN_PIPE: "broken pipe: the reader went away (quiet)",
+    ExitCode.TERMINATED: "terminated by SIGTERM",
+}
+
+
+class KimiError(Exception):
+    """A foreseeable failure: one line for the user, and an exit code."""
+
+    exit_code: ExitCode = ExitCode.API_ERROR
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        request_id: str | None = None,
+        status_code: int | None = None,
+        error_type: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.request_id = request_id
+        self.status_code = status_code
+        self.error_type = error_type
+
+    def line(self) -> str:
+        """The one line shown on stderr (without the ``kimi: error:`` prefix)."""
+        text = self.message
+        if self.hint:
+            text = f"{text} — {self.hint}"
+        if self.request_id:
+            text = f"{text} (request id {self.request_id})"
+        return text
+
+
+class UsageError(KimiError):
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(KimiError):
+    exit_code = ExitCode.CONFIG
+
+
+class AuthError(KimiError):
+    exit_code = ExitCode.AUTH
+
+
+class ModelNotFoundError(KimiError):
+    exit_code = ExitCode.MODEL_NOT_FOUND
+
+
+class QuotaError(KimiError):
+    exit_code = ExitCode.NO_BALANCE
+
+
+class APIRequestError(KimiError):
+    exit_code = ExitCode.API_ERROR
+
+
+class NotFoundError(APIRequestError):
+    """HTTP 404. Whether it means a model or a wrong URL is decided above the API layer."""
+
+
+class UnexpectedResponseError(APIRequestError):
+    """A success status with a body that is not the API's (an HTML page, broken JSON)."""
+
+
+class TemporaryError(KimiError):
+    exit_code = ExitCode.TEMPORARY
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        request_id: str | None = None,
+        status_code: int | None = None,
+        error_type: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            hint=hint,
+            request_id=request_id,
+            status_code=status_code,
+            error_type=error_type,
+        )
+        self.retry_after = retry_after
+
+
+class StreamCutError(TemporaryError):
+    """The stream ended (or broke) before ``[DONE]``; what arrived is kept by the caller."""
+
+
+class InternalError(KimiError):
+    exit_code = ExitCode.INTERNAL
+
+
+class HistoryError(KimiError):
+    """The history database could not be read or written.
+
+    Writing history never changes the exit code (a warning only); reading it for
+    ``-c``/``--session``/``kimi history`` fails with a configuration error.
+    """
+
+    exit_code = ExitCode.CONFIG
