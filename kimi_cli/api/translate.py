@@ -1,0 +1,206 @@
+"""Turn HTTP answers and transport failures into the KimiError tree.
+
+This is where the HTTP layer ends: nothing above sees an httpx exception or a raw
+status code. What a 404 means for a *model* is decided above (catalog, conversation);
+here it is only "not found", with the API's own message kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from kimi_cli.errors import (
+    APIRequestError,
+    AuthError,
+    KimiError,
+    NotFoundError,
+    QuotaError,
+    TemporaryError,
+)
+
+REQUEST_ID_HEADERS = ("x-trace-id", "msh-request-id", "x-msh-trace-id", "x-request-id")
+_TRY_AGAIN = re.compile(r"try again after (\d+(?:\.\d+)?) ?s", re.IGNORECASE)
+_BALANCE_WORDS = re.compile(r"balance|recharge|quota|suspended", re.IGNORECASE)
+_MAX_SHOWN = 300
+
+
+def request_id_of(headers: httpx.Headers) -> str | None:
+    for name in REQUEST_ID_HEADERS:
+        value: str | None = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def parse_envelope(body: bytes) -> tuple[str | None, str | None, bool]:
+    """(type, message, is_json) from a Moonshot error body ``{"error": {type, message}}``."""
+    try:
+        data: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None, None, False
+    if isinstance(data, Mapping):
+        inner = data.get("error", data)
+        if isinstance(inner, Mapping):
+            kind = inner.get("type")
+            message = inner.get("message")
+            return (
+                kind if isinstance(kind, str) else None,
+                message if isinstance(message, str) else None,
+                True,
+            )
+        if isinstance(inner, str):
+            return None, inner, True
+    return None, None, True
+
+
+def retry_after_of(headers: httpx.Headers, message: str | None) -> float | None:
+    """Seconds to wait: the Retry-After header, else "try again after N seconds"."""
+    value = headers.get("retry-after")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass  # an HTTP date: rare here; fall back to the message
+    if message:
+        match = _TRY_AGAIN.search(message)
+        if match:
+            return float(match.group(1))
+    return None
+
+
+def error_from_response(status: int, headers: httpx.Headers, body: bytes) -> KimiError:
+    request_id = request_id_of(headers)
+    kind, message, is_json = parse_envelope(body)
+    content_type = headers.get("content-type", "")
+    shown = _shorten(message) if message else None
+    common: dict[str, Any] = {"request_id": request_id, "status_code": status, "error_type": kind}
+
+    if not is_json and ("html" in content_type or body.lstrip()[:1] == b"<"):
+        what = f"the server answered HTTP {status} with an HTML page, not the Kimi API"
+        if status >= 500:
+            return TemporaryError(what, hint="a proxy or gateway failed; retry later", **common)
+        return APIRequestError(
+            what, hint="check --base-url and proxy settings ('kimi doctor')", **common
+        )
+
+    if status == 400:
+        if kind == "content_filter":
+            return APIRequestError(
+                "the request was rejected by Moonshot's content filter",
+                hint="rephrase the input; this is not retried",
+                **common,
+            )
+        return APIRequestError(
+            f"the API refused the request: {shown or 'HTTP 400'}",
+            hint="check the options given",
+            **common,
+        )
+    if status == 401:
+        return AuthError(
+            f"the API key was refused ({shown or 'HTTP 401'})",
+            hint="check the key and its region; 'kimi doctor' finds out which",
+            **common,
+        )
+    if status == 403:
+        if kind == "exceeded_current_quota_error" or (message and _BALANCE_WORDS.search(message)):
+            return QuotaError(
+                f"the account has no balance left ({shown})",
+                hint="recharge, then check with 'kimi balance'",
+                **common,
+            )
+        return AuthError(
+            f"access denied: {shown or 'HTTP 403'}",
+            hint="check the key's permissions and IP allow-list on the platform console",
+            **common,
+        )
+    if status == 404:
+        return NotFoundError(shown or "not found (HTTP 404)", **common)
+    if status == 429:
+        if kind == "exceeded_current_quota_error":
+            return QuotaError(
+                f"no balance or quota left ({shown})",
+                hint="recharge, then check with 'kimi balance'; this is not retried",
+                **common,
+            )
+        wait = retry_after_of(headers, message)
+        if kind == "engine_overloaded_error":
+            what = "the model is overloaded (429)"
+        else:
+            what = f"rate limited: {shown or 'HTTP 429'}"
+        return TemporaryError(what, hint=_later(wait), retry_after=wait, **common)
+    if status >= 500 or status == 499:
+        wait = retry_after_of(headers, message)
+        detail = shown or _shorten(body.decode("utf-8", "replace")) or f"HTTP {status}"
+        if status == 504:
+            what = f"the API timed out (HTTP 504: {detail})"
+        else:
+            what = f"the API failed (HTTP {status}: {detail})"
+        return TemporaryError(what, hint=_later(wait), retry_after=wait, **common)
+    return APIRequestError(
+        f"the API refused the request (HTTP {status}: {shown or 'no details'})", **common
+    )
+
+
+def error_from_stream_event(data: Mapping[str, Any], request_id: str | None) -> KimiError:
+    """An ``{"error": …}`` object inside a stream, classified by its type (default: temporary)."""
+    inner = data.get("error")
+    kind = inner.get("type") if isinstance(inner, Mapping) else None
+    message = inner.get("message") if isinstance(inner, Mapping) else inner
+    text = _shorten(message) if isinstance(message, str) else "an error arrived in the stream"
+    common: dict[str, Any] = {"request_id": request_id, "error_type": kind}
+    if kind == "exceeded_current_quota_error":
+        return QuotaError(f"no balance or quota left ({text})", **common)
+    if kind in {"invalid_authentication_error", "incorrect_api_key_error"}:
+        return AuthError(f"the API key was refused ({text})", **common)
+    if kind in {"content_filter", "invalid_request_error"}:
+        return APIRequestError(f"the API stopped the answer: {text}", **common)
+    return TemporaryError(
+        f"the stream broke off: {text}", hint="retry later; the partial answer was kept", **common
+    )
+
+
+def error_from_transport(exc: httpx.TransportError, url: str, timeout: float) -> TemporaryError:
+    if isinstance(exc, httpx.ConnectTimeout):
+        what = f"could not connect to {url} within {timeout:g} s"
+    elif isinstance(exc, httpx.ReadTimeout):
+        what = f"no data from {url} for {timeout:g} s"
+    elif isinstance(exc, httpx.TimeoutException):
+        what = f"timed out talking to {url}"
+    elif isinstance(exc, httpx.ConnectError):
+        what = f"could not connect to {url} ({_reason(exc)})"
+    elif isinstance(exc, httpx.ProxyError):
+        what = f"the proxy failed for {url} ({_reason(exc)})"
+    else:
+        what = f"the connection to {url} failed ({_reason(exc)})"
+    return TemporaryError(
+        what, hint="check the network, proxy and --base-url ('kimi doctor'), then retry"
+    )
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return "TLS certificate not trusted; set SSL_CERT_FILE for a corporate CA"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "DNS lookup failed"
+    if "getaddrinfo failed" in text or "Temporary failure in name resolution" in text:
+        return "DNS lookup failed"
+    if "Connection refused" in text or "Errno 111" in text:
+        return "connection refused: nothing is listening there"
+    return _shorten(text.splitlines()[0])
+
+
+def _later(wait: float | None) -> str:
+    if wait is None:
+        return "retry later"
+    return f"retry in {wait:g} s"
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"

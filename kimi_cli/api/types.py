@@ -1,0 +1,120 @@
+"""Typed results of the API: small frozen dataclasses, parsed leniently.
+
+The API adds fields over time; parsing keeps what it knows and ``raw`` keeps the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ThinkEfforts:
+    support: bool
+    valid_efforts: tuple[str, ...]
+    default_effort: str | None
+
+
+@dataclass(frozen=True)
+class Model:
+    id: str
+    context_length: int | None = None
+    display_name: str | None = None
+    supports_reasoning: bool | None = None
+    supports_image_in: bool | None = None
+    supports_video_in: bool | None = None
+    supports_thinking_type: str | None = None  # "only" | "both" | "no"
+    think_efforts: ThinkEfforts | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Model:
+        efforts = data.get("think_efforts")
+        think: ThinkEfforts | None = None
+        if isinstance(efforts, Mapping):
+            valid = efforts.get("valid_efforts") or ()
+            default = efforts.get("default_effort")
+            think = ThinkEfforts(
+                support=bool(efforts.get("support", bool(valid))),
+                valid_efforts=tuple(str(v) for v in valid if isinstance(v, str)),
+                default_effort=default if isinstance(default, str) else None,
+            )
+        return cls(
+            id=str(data["id"]),
+            context_length=_int_or_none(data.get("context_length")),
+            display_name=_str_or_none(data.get("display_name")),
+            supports_reasoning=_bool_or_none(data.get("supports_reasoning")),
+            supports_image_in=_bool_or_none(data.get("supports_image_in")),
+            supports_video_in=_bool_or_none(data.get("supports_video_in")),
+            supports_thinking_type=_str_or_none(data.get("supports_thinking_type")),
+            think_efforts=think,
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True)
+class Balance:
+    available: float
+    voucher: float
+    cash: float
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Usage:
+        cached = data.get("cached_tokens")
+        if cached is None:
+            details = data.get("prompt_tokens_details")
+            if isinstance(details, Mapping):
+                cached = details.get("cached_tokens")
+        return cls(
+            input_tokens=_int_or_none(data.get("prompt_tokens")) or 0,
+            output_tokens=_int_or_none(data.get("completion_tokens")) or 0,
+            cached_tokens=_int_or_none(cached) or 0,
+        )
+
+
+@dataclass(frozen=True)
+class ChatChunk:
+    """One decoded stream event: text deltas, and the finish reason/usage when they come."""
+
+    content: str = ""
+    reasoning: str = ""
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class Completion:
+    content: str
+    reasoning: str
+    finish_reason: str | None
+    usage: Usage | None
+    model: str | None
+    request_id: str | None = None
+
+
+def _int_or_none(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _bool_or_none(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
