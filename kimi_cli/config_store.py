@@ -1,0 +1,412 @@
+"""The config file (``config.toml``): the keys it may hold, their value rules, and ConfigStore.
+
+Reading uses the standard library's ``tomllib``, so a chat never imports tomlkit. Writing uses
+tomlkit, which changes only the keys touched, so the user's comments, order and formatting
+survive. Every write goes to a 0600 temporary file in the same directory, is fsynced, and then
+replaces the file with ``os.replace``: a crash leaves the old file or the new one, never half.
+A file that is not valid TOML is reported with its path and is never overwritten.
+
+``kimi_cli.config`` re-exports everything public here; import it from there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import secrets
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from kimi_cli.errors import ConfigError, UsageError
+
+CONFIG_KEYS: tuple[str, ...] = (
+    "region",
+    "base_url",
+    "model",
+    "api_key",
+    "api_key_cmd",
+    "history",
+    "timeout",
+    "max_retries",
+    "max_tokens",
+    "currency",
+)
+REGIONS: tuple[str, ...] = ("global", "cn")
+VERIFIED_TABLE = "verified"
+
+_IS_WINDOWS = os.name == "nt"
+_STRING_KEYS = frozenset({"region", "base_url", "model", "api_key", "api_key_cmd", "currency"})
+_EXPECTED: dict[str, str] = {
+    "region": "global or cn",
+    "base_url": "a URL starting with http:// or https://",
+    "model": "a non-empty model ID",
+    "api_key": "a key without spaces or control characters",
+    "api_key_cmd": "a non-empty shell command",
+    "history": "true or false",
+    "timeout": "a positive number of seconds",
+    "max_retries": "a whole number ≥ 0",
+    "max_tokens": "a whole number > 0",
+    "currency": "a 3-letter currency code such as USD",
+}
+
+
+def refuse_api_key() -> UsageError:
+    """The error for ``kimi config set api_key …``: argv leaks into shell history and ``ps``."""
+    return UsageError(
+        "refusing to set api_key on the command line: "
+        "it would stay in your shell history and in `ps`",
+        hint="run 'kimi setup --key-stdin' and pipe the key in",
+    )
+
+
+_NEW_FILE_HEADER = (
+    "kimi configuration: https://github.com/kimi-api/kimi-api/blob/main/docs/configuration.md",
+    "This file may hold your API key: keep it private (mode 0600).",
+)
+
+
+def expected(key: str) -> str:
+    """What a valid value of ``key`` looks like, for error messages."""
+    return _EXPECTED[key]
+
+
+def _type_ok(key: str, value: object) -> bool:
+    if key in _STRING_KEYS:
+        return isinstance(value, str)
+    if key == "history":
+        return isinstance(value, bool)
+    if key == "timeout":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, int) and not isinstance(value, bool)  # max_retries, max_tokens
+
+
+def _type_name(value: object) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    names.update({dict: "a table", list: "an array", datetime: "a date-time"})
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
+def normalize(key: str, value: object) -> Any:
+    """Check a typed value of ``key`` and return its canonical form; ValueError if invalid.
+
+    The ValueError's message is ``expected(key)``; callers add the key, value and source.
+    """
+    if key not in _EXPECTED:
+        raise KeyError(key)
+    if not _type_ok(key, value):
+        raise ValueError(_EXPECTED[key])
+    if isinstance(value, str):
+        value = value.strip()
+        if key == "region":
+            value = value.lower()
+            ok = value in REGIONS
+        elif key == "base_url":
+            value = value.rstrip("/")
+            found = re.fullmatch(r"https?://[^/\s?#]+(/\S*)?", value, re.IGNORECASE)
+            ok = found is not None and value.isprintable()
+        elif key == "currency":
+            value = value.upper()
+            ok = re.fullmatch(r"[A-Z]{3}", value) is not None
+        elif key == "api_key":
+            ok = bool(value) and not any(c.isspace() or not c.isprintable() for c in value)
+        else:  # model, api_key_cmd
+            ok = bool(value)
+    elif isinstance(value, bool):  # history
+        ok = True
+    elif key == "timeout" and isinstance(value, int | float):
+        value = float(value)
+        ok = math.isfinite(value) and value > 0
+    elif isinstance(value, int):  # max_retries, max_tokens
+        ok = value >= 0 if key == "max_retries" else value > 0
+    else:  # pragma: no cover - _type_ok rules this out
+        ok = False
+    if not ok:
+        raise ValueError(_EXPECTED[key])
+    return value
+
+
+def check_key(key: str) -> None:
+    if key not in CONFIG_KEYS:
+        raise UsageError(
+            f"unknown config key {key!r}", hint=f"the keys are: {', '.join(CONFIG_KEYS)}"
+        )
+
+
+@dataclass(frozen=True)
+class VerifiedModel:
+    """Where and when the stored model ID was last found in ``/models``."""
+
+    model: str
+    base_url: str | None
+    at: datetime | None
+
+
+def _scrub(text: str) -> str:
+    """Hide anything in a parser message that could be a pasted key."""
+    return re.sub(r"[A-Za-z0-9_\-]{16,}", "…", text)
+
+
+def _toml_reason(exc: Exception) -> str:
+    text = str(exc)
+    found = re.fullmatch(r"(.*) \(at line (\d+), column \d+\)", text, re.DOTALL)
+    if found:
+        reason = found.group(1)
+        return _scrub(f"line {found.group(2)}: {reason[:1].lower()}{reason[1:]}")
+    found = re.fullmatch(r"(.*) \(at end of document\)", text, re.DOTALL)
+    if found:
+        return _scrub(f"at the end: {found.group(1)[:1].lower()}{found.group(1)[1:]}")
+    return _scrub(text)
+
+
+class ConfigStore:
+    """``config.toml``: read once with tomllib, written key by key with tomlkit."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._cache: dict[str, Any] | None = None
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def load(self) -> dict[str, Any]:
+        """The file's contents ({} if it does not exist); ConfigError if unusable."""
+        if self._cache is None:
+            text = self._read_text()
+            data = {} if text is None else self._parse(text)
+            self._check_types(data)
+            self._cache = data
+        return dict(self._cache)
+
+    def get(self, key: str) -> Any | None:
+        return self.load().get(key)
+
+    def verified(self) -> VerifiedModel | None:
+        """The ``[verified]`` table, or None when there is none."""
+        table = self.load().get(VERIFIED_TABLE)
+        if not table or "model" not in table:
+            return None
+        at = table.get("at")
+        if isinstance(at, str):
+            try:
+                at = datetime.fromisoformat(at)
+            except ValueError:
+                at = None
+        return VerifiedModel(table["model"], table.get("base_url"), at)
+
+    def unknown_keys(self) -> list[str]:
+        """Keys in the file that kimi does not know (typos such as ``api-key``): doctor warns."""
+        return [k for k in self.load() if k not in CONFIG_KEYS and k != VERIFIED_TABLE]
+
+    def _read_text(self) -> str | None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ConfigError(
+                f"config file {self.path} cannot be read: {exc.strerror or exc}",
+                hint="check permissions",
+            ) from exc
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise self._corrupt(f"not UTF-8 at byte {exc.start}") from exc
+
+    def _corrupt(self, reason: str) -> ConfigError:
+        return ConfigError(
+            f"config file {self.path} is not valid TOML ({reason})",
+            hint="fix or remove it; it was left untouched",
+        )
+
+    def _parse(self, text: str) -> dict[str, Any]:
+        try:
+            return tomllib.loads(text)
+        except RecursionError as exc:
+            raise self._corrupt("nested too deeply") from exc
+        except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError
+            raise self._corrupt(_toml_reason(exc)) from exc
+
+    def _check_types(self, data: Mapping[str, Any]) -> None:
+        for key, value in data.items():
+            if key in CONFIG_KEYS and not _type_ok(key, value):
+                kind = f"{_EXPECTED[key]}, not {_type_name(value)}"
+                raise ConfigError(
+                    f"config file {self.path}: {key} must be {kind}",
+                    hint=f"fix or remove {key}; the file was left untouched",
+                )
+        table = data.get(VERIFIED_TABLE)
+        if table is None:
+            return
+        if not isinstance(table, dict) or any(
+            not isinstance(table.get(name, ""), str) for name in ("model", "base_url")
+        ):
+            bad = "[verified] must be a table with string model and base_url"
+            raise ConfigError(
+                f"config file {self.path}: {bad}",
+                hint="remove the [verified] table and run 'kimi models use ID'",
+            )
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def set(self, key: str, value: Any) -> None:
+        """Set one key (not ``api_key``: see set_api_key). The value must already be typed."""
+        check_key(key)
+        if key == "api_key":
+            raise refuse_api_key()
+        self.update({key: value})
+
+    def set_api_key(self, key: str) -> None:
+        """Store the API key (``kimi setup`` only; never from argv)."""
+        self.update({"api_key": key})
+
+    def unset(self, key: str) -> bool:
+        """Remove a key; True if it was there. Removing ``model`` also removes ``[verified]``."""
+        check_key(key)
+        return self._edit(lambda doc: _apply(doc, {}, [key]))
+
+    def save_verified_model(self, model: str, *, base_url: str, verified_at: datetime) -> None:
+        """Store ``model`` and where and when it was found in ``/models``."""
+        verified = {"model": model, "base_url": base_url, "at": verified_at}
+        self.update({"model": model, VERIFIED_TABLE: verified})
+
+    def update(self, values: Mapping[str, Any], *, remove: Iterable[str] = ()) -> None:
+        """Set and remove several keys in one atomic write.
+
+        ``values`` may hold ``api_key`` (setup) and ``verified``: a mapping with ``model``,
+        ``base_url`` and ``at`` (a datetime). Changing or removing ``model`` without a matching
+        ``verified`` drops the old ``[verified]`` table, which would describe another model.
+        """
+        checked: dict[str, Any] = {}
+        for key, value in values.items():
+            if key == VERIFIED_TABLE:
+                checked[key] = _verified(value["model"], value["base_url"], value["at"])
+                continue
+            check_key(key)
+            try:
+                checked[key] = normalize(key, value)
+            except ValueError as exc:
+                shown = "the given key" if key == "api_key" else repr(value)
+                raise UsageError(f"invalid {key} {shown}: expected {exc}") from None
+        removed = list(remove)
+        for key in removed:
+            check_key(key)
+        self._edit(lambda doc: _apply(doc, checked, removed))
+
+    def _edit(self, change: Callable[[Any], bool]) -> bool:
+        import tomlkit  # only writes pay for tomlkit
+        from tomlkit.exceptions import TOMLKitError
+
+        text = self._read_text()
+        if text is None:
+            doc = tomlkit.document()
+            for line in _NEW_FILE_HEADER:
+                doc.add(tomlkit.comment(line))
+        else:
+            self._parse(text)  # refuse to touch a corrupt file
+            try:
+                doc = tomlkit.parse(text)
+            except TOMLKitError as exc:
+                raise self._corrupt(_scrub(str(exc))) from exc
+        changed = change(doc)
+        if not changed:
+            return False
+        new_text = doc.as_string()
+        try:  # never replace a good file with one that tomllib cannot read
+            tomllib.loads(new_text)
+        except ValueError as exc:
+            raise ConfigError(
+                f"cannot write config file {self.path}: the result would not be valid TOML",
+                hint="this is a bug, please report it; the file was left untouched",
+            ) from exc
+        target = self.path.resolve() if self.path.is_symlink() else self.path
+        atomic_write(target, new_text.encode("utf-8"), shown=self.path)
+        self._cache = None
+        return changed
+
+
+def _verified(model: str, base_url: str, at: datetime | str) -> dict[str, str]:
+    when = at.isoformat(timespec="seconds") if isinstance(at, datetime) else str(at)
+    return {"model": model.strip(), "base_url": base_url.rstrip("/"), "at": when}
+
+
+def _apply(doc: Any, values: Mapping[str, Any], remove: Iterable[str]) -> bool:
+    """Change the tomlkit document in place; True if anything was removed or set."""
+    remove = list(remove)
+    old = doc.get(VERIFIED_TABLE)
+    old_model = old.get("model") if isinstance(old, MutableMapping) else None
+    # A [verified] table describing another model would be a lie: drop it.
+    stale = "model" in remove or values.get("model", old_model) != old_model
+    if old_model is not None and VERIFIED_TABLE not in values and stale:
+        remove.append(VERIFIED_TABLE)
+    changed = bool(values)
+    for key in remove:
+        if key in doc:
+            del doc[key]
+            changed = True
+    for key, value in values.items():
+        table = doc.get(key)
+        if key == VERIFIED_TABLE and isinstance(table, MutableMapping):
+            for name in [n for n in table if n not in value]:
+                del table[name]
+            for name, item in value.items():
+                table[name] = item
+        else:
+            doc[key] = value
+    return changed
+
+
+def ensure_private_dir(directory: Path) -> None:
+    """Create ``directory`` with mode 0700 if it is missing (parents with the default mode)."""
+    if directory.is_dir():
+        return
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    if not _IS_WINDOWS:
+        os.chmod(directory, 0o700)
+
+
+def atomic_write(path: Path, data: bytes, *, shown: Path | None = None) -> None:
+    """Write ``data`` to ``path`` through a 0600 temporary file, fsync and ``os.replace``.
+
+    ConfigError naming the file when the directory or file cannot be written.
+    """
+    directory = path.parent
+    tmp: Path | None = None
+    try:
+        ensure_private_dir(directory)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        tmp = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        fd = os.open(tmp, flags, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        tmp = None
+        if not _IS_WINDOWS:
+            _fsync_dir(directory)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write config file {shown or path}: {exc.strerror or exc}",
+            hint=f"check permissions of {directory}",
+        ) from exc
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
