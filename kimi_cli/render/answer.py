@@ -1,0 +1,131 @@
+"""Where an answer goes as it streams: the screen, a pipe, or a JSON document.
+
+stdout carries the answer and nothing else. In a pipe it is written byte for byte as it
+arrives (plus a final newline if it lacks one); on a terminal it is rendered as Markdown;
+reasoning goes to stderr, dim, and never to stdout.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Protocol, TextIO
+
+from kimi_cli.api.types import ChatChunk
+from kimi_cli.render.terminal import DIM, RESET, wants_color
+
+
+class AnswerSink(Protocol):
+    def content(self, text: str) -> None: ...
+    def finish(self) -> None: ...
+
+
+class PlainSink:
+    """Raw text to a stream, flushed as it arrives."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream or sys.stdout
+        self._last = ""
+
+    def content(self, text: str) -> None:
+        self._stream.write(text)
+        self._stream.flush()
+        self._last = text[-1:] or self._last
+
+    def finish(self) -> None:
+        if self._last and self._last != "\n":
+            self._stream.write("\n")
+        self._stream.flush()
+
+
+class BufferSink:
+    """Keeps the answer for a format that needs all of it (``--json``, ``--extract``)."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+
+    def content(self, text: str) -> None:
+        self.pieces.append(text)
+
+    def finish(self) -> None:
+        return None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+
+class MarkdownSink:
+    """Streaming Markdown on a terminal: finished blocks drawn once, only the tail live."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        from kimi_cli.render.markdown_stream import MarkdownStream
+
+        self._stream = MarkdownStream(Console())
+
+    def content(self, text: str) -> None:
+        self._stream.feed(text)
+
+    def finish(self) -> None:
+        self._stream.finish()
+
+
+class ReasoningPrinter:
+    """Reasoning, dim on stderr, ended by a newline before the answer starts."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream or sys.stderr
+        self._color = wants_color(self._stream)
+        self._open = False
+
+    def reasoning(self, text: str) -> None:
+        if not self._open:
+            self._open = True
+            if self._color:
+                self._stream.write(DIM)
+        self._stream.write(text)
+        self._stream.flush()
+
+    def close(self) -> None:
+        if self._open:
+            self._open = False
+            self._stream.write((RESET if self._color else "") + "\n\n")
+            self._stream.flush()
+
+
+class ChunkRouter:
+    """Sends each chunk's reasoning and content where they belong."""
+
+    def __init__(self, sink: AnswerSink, reasoning: ReasoningPrinter | None) -> None:
+        self.sink = sink
+        self.reasoning = reasoning
+
+    def __call__(self, chunk: ChatChunk) -> None:
+        if chunk.reasoning and self.reasoning is not None:
+            self.reasoning.reasoning(chunk.reasoning)
+        if chunk.content:
+            if self.reasoning is not None:
+                self.reasoning.close()
+            self.sink.content(chunk.content)
+
+    def finish(self) -> None:
+        if self.reasoning is not None:
+            self.reasoning.close()
+        self.sink.finish()
+
+
+_FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})[^\n]*\n", re.MULTILINE)
+
+
+def first_code_block(text: str) -> str | None:
+    """The body of the first fenced code block, or None. An unclosed fence runs to the end."""
+    opening = _FENCE.search(text)
+    if opening is None:
+        return None
+    fence = opening.group("fence")
+    closing = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.MULTILINE)
+    end = closing.search(text, opening.end())
+    body = text[opening.end() : end.start() if end else len(text)]
+    return body

@@ -1,0 +1,74 @@
+"""Lines for people on stderr, and what the terminal can take. Standard library only,
+so an error line never pays for importing rich."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Mapping
+from typing import TextIO
+
+from kimi_cli.errors import KimiError
+
+DIM = "\x1b[2m"
+BOLD_RED = "\x1b[1;31m"
+YELLOW = "\x1b[33m"
+RESET = "\x1b[0m"
+
+
+def reconfigure_utf8() -> None:
+    """Print any answer whatever the locale (Windows GBK/cp1252 consoles, C locale)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(OSError, ValueError):
+                reconfigure(encoding="utf-8", errors="replace")
+
+
+def is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def wants_color(stream: TextIO, env: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    if env.get("TERM") == "dumb":
+        return False
+    return is_tty(stream)
+
+
+def style(text: str, code: str, stream: TextIO) -> str:
+    return f"{code}{text}{RESET}" if wants_color(stream) else text
+
+
+def error_line(error: KimiError | str) -> str:
+    text = error.line() if isinstance(error, KimiError) else error
+    return f"kimi: error: {text}"
+
+
+def print_error(error: KimiError | str) -> None:
+    _write_err(style(error_line(error), BOLD_RED, sys.stderr))
+
+
+def warn(text: str) -> None:
+    _write_err(style(f"kimi: warning: {text}", YELLOW, sys.stderr))
+
+
+def note(text: str) -> None:
+    """Information for people: always stderr, never stdout."""
+    _write_err(text)
+
+
+def _write_err(line: str) -> None:
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr closed: nothing more can be said
