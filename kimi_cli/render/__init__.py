@@ -1,0 +1,1 @@
+"""Everything that draws: consoles, tables, streaming Markdown, error lines."""

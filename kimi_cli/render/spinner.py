@@ -1,0 +1,46 @@
+"""A spinner on stderr while waiting for the first token (terminals only)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import TextIO
+
+FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+class Spinner:
+    def __init__(self, text: str, stream: TextIO | None = None, interval: float = 0.08) -> None:
+        self._text = text
+        self._stream = stream or sys.stderr
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Spinner:
+        self._thread = threading.Thread(target=self._spin, name="kimi-spinner", daemon=True)
+        self._thread.start()
+        return self
+
+    def _spin(self) -> None:
+        frame = 0
+        while not self._stop.wait(self._interval):
+            try:
+                self._stream.write(f"\r{FRAMES[frame % len(FRAMES)]} {self._text}")
+                self._stream.flush()
+            except (OSError, ValueError):
+                return
+            frame += 1
+
+    def stop(self) -> None:
+        """Idempotent; erases the spinner line."""
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join()
+        self._thread = None
+        try:
+            self._stream.write("\r\x1b[2K")
+            self._stream.flush()
+        except (OSError, ValueError):
+            pass
