@@ -1,0 +1,370 @@
+"""HTTP plumbing: a threading HTTP/1.1 server (keep-alive) and the request handler."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import sys
+import threading
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from .answers import Answer, answer_text, last_user_text, plan_answer, reasoning_text
+from .faults import (
+    CUT_FAULT,
+    DELAY_FAULT,
+    ERROR_FAULTS,
+    STREAM_ERROR_EVENT,
+    RawAnswer,
+    fault_answer,
+)
+from .rules import ApiError, ChatRequest, bad, check_chat, check_estimate
+from .state import EmulatorState
+from .wire import (
+    DONE,
+    MALFORMED,
+    ChunkedWriter,
+    ClientGone,
+    Events,
+    completion_body,
+    error_event,
+    usage_body,
+)
+
+ROUTES = {
+    ("GET", "/v1/models"): "models",
+    ("POST", "/v1/chat/completions"): "chat",
+    ("GET", "/v1/users/me/balance"): "balance",
+    ("POST", "/v1/tokenizers/estimate-token-count"): "tokens",
+}
+_REASONS = {499: "Client Closed Request"}
+_NO_JSON = object()
+
+
+class EmulatorHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], state: EmulatorState, verbose: bool) -> None:
+        self.state = state
+        self.verbose = verbose
+        self.stopping = threading.Event()
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: a client that goes away is normal; other errors show only when verbose."""
+        if self.verbose and not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+    def close_connections(self) -> None:
+        """Shut the open connections so that idle keep-alive threads end too."""
+        with self.connections_lock:
+            connections = list(self.connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class EmulatorHTTPServer6(EmulatorHTTPServer):
+    address_family = socket.AF_INET6
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "kimi-emulator"
+    sys_version = ""
+    disable_nagle_algorithm = True
+    server: EmulatorHTTPServer
+    request_id = ""
+    response_started = False
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            parts: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline(65537).split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline(65537).strip():
+                        pass
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline(65537)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        return self.rfile.read(length) if length else b""
+
+    def _headers_common(self) -> None:
+        self.send_header("x-trace-id", self.request_id)
+        self.send_header("Msh-Request-Id", self.request_id)
+
+    def _send(
+        self, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> None:
+        self.response_started = True
+        try:
+            self.send_response(status, _REASONS.get(status))
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self._headers_common()
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+        except OSError as exc:
+            raise ClientGone from exc
+
+    def _send_json(self, status: int, value: Any, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(value, ensure_ascii=False).encode("utf-8")
+        self._send(status, "application/json", body, headers)
+
+    def _drop(self) -> None:
+        """Close the connection without another byte (a cut stream, a vanished response)."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep, but wake at once when the server stops (then the connection is dropped)."""
+        if self.server.stopping.wait(seconds):
+            raise ClientGone
+
+    # --- dispatch -----------------------------------------------------------------------------
+
+    def _handle(self, method: str) -> None:
+        state = self.server.state
+        self.request_id = f"emu-{state.next_id()}"
+        self.response_started = False
+        path = urlsplit(self.path).path
+        try:
+            try:
+                raw = self._read_body()
+            except (ValueError, OSError):
+                self.close_connection = True
+                self._send_json(400, bad("Invalid request: could not read the body").body())
+                return
+            text = raw.decode("utf-8", errors="replace")
+            try:
+                body: Any = json.loads(text) if text else None
+            except ValueError:
+                body = _NO_JSON
+            if path.startswith("/_emulator/"):
+                self._control(method, path, body)
+                return
+            endpoint = ROUTES.get((method, path))
+            recorded = text if body is _NO_JSON else body
+            state.record(method, path, recorded, dict(self.headers.items()), endpoint == "chat")
+            self._api(endpoint, path, body)
+        except ClientGone:
+            state.count_disconnect()
+            self._drop()
+        except Exception as exc:  # a bug in the emulator: answer 500, stay up
+            if self.server.verbose:
+                traceback.print_exc()
+            if self.response_started:  # too late for an error answer
+                self._drop()
+                return
+            try:
+                error = ApiError(500, "server_error", f"emulator bug: {exc!r}")
+                self._send_json(500, error.body())
+            except ClientGone:
+                self._drop()
+
+    def _api(self, endpoint: str | None, path: str, body: Any) -> None:
+        state = self.server.state
+        try:
+            if endpoint is None:
+                raise ApiError(404, "resource_not_found_error", f"Not found: {path}")
+            self._authenticate()
+            is_dict = isinstance(body, dict)
+            stream = endpoint == "chat" and is_dict and body.get("stream") is True
+            faults = {f.name for f in state.take_faults(endpoint, stream)}
+            if DELAY_FAULT in faults:
+                self._pause(state.delay)
+            model_id = body.get("model") if is_dict else None
+            for name in faults:
+                answer = fault_answer(name, model_id if isinstance(model_id, str) else "unknown")
+                if isinstance(answer, ApiError):
+                    raise answer
+                if isinstance(answer, RawAnswer):
+                    self._send(answer.status, answer.content_type, answer.body.encode("utf-8"))
+                    return
+            if CUT_FAULT in faults and not stream:
+                self._drop()
+                return
+            if body is _NO_JSON and endpoint in ("chat", "tokens"):
+                raise bad("Invalid request: the body is not valid JSON")
+            if endpoint == "models":
+                self._send_json(200, {"object": "list", "data": state.model_list()})
+            elif endpoint == "balance":
+                self._send_json(200, self._balance())
+            elif endpoint == "tokens":
+                total = check_estimate(body, state.model_list())
+                self._send_json(200, {"data": {"total_tokens": total}})
+            else:
+                self._chat(body, faults)
+        except ApiError as error:
+            self._send_json(error.status, error.body(), error.headers)
+
+    def _authenticate(self) -> None:
+        """§1.2, §8.2: no key is ``incorrect_api_key_error``; an unknown one (or another
+        region's) ``invalid_authentication_error``."""
+        header = self.headers.get("Authorization")
+        if header is None or header[:7].lower() != "bearer ":
+            raise ApiError(401, "incorrect_api_key_error", "Incorrect API key provided")
+        if not self.server.state.key_ok(header[7:].strip()):
+            raise ApiError(401, "invalid_authentication_error", "Invalid Authentication")
+
+    def _balance(self) -> dict[str, Any]:
+        balance = self.server.state.current_balance()
+        return {
+            "code": 0,
+            "data": {
+                "available_balance": balance["available"],
+                "voucher_balance": balance["voucher"],
+                "cash_balance": balance["cash"],
+            },
+            "scode": "0x0",
+            "status": True,
+        }
+
+    def _control(self, method: str, path: str, body: Any) -> None:
+        state = self.server.state
+        if (method, path) == ("GET", "/_emulator/stats"):
+            self._send_json(200, state.stats())
+        elif (method, path) == ("GET", "/_emulator/config"):
+            self._send_json(200, state.config())
+        elif (method, path) == ("POST", "/_emulator/config"):
+            try:
+                if not isinstance(body, dict):
+                    raise ValueError("the body must be a JSON object")
+                self._send_json(200, state.configure(body))
+            except ValueError as exc:
+                self._send_json(400, bad(str(exc)).body())
+        else:
+            error = ApiError(404, "resource_not_found_error", f"Not found: {path}")
+            self._send_json(404, error.body())
+
+    # --- chat ---------------------------------------------------------------------------------
+
+    def _chat(self, body: Any, faults: set[str]) -> None:
+        state = self.server.state
+        if state.current_balance()["available"] <= 0:  # §4: no balance, no inference
+            status, type_, message, _ = ERROR_FAULTS["quota"]
+            raise ApiError(status, type_, message)
+        request = check_chat(body, state.model_list())
+        prompt = last_user_text(request.messages)
+        content = answer_text(prompt, json_mode=request.json_mode)
+        reasoning = reasoning_text(prompt) if request.reasons else None
+        answer = plan_answer(reasoning, content, request.budget)
+        usage = usage_body(request.prompt_tokens, answer, request.cached_tokens)
+        completion_id = f"chatcmpl-emu{state.next_id():06d}"
+        if not request.stream:
+            value = completion_body(
+                completion_id, request.model_id, answer, usage, reasons=request.reasons
+            )
+            self._send_json(200, value)
+            return
+        self._stream(request, completion_id, answer, usage, faults)
+
+    def _stream(
+        self,
+        request: ChatRequest,
+        completion_id: str,
+        answer: Answer,
+        usage: dict[str, int],
+        faults: set[str],
+    ) -> None:
+        state = self.server.state
+        self.response_started = True
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            chunked = self.request_version != "HTTP/1.0"
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.close_connection = True
+                self.send_header("Connection", "close")
+            self._headers_common()
+            self.end_headers()
+        except OSError as exc:
+            raise ClientGone from exc
+        events = Events(completion_id, request.model_id, include_usage=request.include_usage)
+        out = ChunkedWriter(self.wfile, chunked=chunked)
+        out.add(events.role())
+        for piece in answer.reasoning:
+            out.add(events.reasoning(piece))
+        content: list[str] = answer.content
+        count = len(content)
+        early = (count + 1) // 2
+        cut_at = count // 2 if CUT_FAULT in faults else -1
+        malformed_at = count // 2 if "malformed_sse" in faults else -1
+        error_at = min(3, early) if "stream_error" in faults else -1
+        stall_at = min(5, early) if "stall" in faults else -1
+        delay = state.token_delay
+        for i in range(count + 1):
+            if i == cut_at:
+                out.flush()
+                self._drop()
+                return
+            if i == malformed_at:
+                out.add(MALFORMED)
+            if i == error_at:
+                out.add(error_event(STREAM_ERROR_EVENT))
+                out.close()
+                return
+            if i == stall_at:
+                out.flush()
+                self._pause(state.stall)
+            if i == count:
+                break
+            if delay:
+                out.flush()
+                self._pause(delay)
+            out.add(events.content(content[i]))
+        choice_usage = None if request.include_usage else usage
+        out.add(events.finish(answer.finish_reason, choice_usage))
+        if request.include_usage:
+            out.add(events.usage(usage))
+        out.add(DONE)
+        out.close()

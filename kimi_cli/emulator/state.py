@@ -1,0 +1,222 @@
+"""The emulator's mutable state: its configuration and the request statistics, behind one lock.
+
+Configuration keys (``POST /_emulator/config`` and ``Emulator.configure``): ``faults``,
+``balance``, ``models``, ``keys``, ``reset_stats``, ``delay``, ``stall``, ``token_delay``.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from .faults import DELAY_FAULT, STREAM_FAULTS, Fault, parse_fault
+from .models import default_models, normalize_model
+
+DEFAULT_BALANCE = {"available": 49.58894, "voucher": 46.58893, "cash": 3.00001}  # §4's example
+CONFIG_KEYS = (
+    "faults",
+    "balance",
+    "models",
+    "keys",
+    "reset_stats",
+    "delay",
+    "stall",
+    "token_delay",
+)
+_SECONDS_KEYS = ("delay", "stall", "token_delay")
+
+
+def _parse_balance(current: Mapping[str, float], raw: Any) -> dict[str, float]:
+    """Merge ``{"available", "voucher", "cash"}``; ``available`` follows the others unless given.
+
+    §4: available = voucher + cash, except that a negative cash leaves available = voucher.
+    """
+    if not isinstance(raw, Mapping):
+        raise ValueError("balance must be an object with available, voucher, cash")
+    unknown = sorted(set(raw) - {"available", "voucher", "cash"})
+    if unknown:
+        raise ValueError(f"unknown balance field {unknown[0]!r}; use available, voucher, cash")
+    for name, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"balance {name} must be a number")
+    balance = dict(current)
+    balance.update({k: float(v) for k, v in raw.items()})
+    if "available" not in raw:
+        balance["available"] = round(balance["voucher"] + max(balance["cash"], 0.0), 5)
+    return balance
+
+
+def _parse_seconds(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"{name} must be a number of seconds >= 0")
+    return float(value)
+
+
+def _parse_keys(raw: Any) -> list[str]:
+    if not isinstance(raw, list) or not raw or not all(isinstance(k, str) and k for k in raw):
+        raise ValueError("keys must be a non-empty list of strings")
+    return list(raw)
+
+
+class EmulatorState:
+    """Configuration and statistics shared by the request threads."""
+
+    def __init__(
+        self,
+        *,
+        keys: Sequence[str],
+        faults: Iterable[Any],
+        models: Sequence[Mapping[str, Any]] | None,
+        balance: Mapping[str, float] | None,
+    ) -> None:
+        self._lock = threading.Lock()
+        self.keys = _parse_keys(list(keys))
+        self.faults = [parse_fault(f) for f in faults]
+        if models is None:
+            self.models = default_models()
+        else:
+            self.models = [normalize_model(m) for m in models]
+        self.balance = _parse_balance(DEFAULT_BALANCE, balance or {})
+        self.delay = 2.0
+        self.stall = 30.0
+        self.token_delay = 0.0
+        self._ids = 0
+        self._reset_stats()
+
+    def _reset_stats(self) -> None:
+        self._requests: dict[str, int] = {}
+        self._total = 0
+        self._chat_requests: list[Any] = []
+        self._last_request: dict[str, Any] | None = None
+        self._disconnects = 0
+
+    # --- configuration ------------------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        with self._lock:
+            return self._config()
+
+    def _config(self) -> dict[str, Any]:
+        return {
+            "keys": list(self.keys),
+            "faults": [f.to_json() for f in self.faults],
+            "balance": dict(self.balance),
+            "models": copy.deepcopy(self.models),
+            "delay": self.delay,
+            "stall": self.stall,
+            "token_delay": self.token_delay,
+        }
+
+    def configure(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply changes all at once or not at all; ``ValueError`` names the first bad one."""
+        unknown = sorted(set(changes) - set(CONFIG_KEYS))
+        if unknown:
+            raise ValueError(f"unknown config key {unknown[0]!r}; known: {', '.join(CONFIG_KEYS)}")
+        with self._lock:
+            updates: dict[str, Any] = {}
+            if "faults" in changes:
+                faults = changes["faults"]
+                if not isinstance(faults, list):
+                    raise ValueError("faults must be a list")
+                updates["faults"] = [parse_fault(f) for f in faults]
+            if "balance" in changes:
+                updates["balance"] = _parse_balance(self.balance, changes["balance"])
+            if "models" in changes:
+                models = changes["models"]
+                if not isinstance(models, list):
+                    raise ValueError("models must be a list of model objects")
+                updates["models"] = [normalize_model(_mapping(m)) for m in models]
+            if "keys" in changes:
+                updates["keys"] = _parse_keys(changes["keys"])
+            for name in _SECONDS_KEYS:
+                if name in changes:
+                    updates[name] = _parse_seconds(name, changes[name])
+            reset = changes.get("reset_stats", False)
+            if not isinstance(reset, bool):
+                raise ValueError("reset_stats must be true or false")
+            for name, value in updates.items():
+                setattr(self, name, value)
+            if reset:
+                self._reset_stats()
+            return self._config()
+
+    def current_balance(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self.balance)
+
+    def key_ok(self, key: str) -> bool:
+        with self._lock:
+            return key in self.keys
+
+    def model_list(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self.models)
+
+    def take_faults(self, endpoint: str, stream: bool) -> list[Fault]:
+        """The faults acting on this request; ``once`` faults among them are used up.
+
+        At most one fault replaces the answer (an error, a raw body, a cut); when one does,
+        stream faults wait for a later request.
+        """
+        with self._lock:
+            chosen: list[Fault] = []
+            replaced = False
+            names: set[str] = set()
+            for fault in self.faults:
+                if not fault.matches(endpoint, stream) or fault.name in names:
+                    continue
+                if fault.name not in STREAM_FAULTS and fault.name != DELAY_FAULT:
+                    if replaced:
+                        continue
+                    replaced = True
+                names.add(fault.name)
+                chosen.append(fault)
+            if replaced:
+                chosen = [f for f in chosen if f.name not in STREAM_FAULTS]
+            for fault in chosen:
+                if fault.once:
+                    self.faults.remove(fault)
+            return chosen
+
+    # --- statistics ---------------------------------------------------------------------------
+
+    def next_id(self) -> int:
+        with self._lock:
+            self._ids += 1
+            return self._ids
+
+    def record(
+        self, method: str, path: str, body: Any, headers: Mapping[str, str], chat: bool
+    ) -> None:
+        name = f"{method} {path}"
+        shown = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        with self._lock:
+            self._requests[name] = self._requests.get(name, 0) + 1
+            self._total += 1
+            if chat:
+                self._chat_requests.append(body)
+            self._last_request = {"method": method, "path": path, "body": body, "headers": shown}
+
+    def count_disconnect(self) -> None:
+        with self._lock:
+            self._disconnects += 1
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return copy.deepcopy(
+                {
+                    "requests": self._requests,
+                    "total": self._total,
+                    "chat_requests": self._chat_requests,
+                    "last_request": self._last_request,
+                    "disconnects": self._disconnects,
+                }
+            )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError("each model must be an object")
+    return value
