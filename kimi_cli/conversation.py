@@ -13,9 +13,8 @@ import mimetypes
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kimi_cli.api.client import KimiClient
 from kimi_cli.api.types import ChatChunk, Model, Usage
 from kimi_cli.catalog.policy import ChatOptions, ModelPolicy, build_body, flag_for_message
 from kimi_cli.errors import (
@@ -28,6 +27,9 @@ from kimi_cli.errors import (
 )
 from kimi_cli.history import HistoryStore, StoredMessage
 from kimi_cli.pricing import Cost, cost_of
+
+if TYPE_CHECKING:
+    from kimi_cli.api.client import KimiClient
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif"}
 TITLE_LENGTH = 60

@@ -12,6 +12,7 @@ import sys
 from typing import Protocol, TextIO
 
 from kimi_cli.api.types import ChatChunk
+from kimi_cli.render.spinner import Spinner
 from kimi_cli.render.terminal import DIM, RESET, wants_color
 
 
@@ -96,13 +97,20 @@ class ReasoningPrinter:
 
 
 class ChunkRouter:
-    """Sends each chunk's reasoning and content where they belong."""
+    """Sends each chunk's reasoning and content where they belong; stops the spinner
+    (if any) at the first piece of either."""
 
-    def __init__(self, sink: AnswerSink, reasoning: ReasoningPrinter | None) -> None:
+    def __init__(
+        self, sink: AnswerSink, reasoning: ReasoningPrinter | None, spinner: Spinner | None = None
+    ) -> None:
         self.sink = sink
         self.reasoning = reasoning
+        self.spinner = spinner
 
     def __call__(self, chunk: ChatChunk) -> None:
+        if self.spinner is not None and (chunk.content or chunk.reasoning):
+            self.spinner.stop()
+            self.spinner = None
         if chunk.reasoning and self.reasoning is not None:
             self.reasoning.reasoning(chunk.reasoning)
         if chunk.content:
@@ -111,6 +119,9 @@ class ChunkRouter:
             self.sink.content(chunk.content)
 
     def finish(self) -> None:
+        if self.spinner is not None:
+            self.spinner.stop()
+            self.spinner = None
         if self.reasoning is not None:
             self.reasoning.close()
         self.sink.finish()

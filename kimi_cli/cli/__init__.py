@@ -1,0 +1,1 @@
+"""The command line: Typer commands, option parsing, wiring, errors to exit codes."""

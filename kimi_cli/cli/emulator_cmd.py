@@ -1,0 +1,47 @@
+"""``kimi emulator``: a local Moonshot-compatible server, to try kimi without a key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def register(root: typer.Typer) -> None:
+    root.command("emulator")(emulator)
+
+
+def emulator(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8765,
+    key: Annotated[
+        list[str] | None, typer.Option("--key", help="Accepted API key (repeatable).")
+    ] = None,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option("--fault", help="Inject a fault: NAME or NAME:once (see docs/emulator.md)."),
+    ] = None,
+    port_file: Annotated[
+        str | None, typer.Option("--port-file", help="Write the base URL to this file.")
+    ] = None,
+    verbose: Annotated[bool, typer.Option(help="Log requests to stderr.")] = False,
+) -> None:
+    """Run a Moonshot-compatible API on this machine (default key sk-emulator).
+
+    Example: kimi emulator --port 8765 & KIMI_BASE_URL=http://127.0.0.1:8765/v1
+    KIMI_API_KEY=sk-emulator kimi models
+    """
+    from kimi_cli.emulator import main
+
+    argv = ["--host", host, "--port", str(port)]
+    for k in key or []:
+        argv += ["--key", k]
+    for f in fault or []:
+        argv += ["--fault", f]
+    if port_file:
+        argv += ["--port-file", port_file]
+    if verbose:
+        argv.append("--verbose")
+    code = main(argv)
+    if code:
+        raise typer.Exit(code)

@@ -1,0 +1,107 @@
+"""``kimi models`` and ``kimi models use ID``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+
+from kimi_cli.api.types import Model
+from kimi_cli.cli.common import client_factory, other_region, print_json, state_of
+from kimi_cli.cli.state import AppState
+
+app = typer.Typer(
+    help="List the models this key can use (always asks the API), or pick one.",
+    no_args_is_help=False,
+)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="models")
+
+
+def live_models(state: AppState) -> list[Model]:
+    """GET /models with the diagnosis of every refusal; refreshes the cache."""
+    from kimi_cli.catalog.access import list_models_checked
+
+    settings = state.settings()
+    key = state.require_key(settings)
+    return list_models_checked(
+        state.client(),
+        api_key=key,
+        cache=state.model_cache(),
+        other_region=other_region(state, settings),
+        client_factory=client_factory(state, key),
+    )
+
+
+def model_json(model: Model, configured: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = dict(model.raw)
+    data.update(
+        id=model.id,
+        context_length=model.context_length,
+        supports_reasoning=model.supports_reasoning,
+        supports_image_in=model.supports_image_in,
+        supports_video_in=model.supports_video_in,
+        configured=model.id == configured,
+    )
+    return data
+
+
+@app.callback(invoke_without_command=True)
+def models(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Rewrite the cache (every listing already does).")
+    ] = False,
+) -> None:
+    """List the live models; the configured one is marked.
+
+    Example: kimi models --json | jq -r '.[].id'
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    state = state_of(ctx)
+    found = live_models(state)
+    configured = state.settings().model
+    if as_json:
+        print_json([model_json(m, configured) for m in found])
+    elif sys.stdout.isatty():
+        from kimi_cli.render.tables import print_models
+
+        print_models(found, configured)
+    else:
+        sys.stdout.write("".join(f"{m.id}\n" for m in found))
+
+
+@app.command("use")
+def use(
+    ctx: typer.Context,
+    model_id: Annotated[str, typer.Argument(help="A model ID exactly as 'kimi models' lists it.")],
+) -> None:
+    """Verify MODEL_ID against GET /models and store it as the model to use.
+
+    Example: kimi models use kimi-k3.1-pro
+    """
+    state = state_of(ctx)
+    verify_and_store(state, model_id)
+
+
+def verify_and_store(state: AppState, model_id: str) -> Model:
+    from kimi_cli.catalog import verify
+    from kimi_cli.render.terminal import note
+
+    model = verify(model_id, live_models(state))
+    settings = state.settings()
+    state.store().save_verified_model(
+        model.id, base_url=settings.base_url, verified_at=datetime.now(UTC)
+    )
+    note(f"kimi: model set to {model.id} (verified against {settings.base_url})")
+    if settings.model_source and settings.model_source.startswith("env"):
+        from kimi_cli.render.terminal import warn
+
+        warn(f"{settings.model_source} still overrides the saved model")
+    return model

@@ -1,0 +1,65 @@
+"""Shared fixtures: every test runs with a clean environment and its own state dirs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kimi_cli.emulator import Emulator
+
+_CLEARED_PREFIXES = ("KIMI_", "MOONSHOT_")
+_CLEARED_NAMES = {
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "TTY_COMPATIBLE",
+    "COLUMNS",
+    "LINES",
+    "EDITOR",
+    "VISUAL",
+}
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point every state dir at tmp_path and remove the developer's own settings."""
+    for name in list(os.environ):
+        if name.startswith(_CLEARED_PREFIXES) or name in _CLEARED_NAMES:
+            monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "state"
+    monkeypatch.setenv("KIMI_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("KIMI_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("KIMI_CACHE_DIR", str(home / "cache"))
+    # Both regions point at nothing by default: no test may reach the real API.
+    monkeypatch.setenv("KIMI_GLOBAL_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("KIMI_CN_BASE_URL", "http://127.0.0.1:9/v1")
+    return home
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """A Moonshot emulator on 127.0.0.1 (a free port), key ``sk-emulator``."""
+    with Emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def configured(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """kimi pointed at the emulator through the environment, key and model set."""
+    monkeypatch.setenv("KIMI_BASE_URL", emulator.base_url)
+    monkeypatch.setenv("KIMI_API_KEY", "sk-emulator")
+    monkeypatch.setenv("KIMI_MODEL", "kimi-k2.6")
+    return emulator
