@@ -1,0 +1,191 @@
+"""Issue: chat. One-shot and piped use through real processes and pipes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kimi_cli.emulator import Emulator
+from kimi_cli.history import HistoryStore
+from tests.helpers import invoke, run_process
+
+TRICKY = "héllo  wörld\n\n世界 — 🌍\ttab\n  indented\n\n\nend  "
+
+
+def history(home: Path) -> HistoryStore:
+    return HistoryStore(home / "data" / "history.db")
+
+
+def test_piped_echo_returns_the_text_exactly(configured: Emulator) -> None:
+    out = run_process("chat", input=f"ECHO {TRICKY}")
+    assert out.code == 0, out.stderr
+    assert out.stdout == TRICKY + "\n"  # plus a final newline, nothing else
+
+
+def test_answer_ending_in_newline_gets_no_extra_one(configured: Emulator) -> None:
+    out = run_process("chat", input="ECHO line\n")
+    assert out.stdout == "line\n"
+
+
+def test_stdin_comes_before_the_prompt(configured: Emulator) -> None:
+    out = run_process("chat", "the prompt", input="ECHO piped context")
+    assert out.stdout == "piped context\n\nthe prompt\n"
+
+
+def test_files_are_fenced_under_their_path_before_stdin(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    source = tmp_path / "a.py"
+    source.write_text("print('x')\n")
+    out = run_process("chat", "-f", str(source), "explain", input="ECHO-less context")
+    assert out.code == 0
+    sent = configured.stats()["chat_requests"][-1]["messages"][-1]["content"]
+    assert sent == f"{source}\n```\nprint('x')\n```\n\nECHO-less context\n\nexplain"
+
+
+def test_twenty_thousand_words_arrive_complete_and_in_order(configured: Emulator) -> None:
+    out = run_process(
+        "chat", "LOREM 20000", "--reasoning", "hide", "--max-tokens", "200000", timeout=120
+    )
+    assert out.code == 0 and out.stderr == ""
+    direct = invoke("chat", "--no-stream", "--max-tokens", "200000", "LOREM 20000")
+    assert out.stdout == direct.stdout
+    assert len(out.stdout.split()) >= 19000
+
+
+def test_reasoning_never_reaches_stdout(configured: Emulator) -> None:
+    out = run_process("chat", "--reasoning", "show", "ECHO answer only")
+    assert out.stdout == "answer only\n"
+    assert "echo their text" in out.stderr  # the emulator's reasoning went to stderr
+
+
+def test_json_output_matches_the_streamed_text(configured: Emulator) -> None:
+    streamed = run_process("chat", f"ECHO {TRICKY}").stdout
+    out = run_process("chat", "--json", f"ECHO {TRICKY}")
+    doc = json.loads(out.stdout)
+    assert doc["content"] + "\n" == streamed
+    assert doc["model"] == "kimi-k2.6" and doc["partial"] is False
+    assert doc["finish_reason"] == "stop" and doc["reasoning"]
+    assert set(doc["usage"]) == {"input_tokens", "cached_tokens", "output_tokens"}
+    assert doc["conversation_id"] and doc["request_id"]
+    assert "cost" in doc
+
+
+def test_extract_prints_only_the_first_code_block(configured: Emulator) -> None:
+    text = "Here:\n```python\nprint(1)\n```\nand\n```\nsecond\n```\n"
+    out = run_process("chat", "-x", f"ECHO {text}")
+    assert out.stdout == "print(1)\n"
+
+
+def test_continue_and_session_send_the_earlier_turns(configured: Emulator) -> None:
+    first = json.loads(run_process("chat", "--json", "ECHO one").stdout)["conversation_id"]
+    run_process("chat", "ECHO other conversation")
+    run_process("chat", "--session", first, "ECHO two")
+    sent = configured.stats()["chat_requests"][-1]["messages"]
+    assert [m["content"] for m in sent] == ["ECHO one", "one", "ECHO two"]
+    run_process("chat", "-c", "ECHO three")  # -c: the most recently *used* one, i.e. `first`
+    sent = configured.stats()["chat_requests"][-1]["messages"]
+    assert [m["content"] for m in sent][-2:] == ["two", "ECHO three"]
+
+
+def test_unknown_session_is_a_usage_error(configured: Emulator) -> None:
+    invoke("chat", "--session", "nope1234", "hi").assert_one_error_line(2)
+
+
+def test_reasoning_is_resent_for_models_that_need_it(configured: Emulator) -> None:
+    run_process("chat", "-m", "kimi-k3", "ECHO one")
+    run_process("chat", "-c", "ECHO two")
+    assistant = configured.stats()["chat_requests"][-1]["messages"][1]
+    assert assistant["role"] == "assistant" and assistant.get("reasoning_content")
+
+
+def test_cut_stream_keeps_the_partial_answer(configured: Emulator, isolated_env: Path) -> None:
+    configured.configure(faults=[{"name": "stream_cut"}])
+    out = run_process("chat", "LOREM 200")
+    out.assert_one_error_line(75)
+    assert len(out.stdout.split()) > 20  # what arrived was printed ...
+    store = history(isolated_env)
+    last = store.last_used()
+    assert last is not None
+    answer = store.messages(last.id)[-1]
+    assert (
+        answer.role == "assistant"
+        and answer.partial
+        and answer.content.split()[:5] == out.stdout.split()[:5]
+    )
+
+
+def test_json_on_a_cut_stream_reports_partial_and_error(configured: Emulator) -> None:
+    configured.configure(faults=[{"name": "stream_cut"}])
+    out = run_process("chat", "--json", "LOREM 200")
+    assert out.code == 75
+    doc = json.loads(out.stdout)
+    assert doc["partial"] is True and doc["content"] and doc["error"]["message"]
+
+
+def test_no_log_and_history_false_store_nothing(
+    configured: Emulator, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_process("chat", "--no-log", "ECHO x")
+    assert history(isolated_env).list() == []
+
+
+def test_broken_pipe_is_quiet_and_closes_the_stream(configured: Emulator) -> None:
+    proc = subprocess.run(
+        f"{sys.executable} -m kimi_cli chat 'LOREM 20000' | head -c 100",
+        shell=True,
+        capture_output=True,
+        env=os.environ.copy(),
+        timeout=60,
+        executable="/bin/bash",
+    )
+    assert len(proc.stdout) == 100
+    assert b"Traceback" not in proc.stderr and b"Exception" not in proc.stderr
+    deadline = time.monotonic() + 5
+    while configured.stats()["disconnects"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert configured.stats()["disconnects"] == 1
+
+
+def test_broken_pipe_exit_code_is_141(configured: Emulator) -> None:
+    proc = subprocess.run(
+        f"{sys.executable} -m kimi_cli chat 'LOREM 20000' | head -c 10; exit ${{PIPESTATUS[0]}}",
+        shell=True,
+        capture_output=True,
+        env=os.environ.copy(),
+        timeout=60,
+        executable="/bin/bash",
+    )
+    assert proc.returncode == 141
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signals_mid_answer_keep_the_partial_answer(
+    configured: Emulator, isolated_env: Path, sig: signal.Signals, code: int
+) -> None:
+    configured.configure(faults=[{"name": "stall"}], stall=20)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "chat", "LOREM 300"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.read1(4096)  # the answer has started: now it stalls
+    assert first
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == code, stderr
+    assert b"Traceback" not in stderr
+    last = history(isolated_env).last_used()
+    assert last is not None
+    answer = history(isolated_env).messages(last.id)[-1]
+    assert answer.partial and answer.content
