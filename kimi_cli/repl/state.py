@@ -1,0 +1,133 @@
+"""The session state of the REPL: the conversation, the settings, what has been used.
+
+Also the figures shown by ``/usage`` and the toolbar. No terminal here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from kimi_cli.api.types import Usage
+from kimi_cli.catalog import ChatOptions
+from kimi_cli.conversation import Attachment, Conversation, TurnResult
+from kimi_cli.history import StoredMessage
+from kimi_cli.pricing import Cost
+
+
+@dataclass(frozen=True)
+class Message:
+    """A user message to send."""
+
+    text: str
+    images: tuple[Attachment, ...] = ()
+
+
+@dataclass
+class Totals:
+    """Tokens and cost of the answers in this session."""
+
+    turns: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    cost: float = 0.0
+    currency: str | None = None
+    cost_known: bool = True  # False once an answer had no known price
+
+    def add(self, usage: Usage, cost: Cost | None) -> None:
+        self.turns += 1
+        self.input_tokens += usage.input_tokens
+        self.output_tokens += usage.output_tokens
+        self.cached_tokens += usage.cached_tokens
+        if cost is None:
+            self.cost_known = False
+        else:
+            self.cost += cost.amount
+            self.currency = cost.currency
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass
+class ReplState:
+    conversation: Conversation
+    options: ChatOptions
+    totals: Totals = field(default_factory=Totals)
+    #: Tokens the conversation fills as of its last answer (input + output), if known.
+    context_used: int | None = None
+    last_message: Message | None = None
+    last_reasoning: str = ""
+    last_result: TurnResult | None = None
+
+    def __post_init__(self) -> None:
+        if self.context_used is None:
+            self.context_used = context_from_history(self.conversation.earlier)
+
+    def record(self, result: TurnResult) -> None:
+        """Count a finished (or cut) answer."""
+        self.last_result = result
+        self.last_reasoning = result.reasoning
+        if result.usage is not None:
+            self.totals.add(result.usage, result.cost)
+            self.context_used = result.usage.input_tokens + result.usage.output_tokens
+
+    def keep_partial(self, text: str, result: TurnResult | None) -> None:
+        """An interrupted answer stays in the context, as it stays in history (``-c``)."""
+        if result is None:
+            return
+        self.last_reasoning = result.reasoning
+        if not result.content:
+            return
+        conversation = self.conversation
+        model = conversation.model.id
+        conversation.earlier.append(stored("user", text, None, model))
+        conversation.earlier.append(stored("assistant", result.content, result.reasoning, model))
+
+
+def stored(role: str, content: str, reasoning: str | None, model: str) -> StoredMessage:
+    return StoredMessage(
+        id=0,
+        role=role,
+        content=content,
+        reasoning=reasoning or None,
+        model=model,
+        created_at="",
+        partial=role == "assistant",
+        finish_reason=None,
+        input_tokens=None,
+        output_tokens=None,
+        cached_tokens=None,
+        cost=None,
+        currency=None,
+    )
+
+
+def context_from_history(messages: Sequence[StoredMessage]) -> int | None:
+    """The context filled by a resumed conversation: its last answer's input + output."""
+    for message in reversed(messages):
+        if message.role == "assistant" and message.input_tokens is not None:
+            return message.input_tokens + (message.output_tokens or 0)
+    return None
+
+
+def money(amount: float, currency: str) -> str:
+    return f"{amount:.6f} {currency}" if amount < 0.01 else f"{amount:.4f} {currency}"
+
+
+def cost_text(totals: Totals) -> str:
+    if totals.turns == 0:
+        return "no cost yet"
+    if not totals.cost_known or totals.currency is None:
+        return "cost unknown"
+    return money(totals.cost, totals.currency)
+
+
+def context_left(state: ReplState) -> tuple[int, int] | None:
+    """(tokens left, context length) of the conversation, when the model says its context."""
+    length = state.conversation.model.context_length
+    if not length:
+        return None
+    return max(0, length - (state.context_used or 0)), length

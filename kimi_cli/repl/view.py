@@ -1,0 +1,143 @@
+"""One answer on the screen: a spinner while waiting, the reasoning dim while it streams,
+folded to one line when the answer starts, then the answer (Markdown or plain).
+
+On an interactive terminal the spinner and the reasoning live in one transient ``rich``
+``Live`` area on stderr that shows the last rows of the reasoning (so a long one never
+scrolls past the screen), and is erased when the answer starts; a dim line stays in its
+place: ``thought for 3.2 s · 57 words — /thinking shows it``. On a dumb terminal
+(``TERM=dumb``) the reasoning is written dim as it arrives, as one-shot chat does.
+With ``NO_COLOR`` the reasoning is not dimmed either, as everywhere else in ``kimi``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from kimi_cli.api.types import ChatChunk
+from kimi_cli.render.answer import AnswerSink, MarkdownSink, PlainSink, ReasoningPrinter
+from kimi_cli.render.terminal import wants_color
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+    from rich.live import Live
+
+#: Characters of reasoning kept for the live view; far more than a screen can show.
+TAIL_CHARS = 16_000
+
+
+class _Thinking:
+    """The live area: a spinner line, then the last rows of the reasoning, dim."""
+
+    def __init__(self, waiting: str, dim: str) -> None:
+        from rich.spinner import Spinner
+
+        self._dim = dim
+        self._spinner = Spinner("dots", style=dim)
+        self._waiting = waiting
+        self._started = time.monotonic()
+        self.tail = ""  # replaced whole by the main thread; read by rich's refresh thread
+        self.reasoning = False
+        self.show_text = True
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.segment import Segment
+        from rich.text import Text
+
+        seconds = time.monotonic() - self._started
+        label = f"thinking… {seconds:.0f} s" if self.reasoning else self._waiting
+        self._spinner.update(text=Text(label, style=self._dim))
+        yield self._spinner
+        tail = self.tail
+        if not (self.show_text and tail):
+            return
+        rows = console.render_lines(Text(tail, style=self._dim), options, pad=False)
+        keep = max(3, options.size.height // 2)
+        for row in rows[-keep:]:
+            yield from row
+            yield Segment.line()
+
+
+class TurnView:
+    """The ``on_chunk`` callback of one turn; call ``start`` before sending, ``finish`` after
+    (also when the turn raised)."""
+
+    def __init__(self, *, markdown: bool, show_reasoning: bool, model_id: str) -> None:
+        from rich.console import Console
+
+        self._err = Console(stderr=True, highlight=False)
+        self._live_ok = self._err.is_terminal and not self._err.is_dumb_terminal
+        self._dim = "dim" if wants_color(sys.stderr) else ""  # NO_COLOR: no styling at all
+        self.sink: AnswerSink = MarkdownSink() if markdown else PlainSink()
+        self._show = show_reasoning
+        self._model_id = model_id
+        self._reasoning: list[str] = []
+        self._tail = ""
+        self._answering = False
+        self._started = time.monotonic()
+        self._thought: float | None = None
+        self._live: Live | None = None
+        self._thinking: _Thinking | None = None
+        plain = show_reasoning and not self._live_ok
+        self._printer = ReasoningPrinter(sys.stderr) if plain else None
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(self._reasoning)
+
+    def start(self) -> None:
+        self._started = time.monotonic()
+        if not self._live_ok:
+            return
+        from rich.live import Live
+
+        self._thinking = _Thinking(f"waiting for {self._model_id}…", self._dim)
+        self._thinking.show_text = self._show
+        self._live = Live(
+            self._thinking,
+            console=self._err,
+            transient=True,
+            auto_refresh=True,
+            refresh_per_second=10,
+            vertical_overflow="crop",
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self._live.start(refresh=True)
+
+    def __call__(self, chunk: ChatChunk) -> None:
+        if chunk.reasoning:
+            self._reasoning.append(chunk.reasoning)
+            if self._thinking is not None:
+                self._thinking.reasoning = True
+                self._tail = (self._tail + chunk.reasoning)[-TAIL_CHARS:]
+                self._thinking.tail = self._tail
+            elif self._printer is not None:
+                self._printer.reasoning(chunk.reasoning)
+        if chunk.content:
+            if not self._answering:
+                self._answering = True
+                self._end_thinking()
+            self.sink.content(chunk.content)
+
+    def finish(self) -> None:
+        """End the turn on screen: whatever arrived is drawn, the terminal left clean."""
+        self._end_thinking()
+        self.sink.finish()
+
+    def _end_thinking(self) -> None:
+        if self._thought is None and self._reasoning:
+            self._thought = time.monotonic() - self._started
+        live, self._live = self._live, None
+        if live is not None:
+            live.stop()
+            if self._show and self._reasoning:
+                self._err.print(self.fold_line(), style=self._dim, highlight=False, markup=False)
+        if self._printer is not None:
+            self._printer.close()
+
+    def fold_line(self) -> str:
+        seconds = self._thought or 0.0
+        words = len(self.reasoning.split())
+        return f"thought for {seconds:.1f} s · {words} words — /thinking shows it"
