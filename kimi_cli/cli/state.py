@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from kimi_cli.catalog import ModelCache
     from kimi_cli.history import HistoryStore
 
-KIMI_CODE_KEY_PREFIX = "sk-kimi-"
-
 
 @dataclass
 class AppState:
@@ -64,7 +62,9 @@ class AppState:
     def client(self, base_url: str | None = None, api_key: str | None = None) -> KimiClient:
         """The one client for ``base_url`` (default: the resolved one), with the key."""
         from kimi_cli.api.client import KimiClient
+        from kimi_cli.api.proxy import normalise_socks_env
 
+        normalise_socks_env(os.environ)
         settings = self.settings()
         url = (base_url or settings.base_url).rstrip("/")
         key = api_key if api_key is not None else self.require_key(settings)
