@@ -1,0 +1,115 @@
+"""``kimi doctor``: check the setup step by step, say what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+import locale
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from kimi_cli.cli.common import print_json, state_of
+from kimi_cli.cli.state import AppState
+from kimi_cli.config import Settings, resolve_settings
+from kimi_cli.errors import KimiError, UsageError
+from kimi_cli.render.terminal import is_tty, print_error
+
+if TYPE_CHECKING:
+    from kimi_cli.doctor import Check, DoctorContext
+
+HELP = """Check the setup step by step: config file, key, base URL, proxy, DNS/TCP/TLS,
+GET /models, the configured model, the balance, a minimal chat (less than $0.001), output
+encoding, other kimi executables, versions. Each check passes, warns, fails or is skipped,
+with what was seen and the fix. Exit code: that of the most basic failing check
+(3, 75, 4, 5, 6, 1 in that order); 0 when nothing fails.
+
+Example: kimi doctor --no-chat --json | jq '.checks[] | select(.status == "fail")'
+"""
+
+
+def register(root: typer.Typer) -> None:
+    root.command("doctor", help=HELP)(doctor)
+
+
+def doctor(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    no_chat: Annotated[
+        bool, typer.Option("--no-chat", help="Skip the chat round trip (sends no chat request).")
+    ] = False,
+) -> None:
+    from kimi_cli.doctor import exit_code_of, run_checks
+
+    state = state_of(ctx)
+    context = build_context(state, chat=not no_chat)
+    if as_json or not is_tty(sys.stdout):
+        checks = run_checks(context)
+    else:
+        from kimi_cli.render.doctor_table import progress
+
+        with progress() as step:
+            checks = run_checks(context, progress=step)
+    code = exit_code_of(checks)
+    if as_json:
+        print_json({"checks": [c.to_json() for c in checks], "exit_code": code})
+    elif is_tty(sys.stdout):
+        from kimi_cli.render.doctor_table import print_checks
+
+        print_checks(checks, code)
+    else:
+        from kimi_cli.render.doctor_table import plain_report
+
+        sys.stdout.write(plain_report(checks, code))
+        sys.stdout.flush()
+    if code:
+        print_error(_failure_line(checks, code))
+    raise typer.Exit(code)
+
+
+def _failure_line(checks: list[Check], code: int) -> str:
+    failing = [c for c in checks if c.status == "fail"]
+    first = next((c for c in failing if c.exit_code == code), failing[0])
+    more = f" (and {len(failing) - 1} more)" if len(failing) > 1 else ""
+    line = f"doctor: {first.title}: {first.detail}{more}"
+    return f"{line} — {first.fix}" if first.fix else line
+
+
+def _settings(state: AppState) -> tuple[Settings | None, KimiError | None, KimiError | None]:
+    """(settings, why they could not be resolved, why the key could not be had).
+
+    A usage error (a bad flag) is not the setup's fault: it ends the command (exit 2).
+    """
+    try:
+        return state.settings(), None, None
+    except UsageError:
+        raise
+    except KimiError as exc:
+        try:  # everything but api_key_cmd?
+            settings = resolve_settings(state.options, state.env, state.store(), run_key_cmd=False)
+        except KimiError:
+            return None, exc, None
+        if settings.api_key_cmd and settings.api_key is None:
+            return settings, None, exc
+        return None, exc, None
+
+
+def build_context(state: AppState, *, chat: bool) -> DoctorContext:
+    from kimi_cli.doctor import DoctorContext
+
+    settings, settings_error, key_error = _settings(state)
+    usable = settings is not None and key_error is None
+    return DoctorContext(
+        settings=settings,
+        config_path=state.store().path,
+        env=state.env,
+        client_factory=lambda url, key: state.client(url, key),
+        model_cache=state.model_cache() if usable else None,
+        settings_error=settings_error,
+        key_error=key_error,
+        stdout_encoding=getattr(sys.stdout, "encoding", None),
+        stderr_encoding=getattr(sys.stderr, "encoding", None),
+        locale_encoding=locale.getpreferredencoding(False),
+        stdout_is_tty=is_tty(sys.stdout),
+        chat=chat,
+        executable=sys.argv[0] if sys.argv and sys.argv[0] else None,
+    )
