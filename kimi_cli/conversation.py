@@ -169,9 +169,18 @@ class Conversation:
             self._save_answer(result)
             raise
         self._save_answer(result)
-        self.earlier.append(self._as_stored("user", stored_text))
-        self.earlier.append(self._as_stored("assistant", result.content, result.reasoning))
+        self.remember(stored_text, result)
         return result
+
+    def remember(self, text: str, result: TurnResult) -> None:
+        """Make a turn (finished, or a kept partial answer) context for the next one."""
+        model = self.model.id
+        self.earlier.append(_context_message("user", text, None, model, partial=False))
+        self.earlier.append(
+            _context_message(
+                "assistant", result.content, result.reasoning, model, partial=result.partial
+            )
+        )
 
     def _stream(
         self, body: dict[str, Any], result: TurnResult, on_chunk: Callable[[ChatChunk], None]
@@ -277,19 +286,23 @@ class Conversation:
         except HistoryError as exc:
             self.warn(f"history not saved: {exc.line()}")
 
-    def _as_stored(self, role: str, content: str, reasoning: str | None = None) -> StoredMessage:
-        return StoredMessage(
-            id=0,
-            role=role,
-            content=content,
-            reasoning=reasoning or None,
-            model=self.model.id,
-            created_at="",
-            partial=False,
-            finish_reason=None,
-            input_tokens=None,
-            output_tokens=None,
-            cached_tokens=None,
-            cost=None,
-            currency=None,
-        )
+
+def _context_message(
+    role: str, content: str, reasoning: str | None, model: str, *, partial: bool
+) -> StoredMessage:
+    """A message held in memory only (it is already in history, or history is off)."""
+    return StoredMessage(
+        id=0,
+        role=role,
+        content=content,
+        reasoning=reasoning or None,
+        model=model,
+        created_at="",
+        partial=partial,
+        finish_reason=None,
+        input_tokens=None,
+        output_tokens=None,
+        cached_tokens=None,
+        cost=None,
+        currency=None,
+    )

@@ -88,12 +88,14 @@ def gather(
     system: str | None,
     role: str | None,
     roles_dir: Path,
+    require_text: bool = True,
 ) -> ChatInput:
+    """The message and system prompt; ``require_text=False`` lets the REPL open empty."""
     texts, images = read_files(files)
     stdin_text = read_stdin(no_stdin)
     prompt = " ".join(prompt_words)
     text = compose_text(texts, stdin_text, prompt)
-    if not text.strip() and not images:
+    if require_text and not text.strip() and not images:
         raise UsageError(
             "nothing to send: the prompt and input are empty",
             hint="give a prompt, pipe text in, or use -f — see 'kimi chat --help'",

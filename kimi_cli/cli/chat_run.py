@@ -305,7 +305,6 @@ def _run_repl(
     key: str,
 ) -> int:
     """The REPL: a first message (prompt, -f files, piped stdin) if any, then the prompt."""
-    from kimi_cli.cli.chat_input import read_role
     from kimi_cli.repl import ReplConfig, run_repl
 
     if request.as_json or request.extract:
@@ -313,20 +312,15 @@ def _run_repl(
             "--json and --extract shape one answer; the REPL does not take them",
             hint="give a prompt without -i, or drop them",
         )
-    piped = not (request.no_stdin or sys.stdin is None or sys.stdin.isatty())
-    if request.prompt_words or request.files or piped:
-        chat_input = gather(
-            prompt_words=request.prompt_words,
-            files=request.files,
-            no_stdin=request.no_stdin,
-            system=request.system,
-            role=request.role,
-            roles_dir=state.roles_dir(),
-        )
-    else:
-        role = read_role(state.roles_dir(), request.role) if request.role else None
-        system = "\n\n".join(p for p in (role, request.system) if p) or None
-        chat_input = ChatInput(text="", images=(), system=system)
+    chat_input = gather(
+        prompt_words=request.prompt_words,
+        files=request.files,
+        no_stdin=request.no_stdin,
+        system=request.system,
+        role=request.role,
+        roles_dir=state.roles_dir(),
+        require_text=False,
+    )
     conversation = _conversation(state, settings, model, history, resumed, chat_input)
     check_options(conversation.policy, request.options)
     client = state.client()

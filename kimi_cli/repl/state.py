@@ -81,28 +81,7 @@ class ReplState:
         self.last_reasoning = result.reasoning
         if not result.content:
             return
-        conversation = self.conversation
-        model = conversation.model.id
-        conversation.earlier.append(stored("user", text, None, model))
-        conversation.earlier.append(stored("assistant", result.content, result.reasoning, model))
-
-
-def stored(role: str, content: str, reasoning: str | None, model: str) -> StoredMessage:
-    return StoredMessage(
-        id=0,
-        role=role,
-        content=content,
-        reasoning=reasoning or None,
-        model=model,
-        created_at="",
-        partial=role == "assistant",
-        finish_reason=None,
-        input_tokens=None,
-        output_tokens=None,
-        cached_tokens=None,
-        cost=None,
-        currency=None,
-    )
+        self.conversation.remember(text, result)
 
 
 def context_from_history(messages: Sequence[StoredMessage]) -> int | None:
