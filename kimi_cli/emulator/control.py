@@ -9,7 +9,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 from .faults import FAULT_NAMES
 from .server import EmulatorHTTPServer, EmulatorHTTPServer6
@@ -131,8 +131,15 @@ class Emulator:
         return self._state.stats()
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line, as every kimi usage error (design.md §3), then exit 2."""
+        _error(message, "see 'kimi emulator --help'")
+        raise SystemExit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kimi emulator",
         description=(
             "Run a Moonshot-compatible API on this machine: try kimi without a key, or test "

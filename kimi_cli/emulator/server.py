@@ -77,7 +77,6 @@ class EmulatorHTTPServer6(EmulatorHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "kimi-emulator"
-    sys_version = ""
     disable_nagle_algorithm = True
     server: EmulatorHTTPServer
     request_id = ""
@@ -95,6 +94,9 @@ class Handler(BaseHTTPRequestHandler):
             self.server.connections.discard(self.connection)
         with contextlib.suppress(OSError):
             super().finish()
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 
 KEY = "sk-emulator"
-USER_ECHO = [{"role": "user", "content": "ECHO hello world"}]
 
 
 def client_for(base_url: str, key: str | None = KEY, **kwargs: Any) -> httpx.Client:

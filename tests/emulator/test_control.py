@@ -225,3 +225,5 @@ def test_main_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     assert "--fault" in capsys.readouterr().out
     assert main(["--port", "not-a-number"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kimi: error: ") and len(err.strip().splitlines()) == 1
