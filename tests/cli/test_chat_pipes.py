@@ -182,7 +182,7 @@ def test_signals_mid_answer_keep_the_partial_answer(
     first = proc.stdout.read1(4096)  # the answer has started: now it stalls
     assert first
     proc.send_signal(sig)
-    stdout, stderr = proc.communicate(timeout=20)
+    _, stderr = proc.communicate(timeout=20)
     assert proc.returncode == code, stderr
     assert b"Traceback" not in stderr
     last = history(isolated_env).last_used()
