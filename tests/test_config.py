@@ -77,7 +77,7 @@ def test_defaults(store: ConfigStore) -> None:
     s = resolve(store)
     assert s.base_url == REGION_URLS["global"] == "https://api.moonshot.ai/v1"
     assert (s.base_url_source, s.region, s.currency) == ("region global (default)", "global", "USD")
-    assert (s.timeout, s.max_retries, s.history, s.max_tokens) == (30.0, 2, True, None)
+    assert (s.timeout, s.max_retries, s.history, s.max_tokens) == (60.0, 2, True, None)
     assert (s.api_key, s.api_key_source, s.model, s.model_source) == (None, None, None, None)
     assert s.debug is False and s.saved_api_key_overridden is False
     assert s.other_region() == "cn"
