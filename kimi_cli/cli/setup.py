@@ -10,6 +10,7 @@ import typer
 
 from kimi_cli.api.types import Model
 from kimi_cli.cli.common import state_of
+from kimi_cli.cli.completion import complete_model_ids
 from kimi_cli.cli.state import AppState
 from kimi_cli.config import REGION_URLS, mask_key, region_url
 from kimi_cli.errors import AuthError, UsageError
@@ -26,7 +27,13 @@ def setup(
         bool, typer.Option("--key-stdin", help="Read the API key from standard input (scripts).")
     ] = False,
     model: Annotated[
-        str | None, typer.Option("--model", "-m", help="Model ID to verify and save.")
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model ID to verify and save.",
+            autocompletion=complete_model_ids,
+        ),
     ] = None,
 ) -> None:
     """Verify an API key against the region's GET /models, choose a model, save both.
@@ -64,7 +71,9 @@ def setup(
         if switched is None:
             raise
         region, base_url = switched, region_url(switched, state.env)
-        models = list_models_checked(state.client(base_url, key), api_key=key)
+        models = list_models_checked(
+            state.client(base_url, key), api_key=key, cache=state.model_cache()
+        )
     chosen = _choose_model(models, model or settings.model, interactive, explicit=model is not None)
     store = state.store()
     if region:
@@ -104,7 +113,10 @@ def _read_key() -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise UsageError("the key on stdin is not UTF-8 text") from None
+        raise UsageError(
+            "the key on stdin is not UTF-8 text",
+            hint="pipe in only the key: pass show moonshot | kimi setup --key-stdin",
+        ) from None
     return _checked_key(text)
 
 
