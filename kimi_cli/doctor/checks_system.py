@@ -103,7 +103,7 @@ def check_path(ctx: DoctorContext, found: Findings) -> Check:
     found_all = find_kimis(ctx)
     winner_text = shutil.which("kimi", path=path_env) if path_env else None
     if not found_all or winner_text is None:
-        fix = "pipx install kimi-api (it puts kimi on PATH), or add the venv's bin directory"
+        fix = "run pipx install . in a checkout (it puts kimi on PATH), or add the venv bin dir"
         return warned("path", title, "no kimi executable on PATH", fix)
     winner = Path(winner_text)
     kinds = {p: kind_of(p, ctx.executable) for p in found_all}
