@@ -24,6 +24,9 @@ def emulator(
     port_file: Annotated[
         str | None, typer.Option("--port-file", help="Write the base URL to this file.")
     ] = None,
+    token_delay: Annotated[
+        float, typer.Option("--token-delay", help="Seconds between streamed words (to watch).")
+    ] = 0.0,
     verbose: Annotated[bool, typer.Option(help="Log requests to stderr.")] = False,
 ) -> None:
     """Run a Moonshot-compatible API on this machine (default key sk-emulator).
@@ -40,6 +43,8 @@ def emulator(
         argv += ["--fault", f]
     if port_file:
         argv += ["--port-file", port_file]
+    if token_delay:
+        argv += ["--token-delay", str(token_delay)]
     if verbose:
         argv.append("--verbose")
     code = main(argv)
