@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -36,6 +38,8 @@ def emulator(
     """
     from kimi_cli.emulator import main
 
+    # SIGTERM is how a background server is normally stopped: stop as quietly as Ctrl-C.
+    signal.signal(signal.SIGTERM, _stop)
     argv = ["--host", host, "--port", str(port)]
     for k in key or []:
         argv += ["--key", k]
@@ -50,3 +54,7 @@ def emulator(
     code = main(argv)
     if code:
         raise typer.Exit(code)
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

@@ -242,3 +242,37 @@ def test_version_is_instant_and_imports_nothing_heavy() -> None:
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines()}
     for heavy in ("typer", "httpx", "rich", "click", "platformdirs"):
         assert heavy not in imported, heavy
+
+
+def test_emulator_command_prints_its_url_and_stops_quietly_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    port_file = tmp_path / "url"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kimi_cli",
+            "emulator",
+            "--port",
+            "0",
+            "--port-file",
+            str(port_file),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    url = proc.stdout.readline().decode().strip()
+    assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
+    assert port_file.read_text().strip() == url
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        out = run_process("models", env={"KIMI_BASE_URL": url, "KIMI_API_KEY": "sk-emulator"})
+        if out.code == 0:
+            break
+    assert out.stdout.splitlines() == LIVE_IDS
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and stderr == b""
