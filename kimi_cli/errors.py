@@ -51,14 +51,15 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ),
     ExitCode.CONFIG: (
         "configuration: no key, no model, unreadable or corrupt config, "
-        "a base URL that is not the API"
+        "a base URL that is not the API, an untrusted TLS certificate"
     ),
     ExitCode.AUTH: "authentication: 401/403, wrong-region key, Kimi Code key or endpoint",
     ExitCode.MODEL_NOT_FOUND: "model not found: not in /models, gateway ID, retired",
     ExitCode.NO_BALANCE: "no balance or quota: do not retry",
     ExitCode.INTERNAL: "internal error (a bug): rerun with --debug and report it",
     ExitCode.TEMPORARY: (
-        "temporary: rate limit, overloaded, 5xx, timeout, network, stream cut off — retry later"
+        "temporary: rate limit, overloaded, 5xx, timeout, network, stream cut off, "
+        "output that could not be written — retry later"
     ),
     ExitCode.INTERRUPTED: "interrupted by Ctrl-C",
     ExitCode.BROKEN_PIPE: "broken pipe: the reader went away (quiet)",

@@ -22,6 +22,7 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -149,7 +150,7 @@ def _translate(exc: BaseException, path: Path) -> HistoryError:
         hint = "move it aside; kimi will start a new one"
     elif primary in _LOCKED:
         message, hint = f"history database {path} is locked by another process", "retry"
-    elif primary == sqlite3.SQLITE_FULL:
+    elif primary == sqlite3.SQLITE_FULL or (primary in _NO_ACCESS and _no_space(path)):
         message, hint = f"could not write history database {path}", "free disk space"
     elif primary in _NO_ACCESS or isinstance(exc, OSError):
         message, hint = f"could not write history database {path}", "check permissions"
@@ -157,6 +158,13 @@ def _translate(exc: BaseException, path: Path) -> HistoryError:
         message = f"history database {path} failed"
         hint = "retry; if it persists, move the file aside and kimi will start a new one"
     return HistoryError(f"{message} ({detail})", hint=hint)
+
+
+def _no_space(path: Path) -> bool:
+    """A full disk shows as an I/O error when SQLite grows its -shm file: check for room."""
+    with contextlib.suppress(OSError):
+        return shutil.disk_usage(path.parent).free == 0
+    return False
 
 
 def _rollback(db: sqlite3.Connection) -> None:

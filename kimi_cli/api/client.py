@@ -6,6 +6,7 @@ one client per base URL from Settings and passes it down.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import time
@@ -16,14 +17,13 @@ from typing import Any
 import httpx
 
 from kimi_cli import __version__
-from kimi_cli.api.sse import SSEDecoder
 from kimi_cli.api.translate import (
     error_from_response,
     error_from_stream_event,
     error_from_transport,
     request_id_of,
 )
-from kimi_cli.api.types import Balance, ChatChunk, Completion, Model, Usage
+from kimi_cli.api.types import Balance, ChatChunk, Completion, Model, Usage, new_chunk
 from kimi_cli.errors import (
     KimiError,
     StreamCutError,
@@ -89,7 +89,11 @@ class KimiClient:
         items = data.get("data") if isinstance(data, Mapping) else None
         if not isinstance(items, list):
             raise self._unexpected("models", "no model list in the answer")
-        return [Model.from_json(item) for item in items if isinstance(item, Mapping)]
+        models = []
+        for item in items:
+            with contextlib.suppress(ValueError):  # an entry without an id is not a model
+                models.append(Model.from_json(item))
+        return models
 
     def balance(self) -> Balance:
         data = self._json("GET", "users/me/balance")
@@ -126,7 +130,7 @@ class KimiClient:
         return Completion(
             content=_text(message.get("content")),
             reasoning=_text(message.get("reasoning_content")),
-            finish_reason=choices[0].get("finish_reason"),
+            finish_reason=_text(choices[0].get("finish_reason")) or None,
             usage=Usage.from_json(usage) if isinstance(usage, Mapping) else None,
             model=data.get("model"),
             request_id=request_id_of(response.headers),
@@ -176,7 +180,9 @@ class KimiClient:
                 request = self._http.build_request(method, path, json=body, timeout=timeout)
                 response = self._http.send(request, stream=stream)
             except httpx.TransportError as exc:
-                error: KimiError = error_from_transport(exc, self.base_url, self.timeout)
+                error: KimiError = error_from_transport(
+                    exc, self.base_url, timeout.read or self.timeout, timeout.connect
+                )
                 cause: BaseException | None = exc
             else:
                 if response.is_success:
@@ -258,13 +264,17 @@ class ChatStream:
         self.done = False
 
     def __iter__(self) -> Iterator[ChatChunk]:
+        from kimi_cli.api.sse import SSEDecoder  # streams only: a --no-stream run skips it
+
         decoder = SSEDecoder()
+        chunk = self._chunk
         try:
             for raw in self._response.iter_bytes():
                 for event in decoder.feed(raw):
-                    if self._is_done(event.data):
+                    data = event.data
+                    if data[:1] != "{" and self._is_done(data):  # "[DONE]" is no object
                         return
-                    yield self._chunk(event.data)
+                    yield chunk(data)
             for event in decoder.flush():
                 if self._is_done(event.data):
                     return
@@ -304,7 +314,7 @@ class ChatStream:
                 hint="the partial answer was kept; retry later",
                 request_id=self.request_id,
             ) from None
-        if not isinstance(obj, Mapping):
+        if type(obj) is not dict and not isinstance(obj, Mapping):
             raise StreamCutError("the stream carried a malformed event", request_id=self.request_id)
         if obj.get("error"):
             raise error_from_stream_event(obj, self.request_id)
@@ -327,20 +337,28 @@ class ChatStream:
 
 def chunk_from_json(obj: Mapping[str, Any]) -> ChatChunk:
     """One ``chat.completion.chunk``; usage from ``chunk.usage`` or ``choices[0].usage``."""
+    # Called for every streamed piece: plain dicts are tested first (json.loads makes them),
+    # the abstract Mapping check (slower) only for anything else.
     choices = obj.get("choices")
     choice: Mapping[str, Any] = {}
-    if isinstance(choices, list) and choices and isinstance(choices[0], Mapping):
-        choice = choices[0]
+    if isinstance(choices, list) and choices:
+        first = choices[0]
+        if type(first) is dict or isinstance(first, Mapping):
+            choice = first
     delta = choice.get("delta")
-    delta = delta if isinstance(delta, Mapping) else {}
+    if type(delta) is not dict and not isinstance(delta, Mapping):
+        delta = {}
     usage = obj.get("usage") or choice.get("usage")
     model = obj.get("model")
-    return ChatChunk(
-        content=_text(delta.get("content")),
-        reasoning=_text(delta.get("reasoning_content")),
-        finish_reason=choice.get("finish_reason") or None,
-        usage=Usage.from_json(usage) if isinstance(usage, Mapping) else None,
-        model=model if isinstance(model, str) else None,
+    content = delta.get("content")
+    reasoning = delta.get("reasoning_content")
+    finish = choice.get("finish_reason")
+    return new_chunk(
+        content if isinstance(content, str) else "",
+        reasoning if isinstance(reasoning, str) else "",
+        finish if isinstance(finish, str) and finish else None,
+        Usage.from_json(usage) if usage is not None and isinstance(usage, Mapping) else None,
+        model if isinstance(model, str) else None,
     )
 
 

@@ -11,12 +11,15 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib import request as urllib_request
+from urllib.parse import urlsplit
 
 import httpx
 
 from kimi_cli.errors import (
     APIRequestError,
     AuthError,
+    ConfigError,
     KimiError,
     NotFoundError,
     QuotaError,
@@ -164,11 +167,27 @@ def error_from_stream_event(data: Mapping[str, Any], request_id: str | None) -> 
     )
 
 
-def error_from_transport(exc: httpx.TransportError, url: str, timeout: float) -> TemporaryError:
+def error_from_transport(
+    exc: httpx.TransportError, url: str, timeout: float, connect_timeout: float | None = None
+) -> KimiError:
+    """``timeout`` is the read timeout in force; ``connect_timeout`` the connect one.
+
+    An untrusted certificate is a setting to fix (a corporate CA), not a passing fault:
+    it is a configuration error, and never retried."""
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return ConfigError(
+            f"the TLS certificate of {url} is not trusted",
+            hint="set SSL_CERT_FILE to the CA bundle that signs it (a corporate proxy has its own)",
+        )
+    hint = "check the network, proxy and --base-url ('kimi doctor'), then retry"
+    proxy = _proxy_for(url)
+    if proxy and not isinstance(exc, httpx.ProxyError):
+        url = f"{url} through the proxy {proxy}"  # it may be the proxy that is not there
     if isinstance(exc, httpx.ConnectTimeout):
-        what = f"could not connect to {url} within {timeout:g} s"
+        what = f"could not connect to {url} within {connect_timeout or timeout:g} s"
     elif isinstance(exc, httpx.ReadTimeout):
         what = f"no data from {url} for {timeout:g} s"
+        hint = "retry later, or raise --timeout if the API is just slow"
     elif isinstance(exc, httpx.TimeoutException):
         what = f"timed out talking to {url}"
     elif isinstance(exc, httpx.ConnectError):
@@ -177,15 +196,24 @@ def error_from_transport(exc: httpx.TransportError, url: str, timeout: float) ->
         what = f"the proxy failed for {url} ({_reason(exc)})"
     else:
         what = f"the connection to {url} failed ({_reason(exc)})"
-    return TemporaryError(
-        what, hint="check the network, proxy and --base-url ('kimi doctor'), then retry"
-    )
+    return TemporaryError(what, hint=hint)
+
+
+def _proxy_for(url: str) -> str | None:
+    """The proxy the environment sets for ``url`` (as httpx uses it), without credentials."""
+    parts = urlsplit(url)
+    proxies = urllib_request.getproxies_environment()
+    bypass = getattr(urllib_request, "proxy_bypass_environment")  # noqa: B009 (not in typeshed)
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or bypass(parts.hostname or "", proxies):
+        return None
+    found = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    host = found.hostname or "?"
+    return f"{found.scheme}://{host}" + (f":{found.port}" if found.port else "")
 
 
 def _reason(exc: Exception) -> str:
     text = str(exc).strip() or type(exc).__name__
-    if "CERTIFICATE_VERIFY_FAILED" in text:
-        return "TLS certificate not trusted; set SSL_CERT_FILE for a corporate CA"
     if "Name or service not known" in text or "nodename nor servname" in text:
         return "DNS lookup failed"
     if "getaddrinfo failed" in text or "Temporary failure in name resolution" in text:

@@ -212,7 +212,9 @@ def usage_line(result: TurnResult, currency: str | None) -> str:
 
 def _interrupted_note(conversation: Conversation) -> None:
     where = conversation.conversation_id
-    kept = f" — the partial answer is saved: kimi history show {where}" if where else ""
+    last = conversation.last
+    what = "the partial answer is" if last is not None and last.pieces else "the question is"
+    kept = f" — {what} saved: kimi history show {where}" if where else ""
     note(f"kimi: interrupted{kept}")
 
 

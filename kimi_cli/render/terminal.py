@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Mapping
 from typing import TextIO
@@ -48,9 +49,18 @@ def style(text: str, code: str, stream: TextIO) -> str:
     return f"{code}{text}{RESET}" if wants_color(stream) else text
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line: line breaks and runs of white space become one space, and
+    control characters (a terminal escape in a server's message) are dropped."""
+    return _CONTROL.sub("", " ".join(text.split()))
+
+
 def error_line(error: KimiError | str) -> str:
     text = error.line() if isinstance(error, KimiError) else error
-    return f"kimi: error: {text}"
+    return f"kimi: error: {one_line(text)}"
 
 
 def print_error(error: KimiError | str) -> None:
@@ -58,7 +68,7 @@ def print_error(error: KimiError | str) -> None:
 
 
 def warn(text: str) -> None:
-    _write_err(style(f"kimi: warning: {text}", YELLOW, sys.stderr))
+    _write_err(style(f"kimi: warning: {one_line(text)}", YELLOW, sys.stderr))
 
 
 def note(text: str) -> None:

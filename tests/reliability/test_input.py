@@ -1,0 +1,36 @@
+"""Reliability: input at the edges — huge input that fits, huge input that cannot, binary
+data through a real pipe. (Empty and undecodable input in-process: test_chat_policy.py.)"""
+
+from __future__ import annotations
+
+from kimi_cli.emulator import Emulator
+from tests.helpers import invoke, run_process
+from tests.reliability.support import chats
+
+TOKENIZER = "POST /v1/tokenizers/estimate-token-count"
+
+
+def test_huge_input_that_fits_is_sent_and_answered_byte_for_byte(configured: Emulator) -> None:
+    line = "héllo-wörld—世界🌍\t" * 6 + "\n"
+    text = line * 800  # ≈ 100 KB, over the 64 KB at which the tokenizer measures it first
+    out = invoke("chat", "--max-tokens", "60000", input="ECHO " + text)
+    assert out.code == 0, out.stderr
+    assert out.stdout == text
+    assert configured.stats()["requests"][TOKENIZER] == 1
+    assert configured.stats()["chat_requests"][-1]["messages"][-1]["content"] == "ECHO " + text
+
+
+def test_huge_input_beyond_the_context_is_refused_before_sending(configured: Emulator) -> None:
+    text = "word " * 240_000  # 1.2 MB ≈ 300,000 tokens; kimi-k2.6 takes 262,144
+    out = invoke("chat", input=text)
+    line = out.assert_one_error_line(2)
+    assert "kimi-k2.6 takes at most 262,144" in line
+    assert chats(configured) == 0 and out.stdout == ""
+
+
+def test_binary_stdin_through_a_real_pipe_is_a_usage_error(configured: Emulator) -> None:
+    payload = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe"
+    out = run_process("chat", "describe", input=payload)
+    line = out.assert_one_error_line(2)
+    assert "standard input is not valid UTF-8 (byte offset 0)" in line and "-f" in line
+    assert chats(configured) == 0 and out.stdout == ""

@@ -1,0 +1,195 @@
+"""Reliability: the network fails before or while the API answers — DNS, TLS, a connect that
+hangs, a first byte that never comes, a gateway's 504 — and retries that wait as told."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from kimi_cli.api import KimiClient
+from kimi_cli.emulator import Emulator
+from kimi_cli.errors import TemporaryError
+from tests.helpers import invoke
+from tests.reliability.support import TLSServer, chats
+
+ONE_ATTEMPT = {"KIMI_MAX_RETRIES": "0"}
+
+
+def no_retry_env(base_url: str) -> dict[str, str | None]:
+    return {
+        "KIMI_BASE_URL": base_url,
+        "KIMI_API_KEY": "sk-emulator",
+        "KIMI_MODEL": "kimi-k2.6",
+        "KIMI_MAX_RETRIES": "0",
+    }
+
+
+def test_dns_failure_is_temporary_and_names_the_host() -> None:
+    # RFC 6761: names under .invalid never resolve, and the resolver answers locally.
+    url = "http://kimi-test.invalid/v1"
+    out = invoke("chat", "hi", env=no_retry_env(url))
+    line = out.assert_one_error_line(75)
+    assert line == (
+        f"kimi: error: could not connect to {url} (DNS lookup failed)"
+        " — check the network, proxy and --base-url ('kimi doctor'), then retry"
+    )
+    assert out.stdout == ""
+
+
+def test_untrusted_tls_certificate_is_named_with_the_fix(tls_server: TLSServer) -> None:
+    out = invoke("models", env=no_retry_env(tls_server.base_url))
+    line = out.assert_one_error_line(3)  # a setting to fix, not a passing fault
+    assert tls_server.base_url in line
+    assert "is not trusted — set SSL_CERT_FILE" in line
+    # ... and the fix the line names works: trust that certificate and the same call succeeds.
+    trusted = invoke(
+        "models", env={**no_retry_env(tls_server.base_url), "SSL_CERT_FILE": str(tls_server.cert)}
+    )
+    assert trusted.code == 0, trusted.stderr
+    assert trusted.stdout == "kimi-k2.6\n"
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY"])
+def test_a_proxy_that_is_not_there_is_named_without_its_password(
+    configured: Emulator, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    monkeypatch.setenv("KIMI_MAX_RETRIES", "0")
+    monkeypatch.setenv(variable, "http://me:hunter2@127.0.0.1:9")
+    line = invoke("chat", "hi").assert_one_error_line(75)
+    assert line.startswith(
+        f"kimi: error: could not connect to {configured.base_url}"
+        " through the proxy http://127.0.0.1:9 (connection refused"
+    )
+    assert "hunter2" not in line and chats(configured) == 0
+
+
+def test_connect_timeout_gives_up_after_the_timeout(never_accepts: str) -> None:
+    started = time.monotonic()
+    out = invoke("--timeout", "1", "chat", "hi", env=no_retry_env(never_accepts))
+    elapsed = time.monotonic() - started
+    line = out.assert_one_error_line(75)
+    assert f"could not connect to {never_accepts} within 1 s" in line
+    assert elapsed < 10  # the connect timeout, not the OS's minutes of SYN retries
+
+
+def test_slow_first_byte_beyond_the_timeout_is_a_timeout(
+    configured: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KIMI_MAX_RETRIES", "0")
+    configured.configure(faults=[{"name": "slow_first_byte"}], delay=3)
+    out = invoke("--timeout", "1", "chat", "ECHO never")
+    line = out.assert_one_error_line(75)
+    assert line == (
+        f"kimi: error: no data from {configured.base_url} for 1 s"
+        " — retry later, or raise --timeout if the API is just slow"
+    )
+    assert out.stdout == "" and chats(configured) == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (httpx.ConnectTimeout, "could not connect to https://x.test/v1 within 15 s"),
+        (httpx.ReadTimeout, "no data from https://x.test/v1 for 60 s"),
+    ],
+    ids=["connect", "read"],
+)
+def test_timeout_lines_name_the_timeout_that_fired(
+    error: type[httpx.TimeoutException], words: str
+) -> None:
+    # The connect timeout is capped at 15 s whatever --timeout says; the line says which.
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise error("timed out", request=request)
+
+    transport = httpx.MockTransport(handler)
+    client = KimiClient("https://x.test/v1", "sk-x", timeout=60, max_retries=0, transport=transport)
+    with client, pytest.raises(TemporaryError) as caught:
+        client.list_models()
+    assert words in caught.value.line()
+
+
+def test_slow_first_byte_once_is_retried_and_answered_once(configured: Emulator) -> None:
+    configured.configure(faults=[{"name": "slow_first_byte", "once": True}], delay=3)
+    out = invoke("--timeout", "1", "chat", "ECHO second try")
+    assert out.code == 0, out.stderr
+    assert out.stdout == "second try\n" and out.stderr == ""
+    assert chats(configured) == 2
+
+
+def test_gateway_504_after_the_api_time_limit_is_waited_for_and_temporary(
+    configured: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without streaming nothing arrives until the API's own limit (5 minutes, then 504):
+    # the idle timeout must not cut that wait short, and the 504 that ends it is exit 75.
+    monkeypatch.setenv("KIMI_MAX_RETRIES", "0")
+    configured.configure(faults=[{"name": "slow_first_byte"}, {"name": "gateway_timeout"}], delay=2)
+    started = time.monotonic()
+    out = invoke("--timeout", "1", "chat", "--no-stream", "ECHO late")
+    line = out.assert_one_error_line(75)
+    assert time.monotonic() - started >= 2
+    assert line.startswith("kimi: error: the API timed out (HTTP 504: upstream timed out")
+    assert chats(configured) == 1
+
+
+@pytest.mark.parametrize("fault", ["client_closed", "unavailable", "gateway_timeout"])
+def test_other_temporary_statuses_once_are_retried_and_answered_once(
+    configured: Emulator, fault: str
+) -> None:
+    # 500 and 502 once: tests/cli/test_chat_faults.py; these are 499, 503 and 504.
+    configured.configure(faults=[{"name": fault, "once": True}])
+    out = invoke("chat", "ECHO exactly once")
+    assert out.code == 0, out.stderr
+    assert out.stdout == "exactly once\n" and out.stderr == ""
+    assert chats(configured) == 2
+
+
+@pytest.mark.parametrize("fault", ["overloaded", "rate_limit", "rate_limit_text"])
+def test_a_429_waits_as_long_as_the_api_asks(configured: Emulator, fault: str) -> None:
+    # overloaded and rate_limit carry Retry-After: 1; rate_limit_text says only
+    # "please try again after 1 seconds". Backoff without either would be 0.5 s at most.
+    configured.configure(faults=[{"name": fault, "once": True}])
+    started = time.monotonic()
+    out = invoke("chat", "ECHO after the wait")
+    assert out.code == 0, out.stderr
+    assert time.monotonic() - started >= 1.0
+    assert out.stdout == "after the wait\n"
+    assert chats(configured) == 2
+
+
+@pytest.mark.parametrize(
+    "fault",
+    ["quota", "invalid_request", "auth", "permission", "model_not_found"],
+)
+def test_never_retried_even_with_retries_left(
+    configured: Emulator, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    monkeypatch.setenv("KIMI_MAX_RETRIES", "5")
+    configured.configure(faults=[{"name": fault}])
+    started = time.monotonic()
+    out = invoke("chat", "hi")
+    assert out.code in (1, 4, 5, 6)
+    out.assert_one_error_line(out.code)
+    assert chats(configured) == 1
+    assert time.monotonic() - started < 2  # and nothing slept
+
+
+@pytest.mark.parametrize("fault", ["auth", "quota", "server_error", "html"])
+def test_json_failure_before_any_text_prints_nothing_on_stdout(
+    configured: Emulator, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    monkeypatch.setenv("KIMI_MAX_RETRIES", "0")
+    configured.configure(faults=[{"name": fault}])
+    out = invoke("chat", "--json", "hi")
+    out.assert_one_error_line(out.code)
+    assert out.code != 0 and out.stdout == ""
+
+
+def test_chat_on_a_base_url_without_v1_is_a_config_error(
+    configured: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KIMI_BASE_URL", configured.root_url)
+    line = invoke("chat", "hi").assert_one_error_line(3)
+    assert "/v1" in line
+    assert chats(configured) == 0
