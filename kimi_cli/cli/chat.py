@@ -1,6 +1,8 @@
 """``kimi chat``: one-shot, piped, or interactive."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: Typer reads the annotations of ``chat`` on
+# every run, and evaluating them from strings costs more than the rest of parsing
+# (docs/performance.md).
 
 import sys
 from enum import StrEnum
@@ -10,6 +12,7 @@ from typing import Annotated
 import typer
 
 from kimi_cli.cli.common import state_of
+from kimi_cli.cli.completion import complete_model_ids
 from kimi_cli.cli.state import AppState
 from kimi_cli.errors import UsageError
 
@@ -44,7 +47,12 @@ def chat(
     prompt: Annotated[
         list[str] | None, typer.Argument(help="The prompt (words are joined).")
     ] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Model ID (verified).")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", "-m", help="Model ID (verified).", autocompletion=complete_model_ids
+        ),
+    ] = None,
     system: Annotated[str | None, typer.Option("--system", "-s", help="System prompt.")] = None,
     role: Annotated[
         str | None, typer.Option("--role", "-r", help="Saved system prompt: roles/NAME.md.")

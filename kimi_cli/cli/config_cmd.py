@@ -8,9 +8,12 @@ from typing import Annotated, Any
 import typer
 
 from kimi_cli.cli.common import print_json, state_of
-from kimi_cli.config import CONFIG_KEYS, coerce_value
+from kimi_cli.config import CONFIG_KEYS, coerce_value, resolve_settings
 
-app = typer.Typer(help="Show or change the saved settings (config.toml).", no_args_is_help=True)
+app = typer.Typer(
+    help="Show or change the saved settings (config.toml).\n\nExample: kimi config set timeout 60",
+    no_args_is_help=True,
+)
 
 
 def register(root: typer.Typer) -> None:
@@ -26,7 +29,8 @@ def show(
 
     Example: kimi config show --json
     """
-    settings = state_of(ctx).settings()
+    state = state_of(ctx)  # api_key_cmd is not run: show says where the key would come from
+    settings = resolve_settings(state.options, state.env, state.store(), run_key_cmd=False)
     rows = settings.describe()
     if as_json:
         print_json(rows)

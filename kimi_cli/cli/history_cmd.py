@@ -11,7 +11,10 @@ import typer
 from kimi_cli.cli.common import print_json, state_of
 from kimi_cli.errors import UsageError
 
-app = typer.Typer(help="Saved conversations (SQLite in the data dir).", no_args_is_help=True)
+app = typer.Typer(
+    help="Saved conversations (SQLite in the data dir).\n\nExample: kimi history list --limit 5",
+    no_args_is_help=True,
+)
 
 
 def register(root: typer.Typer) -> None:

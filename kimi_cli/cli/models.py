@@ -10,10 +10,14 @@ import typer
 
 from kimi_cli.api.types import Model
 from kimi_cli.cli.common import client_factory, other_region, print_json, state_of
+from kimi_cli.cli.completion import complete_model_ids
 from kimi_cli.cli.state import AppState
 
 app = typer.Typer(
-    help="List the models this key can use (always asks the API), or pick one.",
+    help=(
+        "List the models this key can use (always asks the API), or pick one with "
+        "'kimi models use ID'.\n\nExample: kimi models --json | jq -r '.[].id'"
+    ),
     no_args_is_help=False,
 )
 
@@ -80,7 +84,13 @@ def models(
 @app.command("use")
 def use(
     ctx: typer.Context,
-    model_id: Annotated[str, typer.Argument(help="A model ID exactly as 'kimi models' lists it.")],
+    model_id: Annotated[
+        str,
+        typer.Argument(
+            help="A model ID exactly as 'kimi models' lists it.",
+            autocompletion=complete_model_ids,
+        ),
+    ],
 ) -> None:
     """Verify MODEL_ID against GET /models and store it as the model to use.
 

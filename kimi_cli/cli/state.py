@@ -69,19 +69,26 @@ class AppState:
         url = (base_url or settings.base_url).rstrip("/")
         key = api_key if api_key is not None else self.require_key(settings)
         if base_url is None and settings.is_kimi_code_endpoint():
+            from kimi_cli.doctor.hints import unset_source
+
+            source = settings.base_url_source
+            fix = unset_source("config file" if "config file" in source else source, "base_url")
             raise AuthError(
                 f"{url} is the Kimi Code endpoint, which only coding agents may use",
-                hint="use the Open Platform: kimi config unset base_url (region global or cn)",
+                hint=f"use the Open Platform: {fix} (then region global or cn applies)",
             )
         cache_key = f"{url}\n{key}"
         if cache_key not in self._clients:
-            self._clients[cache_key] = KimiClient(
-                url,
-                key,
-                timeout=settings.timeout,
-                max_retries=settings.max_retries,
-                trace=_trace if self.debug else None,
-            )
+            try:
+                self._clients[cache_key] = KimiClient(
+                    url,
+                    key,
+                    timeout=settings.timeout,
+                    max_retries=settings.max_retries,
+                    trace=_trace if self.debug else None,
+                )
+            except (OSError, ValueError) as exc:  # httpx reads SSL_CERT_FILE and proxies here
+                raise _environment_error(exc) from exc
         return self._clients[cache_key]
 
     def model_cache(self) -> ModelCache:
@@ -93,7 +100,8 @@ class AppState:
         if self._history is None:
             from kimi_cli.history import HistoryStore
 
-            self._history = HistoryStore(self.settings().data_dir / "history.db")
+            _, data_dir, _ = state_dirs(self.env)  # as Settings.data_dir, without api_key_cmd
+            self._history = HistoryStore(data_dir / "history.db")
         return self._history
 
     def roles_dir(self) -> Path:
@@ -106,6 +114,25 @@ class AppState:
         if self._history is not None:
             self._history.close()
             self._history = None
+
+
+def _environment_error(exc: OSError | ValueError) -> Exception:
+    """A client that cannot be built: a CA bundle or a proxy variable httpx cannot use."""
+    if isinstance(exc, OSError):
+        names = [
+            f"{n}={os.environ[n]}" for n in ("SSL_CERT_FILE", "SSL_CERT_DIR") if n in os.environ
+        ]
+        return ConfigError(
+            f"cannot load the TLS certificates ({', '.join([*names, exc.strerror or str(exc)])})",
+            hint="point SSL_CERT_FILE at a PEM bundle (your organisation's CA) or unset it; "
+            "'kimi doctor' checks it",
+        )
+    if "proxy" in str(exc).lower():
+        return ConfigError(
+            f"a proxy variable is not usable ({exc})",
+            hint="use an http://, https://, socks5:// or socks5h:// URL; 'kimi doctor' checks them",
+        )
+    return exc  # not the environment's fault: a bug, reported as one
 
 
 def _trace(line: str) -> None:

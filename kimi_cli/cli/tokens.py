@@ -10,6 +10,7 @@ import typer
 
 from kimi_cli.cli.chat_input import decode_utf8
 from kimi_cli.cli.common import client_factory, other_region, print_json, state_of
+from kimi_cli.cli.completion import complete_model_ids
 from kimi_cli.errors import ConfigError, UsageError
 
 HELP = """Count the tokens of FILE (or of standard input, or '-') with the API's tokenizer
@@ -30,7 +31,12 @@ def tokens(
         str | None,
         typer.Argument(metavar="[FILE|-]", help="A text file; '-' or nothing reads stdin."),
     ] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Model ID (verified).")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", "-m", help="Model ID (verified).", autocompletion=complete_model_ids
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print {model, tokens, context_length, share}.")
     ] = False,

@@ -1,0 +1,307 @@
+"""Issue: docs and first run. The documentation cannot drift: the CLI reference is generated
+from --help and checked, every --help has an example, and every internal link resolves."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = sorted((ROOT / "docs").glob("*.md"))
+PAGES = [ROOT / "README.md", *DOCS]
+LINK = re.compile(r"(?<!\!)\[[^\]\n]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+FENCE = re.compile(r"^(```|~~~).*?^\1\s*$", re.MULTILINE | re.DOTALL)
+CODE_SPAN = re.compile(r"`[^`\n]+`")
+
+
+@cache
+def generator() -> ModuleType:
+    path = ROOT / "scripts" / "gen_cli_reference.py"
+    spec = importlib.util.spec_from_file_location("gen_cli_reference", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cli_reference_is_up_to_date() -> None:
+    diff = generator().check()
+    assert not diff, (
+        "docs/cli-reference.md is out of date: run 'python scripts/gen_cli_reference.py'\n" + diff
+    )
+
+
+def test_cli_reference_covers_every_command() -> None:
+    text = (ROOT / "docs" / "cli-reference.md").read_text(encoding="utf-8")
+    for path in generator().command_paths():
+        assert f"## {' '.join(('kimi', *path))}\n" in text
+
+
+def test_every_help_has_an_example() -> None:
+    missing = [
+        " ".join(("kimi", *path))
+        for path in generator().command_paths()
+        if "Example: " not in generator().help_text(path)
+    ]
+    assert not missing, f"add an 'Example: …' line to the help of: {', '.join(missing)}"
+
+
+def prose(text: str) -> str:
+    """The text without fenced blocks and code spans, where brackets are not links."""
+    return CODE_SPAN.sub("", FENCE.sub("", text))
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading.strip().lower())  # a link: its text
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    text = FENCE.sub("", path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for heading in re.findall(r"^#{1,6}\s+(.+?)\s*#*\s*$", text, re.MULTILINE):
+        base = slug(heading)
+        name, n = base, 0
+        while name in found:  # GitHub numbers repeated headings
+            n += 1
+            name = f"{base}-{n}"
+        found.add(name)
+    return found
+
+
+def internal_links(page: Path) -> list[str]:
+    links = LINK.findall(prose(page.read_text(encoding="utf-8")))
+    return [link for link in links if not re.match(r"[a-z][a-z0-9+.-]*:", link, re.IGNORECASE)]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_internal_link_points_to_an_existing_file(page: Path) -> None:
+    broken = []
+    for link in internal_links(page):
+        target, _, anchor = link.partition("#")
+        path = (page.parent / target).resolve() if target else page
+        if not path.exists():
+            broken.append(f"{link} (no file {path})")
+        elif anchor and path.suffix == ".md" and anchor not in anchors(path):
+            broken.append(f"{link} (no heading #{anchor} in {path.name})")
+    assert not broken, f"{page.name}: broken links: {'; '.join(broken)}"
+
+
+def test_the_documentation_index_lists_every_page() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [p.name for p in DOCS if f"(docs/{p.name})" not in readme]
+    assert not missing, f"README.md's Documentation list lacks: {', '.join(missing)}"
+
+
+def test_link_checker_sees_links_and_skips_code() -> None:
+    page = "see [a](docs/a.md), [b](#b), [c](https://x.y), `[d](no.md)`, ![i](img.png)\n"
+    page += "```\n[e](code.md)\n```\n"
+    assert LINK.findall(prose(page)) == ["docs/a.md", "#b", "https://x.y"]
+    assert slug("`kimi doctor [--json] [--no-chat]`") == "kimi-doctor---json---no-chat"
+    assert (
+        slug("Why `kimi config set api_key …` is refused")
+        == "why-kimi-config-set-api_key--is-refused"
+    )
+
+
+# -- docs/usage.md: every `console` example runs against the emulator, as shown --------------
+
+EMULATOR_URL = "http://127.0.0.1:8765/v1"  # what the docs say; the test's emulator stands in
+
+
+def console_examples(text: str) -> list[tuple[str, list[str]]]:
+    """(command, the stdout shown under it) for every ``$ `` line of every console block."""
+    examples: list[tuple[str, list[str]]] = []
+    for block in re.findall(r"^```console\n(.*?)^```", text, re.DOTALL | re.MULTILINE):
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                examples.append((line[2:], []))
+            elif examples:
+                examples[-1][1].append(line)
+    return examples
+
+
+def matches(expected: list[str], actual: list[str]) -> bool:
+    """Line by line; '…' in an expected line stands for any text (IDs, times)."""
+    if len(expected) != len(actual):
+        return False
+    for want, got in zip(expected, actual, strict=True):
+        pattern = ".*".join(re.escape(part) for part in want.split("…"))
+        if not re.fullmatch(pattern, got.rstrip()):
+            return False
+    return True
+
+
+def test_console_examples_parse() -> None:
+    text = "```console\n$ kimi chat hi\nhi\n$ kimi models  # exit 3\n```\n"
+    assert console_examples(text) == [("kimi chat hi", ["hi"]), ("kimi models  # exit 3", [])]
+    assert matches(["ab…  x"], ["ab12  x"]) and not matches(["ab…  x"], ["ab12  y"])
+
+
+@pytest.mark.timeout(300)
+def test_usage_examples_run_against_the_emulator(tmp_path: Path) -> None:
+    import os
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    from kimi_cli.emulator import Emulator
+
+    kimi = Path(sys.executable).parent / "kimi"
+    bash = shutil.which("bash")
+    if bash is None or not kimi.exists():
+        pytest.skip("needs bash and the kimi console script next to this Python")
+    examples = console_examples((ROOT / "docs" / "usage.md").read_text(encoding="utf-8"))
+    assert len(examples) > 20
+    env = {**os.environ, "PATH": f"{kimi.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    failures = []
+    with Emulator() as emulator:
+        for command, expected in examples:
+            if command.startswith("kimi emulator"):
+                continue  # already running
+            if command.startswith("export "):
+                for assignment in shlex.split(command)[1:]:
+                    name, _, value = assignment.partition("=")
+                    env[name] = value.replace(EMULATOR_URL, emulator.base_url)
+                continue
+            if "jq " in command and shutil.which("jq") is None:
+                continue
+            code = re.search(r"#\s*exit (\d+)", command)
+            proc = subprocess.run(
+                [bash, "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True
+            )
+            wanted = int(code.group(1)) if code else 0
+            if proc.returncode != wanted or not matches(expected, proc.stdout.splitlines()):
+                failures.append(
+                    f"$ {command}\n  exit {proc.returncode} (want {wanted})\n"
+                    f"  stdout: {proc.stdout!r}\n  want:   {expected!r}\n  stderr: {proc.stderr!r}"
+                )
+    assert not failures, "docs/usage.md examples that do not work:\n" + "\n".join(failures)
+
+
+# -- docs/troubleshooting.md quotes the messages users really get ------------------------------
+
+QUOTED = [  # (what to run, extra environment, text that must be in the error line and the page)
+    (("models",), {"KIMI_API_KEY": None}, "no API key — run 'kimi setup', or set KIMI_API_KEY"),
+    (
+        ("models",),
+        {"KIMI_API_KEY": "sk-kimi-0123456789abcdef"},
+        "this is a Kimi Code key (sk-kimi-…), which the Open Platform refuses — create an API key"
+        " on platform.kimi.ai (global) or platform.kimi.com (cn)",
+    ),
+    (
+        ("models",),
+        {"KIMI_BASE_URL": "https://api.kimi.com/coding/v1"},
+        "https://api.kimi.com/coding/v1 is the Kimi Code endpoint, which only coding agents may use"
+        " — use the Open Platform: unset KIMI_BASE_URL (then region global or cn applies)",
+    ),
+    (
+        ("models", "use", "moonshotai/kimi-k2.6"),
+        {},
+        "'moonshotai/kimi-k2.6' is a gateway (OpenRouter, Together, Groq or Vercel) ID, not a"
+        " Moonshot API model ID — use 'kimi-k2.6': kimi models use kimi-k2.6",
+    ),
+    (
+        ("models", "use", "kimi-k2-6"),
+        {},
+        "'kimi-k2-6' is not a model ID (the API spells it 'kimi-k2.6') — use 'kimi-k2.6'",
+    ),
+    (
+        ("models", "use", "kimi-k2.5"),
+        {},
+        "'kimi-k2.5' was retired by Moonshot (2026-08-31) — close matches: kimi-k2.6, kimi-k3,"
+        " kimi-k2.7-code ('kimi models' lists all)",
+    ),
+    (
+        ("models", "use", "kimi-for-coding"),
+        {},
+        "'kimi-for-coding' is a Kimi Code model ID; the Open Platform does not serve it",
+    ),
+    (
+        ("chat", "--temperature", "0.3", "hi"),
+        {"KIMI_MODEL": "kimi-k3.1-pro"},
+        "kimi-k3.1-pro fixes its sampling on the server; it takes no temperature — drop"
+        " --temperature",
+    ),
+    (
+        ("models",),
+        {"KIMI_TIMEOUT": "abc"},
+        "invalid timeout 'abc' from env KIMI_TIMEOUT: expected a positive number of seconds — fix"
+        " or unset KIMI_TIMEOUT",
+    ),
+    (
+        ("models",),
+        {"SSL_CERT_FILE": "/nonexistent/corp-ca.pem"},
+        "— point SSL_CERT_FILE at a PEM bundle (your organisation's CA) or unset it; 'kimi doctor'"
+        " checks it",
+    ),
+    (
+        ("models",),
+        {"HTTPS_PROXY": "ftp://proxy:3128", "HTTP_PROXY": "ftp://proxy:3128"},
+        "a proxy variable is not usable (Unknown scheme for proxy URL URL('ftp://proxy:3128')) —"
+        " use an http://, https://, socks5:// or socks5h:// URL",
+    ),
+    (("chat", ""), {}, "nothing to send: the prompt and input are empty — give a prompt"),
+    (("history", "show", "zzz"), {}, "no conversation 'zzz' — see 'kimi history list'"),
+]
+
+
+def test_troubleshooting_quotes_real_messages(
+    configured: object, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kimi_cli.emulator import Emulator
+    from tests.helpers import invoke
+
+    assert isinstance(configured, Emulator)
+    page = (ROOT / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
+    monkeypatch.setenv("KIMI_MAX_RETRIES", "0")
+    problems = []
+    for args, env, text in QUOTED:
+        line = invoke(*args, input="", env=env).error_lines
+        if not line or text not in line[0]:
+            problems.append(f"kimi {' '.join(args)} said {line!r}, not {text!r}")
+        if text not in page:
+            problems.append(f"troubleshooting.md does not quote {text!r}")
+    # The base URL without /v1, a corrupt config and a corrupt history, against the emulator.
+    root_url = configured.base_url.removesuffix("/v1")
+    line = invoke("models", env={"KIMI_BASE_URL": root_url}).error_lines
+    if not line or f"the base URL probably lacks /v1: try {root_url}/v1" not in line[0]:
+        problems.append(f"a base URL without /v1 said {line!r}")
+    for name, content, where, command in (
+        ("config/config.toml", "region = cn\n", "config file", "models"),
+        ("data/history.db", "not a database " * 100, "history database", "history"),
+    ):
+        path = isolated_env / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        line = invoke(command, *(["list"] if command == "history" else [])).error_lines
+        path.unlink()
+        fix = (
+            "fix or remove it; it was left untouched"
+            if where == "config file"
+            else "(file is not a database) — move it aside; kimi will start a new one"
+        )
+        if not line or fix not in line[0] or where not in line[0] or fix not in page:
+            problems.append(f"a corrupt {where} said {line!r}; the page must quote {fix!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_bug_report_template_asks_for_doctor_output_and_the_key_is_masked_in_it(
+    configured: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.helpers import invoke
+
+    template = (ROOT / ".github" / "ISSUE_TEMPLATE" / "bug_report.md").read_text(encoding="utf-8")
+    assert "kimi doctor --json --no-chat" in template and "masked" in template
+    key = "sk-emulator-0123456789abcdefghij"
+    monkeypatch.setenv("KIMI_API_KEY", key)
+    out = invoke("doctor", "--json", "--no-chat")
+    assert '"checks"' in out.stdout
+    assert key not in out.stdout + out.stderr and key[6:] not in out.stdout + out.stderr
