@@ -156,7 +156,7 @@ def test_a_key_of_the_other_region_is_named_exit_4(
 def test_setup_names_the_region_of_the_key_exit_4(regions: tuple[Emulator, Emulator]) -> None:
     out = run_process("setup", "--key-stdin", input=CN_KEY + "\n")
     line = out.assert_one_error_line(4)
-    assert "cn region" in line and "kimi config set region cn" in line
+    assert "cn region" in line and "kimi setup --key-stdin --region cn" in line
     assert out.stdout == ""
     assert_key_hidden(out, CN_KEY)
 

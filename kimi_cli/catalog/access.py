@@ -30,6 +30,13 @@ REGION_HOSTS = {"global": "api.moonshot.ai", "cn": "api.moonshot.cn"}
 class OtherRegion:
     name: str  # "cn" or "global"
     base_url: str
+    #: The command that switches to it, as the caller knows best (a saved region, or an
+    #: environment variable that would beat it, or a setup not saved yet).
+    fix: str | None = None
+
+    @property
+    def switch_hint(self) -> str:
+        return self.fix or f"kimi config set region {self.name}"
 
 
 ClientFactory = Callable[[str], KimiClient]
@@ -67,7 +74,7 @@ def list_models_checked(
             raise AuthError(
                 f"this key belongs to the {region.name} region ({_host(region)}), "
                 f"not {client.base_url}",
-                hint=f"kimi config set region {region.name}",
+                hint=region.switch_hint,
                 request_id=exc.request_id,
             ) from exc
         raise

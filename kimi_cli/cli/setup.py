@@ -63,7 +63,15 @@ def setup(
             state.client(base_url, key),
             api_key=key,
             cache=state.model_cache(),
-            other_region=OtherRegion(other, region_url(other, state.env)) if other else None,
+            other_region=(
+                OtherRegion(
+                    other,
+                    region_url(other, state.env),
+                    fix=f"kimi setup{' --key-stdin' if key_stdin else ''} --region {other}",
+                )
+                if other
+                else None
+            ),
             client_factory=lambda url: state.client(url, key),
         )
     except AuthError as exc:

@@ -116,7 +116,7 @@ def test_setup_names_the_region_a_key_belongs_to(monkeypatch: pytest.MonkeyPatch
         monkeypatch.setenv("KIMI_CN_BASE_URL", cn_emu.base_url)
         out = run_process("setup", "--key-stdin", "--region", "global", input="sk-cn-only-key")
         line = out.assert_one_error_line(4)
-        assert "cn region" in line and "kimi config set region cn" in line
+        assert "cn region" in line and "kimi setup --key-stdin --region cn" in line
         assert "sk-cn-only-key" not in out.stderr
         assert cn_emu.stats()["requests"]["GET /v1/models"] == 1
 
