@@ -315,7 +315,11 @@ class ChatStream:
                 request_id=self.request_id,
             ) from None
         if type(obj) is not dict and not isinstance(obj, Mapping):
-            raise StreamCutError("the stream carried a malformed event", request_id=self.request_id)
+            raise StreamCutError(
+                "the stream carried a malformed event",
+                hint="the partial answer was kept; retry later",
+                request_id=self.request_id,
+            )
         if obj.get("error"):
             raise error_from_stream_event(obj, self.request_id)
         return chunk_from_json(obj)

@@ -100,7 +100,7 @@ def error_from_response(status: int, headers: httpx.Headers, body: bytes) -> Kim
             )
         return APIRequestError(
             f"the API refused the request: {shown or 'HTTP 400'}",
-            hint="check the options given",
+            hint="check the options given (--debug shows the request)",
             **common,
         )
     if status == 401:
@@ -113,7 +113,8 @@ def error_from_response(status: int, headers: httpx.Headers, body: bytes) -> Kim
         if kind == "exceeded_current_quota_error" or (message and _BALANCE_WORDS.search(message)):
             return QuotaError(
                 f"the account has no balance left ({shown})",
-                hint="recharge, then check with 'kimi balance'",
+                hint="recharge on platform.kimi.ai (global) or platform.kimi.com (cn), "
+                "then check with 'kimi balance'",
                 **common,
             )
         return AuthError(
@@ -127,7 +128,8 @@ def error_from_response(status: int, headers: httpx.Headers, body: bytes) -> Kim
         if kind == "exceeded_current_quota_error":
             return QuotaError(
                 f"no balance or quota left ({shown})",
-                hint="recharge, then check with 'kimi balance'; this is not retried",
+                hint="recharge on platform.kimi.ai (global) or platform.kimi.com (cn), then "
+                "check with 'kimi balance'; this is not retried",
                 **common,
             )
         wait = retry_after_of(headers, message)
