@@ -15,7 +15,6 @@ errors module only: no rich, typer or httpx, and tomlkit only when writing.
 from __future__ import annotations
 
 import contextlib
-import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,6 +246,8 @@ def run_api_key_cmd(command: str) -> str:
 
     stdin is /dev/null (so a piped prompt is never swallowed); stdout never appears in a message.
     """
+    import subprocess  # only this needs it: not imported on every run
+
     hint = "run the api_key_cmd of your config file yourself to see why"
     try:
         proc = subprocess.Popen(  # a shell command the user configured

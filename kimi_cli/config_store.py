@@ -15,8 +15,6 @@ import contextlib
 import math
 import os
 import re
-import secrets
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -224,6 +222,8 @@ class ConfigStore:
         )
 
     def _parse(self, text: str) -> dict[str, Any]:
+        import tomllib  # imported when there is a file to read
+
         try:
             return tomllib.loads(text)
         except RecursionError as exc:
@@ -298,6 +298,8 @@ class ConfigStore:
         self._edit(lambda doc: _apply(doc, checked, removed))
 
     def _edit(self, change: Callable[[Any], bool]) -> bool:
+        import tomllib
+
         import tomlkit  # only writes pay for tomlkit
         from tomlkit.exceptions import TOMLKitError
 
@@ -374,6 +376,8 @@ def atomic_write(path: Path, data: bytes, *, shown: Path | None = None) -> None:
 
     ConfigError naming the file when the directory or file cannot be written.
     """
+    import secrets
+
     directory = path.parent
     tmp: Path | None = None
     try:

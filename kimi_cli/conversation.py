@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimi_cli.api.types import ChatChunk, Model, Usage
-from kimi_cli.catalog.policy import ChatOptions, ModelPolicy, build_body, flag_for_message
 from kimi_cli.errors import (
     APIRequestError,
     HistoryError,
@@ -25,11 +23,15 @@ from kimi_cli.errors import (
     NotFoundError,
     UsageError,
 )
-from kimi_cli.history import HistoryStore, StoredMessage
-from kimi_cli.pricing import Cost, cost_of
 
+# What a turn needs is imported when a turn runs: ``chat_input`` (and through it commands
+# like ``kimi tokens``, so ``kimi --help``) imports this module for ``compose_text`` alone.
 if TYPE_CHECKING:
     from kimi_cli.api.client import KimiClient
+    from kimi_cli.api.types import ChatChunk, Model, Usage
+    from kimi_cli.catalog.policy import ChatOptions, ModelPolicy
+    from kimi_cli.history import HistoryStore, StoredMessage
+    from kimi_cli.pricing import Cost
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif"}
 TITLE_LENGTH = 60
@@ -147,6 +149,8 @@ class Conversation:
         content: str | list[dict[str, Any]] = text
         if images:
             content = [{"type": "text", "text": text}, *(a.part() for a in images)]
+        from kimi_cli.catalog.policy import build_body
+
         body = build_body(
             self.policy, self.messages_for(content), options, input_tokens=input_tokens
         )
@@ -207,6 +211,8 @@ class Conversation:
     def _complete(
         self, body: dict[str, Any], result: TurnResult, on_chunk: Callable[[ChatChunk], None]
     ) -> None:
+        from kimi_cli.api.types import ChatChunk
+
         completion = self.client.chat(body)
         result.content = completion.content
         result.reasoning = completion.reasoning
@@ -225,6 +231,8 @@ class Conversation:
 
     def _price(self, result: TurnResult) -> None:
         if result.usage is not None:
+            from kimi_cli.pricing import cost_of
+
             result.cost = cost_of(result.usage, self.model.id, self.currency)
 
     def _explain(self, exc: KimiError) -> KimiError:
@@ -245,6 +253,8 @@ class Conversation:
                     hint="shorten it, or start a new conversation",
                     request_id=exc.request_id,
                 )
+            from kimi_cli.catalog.policy import flag_for_message
+
             flag = flag_for_message(message)
             if flag:
                 return UsageError(message, hint=f"drop or change {flag}", request_id=exc.request_id)
@@ -291,6 +301,8 @@ def _context_message(
     role: str, content: str, reasoning: str | None, model: str, *, partial: bool
 ) -> StoredMessage:
     """A message held in memory only (it is already in history, or history is off)."""
+    from kimi_cli.history import StoredMessage
+
     return StoredMessage(
         id=0,
         role=role,

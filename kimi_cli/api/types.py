@@ -105,7 +105,7 @@ def new_chunk(
 ) -> ChatChunk:
     """``ChatChunk(...)`` for the stream's every piece, in a third of the time: a frozen
     dataclass's ``__init__`` goes through ``object.__setattr__`` field by field, this fills
-    the same fields directly. The result is the same object (tests/api/test_client.py)."""
+    the same fields directly. The result is the same object (tests/test_fast_paths.py)."""
     chunk: ChatChunk = _new(ChatChunk)
     fields = chunk.__dict__
     fields["content"] = content

@@ -1,8 +1,12 @@
 """The ``kimi`` application: global options, command registration, and the one place
 where failures become a line on stderr and an exit code."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: Typer reads the annotations of ``root`` on
+# every run, and evaluating them from strings costs more than the rest of parsing
+# (docs/performance.md).
 
+import errno
+import importlib
 import os
 import signal
 import sys
@@ -13,33 +17,21 @@ from typing import Annotated
 
 import typer
 
+from kimi_cli.cli import coercion
 from kimi_cli.cli.state import AppState
-from kimi_cli.config import GlobalOptions
+from kimi_cli.config import DEFAULT_TIMEOUT, GlobalOptions
 from kimi_cli.errors import ExitCode, KimiError
 from kimi_cli.render.terminal import print_error, reconfigure_utf8
 
-app = typer.Typer(
-    name="kimi",
-    help=(
-        "A command line for Moonshot AI's Kimi API.\n\n"
-        'Example: git diff | kimi chat "write a commit message"'
-    ),
-    add_completion=True,
-    no_args_is_help=False,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
 GLOBAL_VALUE_OPTIONS = ("--base-url", "--region", "--timeout")
 GLOBAL_FLAGS = ("--debug",)
+COMPLETE_VAR = "_KIMI_COMPLETE"  # what the scripts of --show-completion set (Typer's naming)
 
 
 class Terminated(BaseException):
     """SIGTERM arrived: unwind (saving partial work on the way) and exit 143."""
 
 
-@app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
     base_url: Annotated[
@@ -51,7 +43,10 @@ def root(
     ] = None,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", help="Connect and idle-read timeout in seconds (default 60)."),
+        typer.Option(
+            "--timeout",
+            help=f"Connect and idle-read timeout in seconds (default {DEFAULT_TIMEOUT:g}).",
+        ),
     ] = None,
     debug: Annotated[
         bool, typer.Option("--debug", help="Tracebacks and HTTP traces (the key redacted).")
@@ -73,34 +68,71 @@ def root(
         run_bare(ctx, state)
 
 
-def _register() -> None:
-    from kimi_cli.cli import (
-        balance,
-        chat,
-        config_cmd,
-        doctor_cmd,
-        emulator_cmd,
-        history_cmd,
-        models,
-        setup,
-        tokens,
+#: Each command and the module that registers it, in the order help lists them.
+COMMANDS = {
+    "chat": "chat",
+    "models": "models",
+    "config": "config_cmd",
+    "setup": "setup",
+    "history": "history_cmd",
+    "emulator": "emulator_cmd",
+    "doctor": "doctor_cmd",
+    "balance": "balance",
+    "tokens": "tokens",
+}
+
+
+def build(only: str | None = None) -> typer.Typer:
+    """The application with every command, or with only the one named.
+
+    Parsing ``kimi chat ...`` needs nothing of the other commands: importing their modules
+    and building their parameters costs more than the rest of a one-shot chat does
+    (docs/performance.md). ``app`` (every command) is built on first use.
+    """
+    target = typer.Typer(
+        name="kimi",
+        help=(
+            "A command line for Moonshot AI's Kimi API.\n\n"
+            'Example: git diff | kimi chat "write a commit message"'
+        ),
+        add_completion=True,
+        no_args_is_help=False,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
     )
-
-    for module in (
-        chat,
-        models,
-        config_cmd,
-        setup,
-        history_cmd,
-        emulator_cmd,
-        doctor_cmd,
-        balance,
-        tokens,
-    ):
-        module.register(app)
+    target.callback(invoke_without_command=True)(root)
+    for name, module in COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(f"kimi_cli.cli.{module}").register(target)
+    return target
 
 
-_register()
+_app: typer.Typer | None = None
+
+
+def __getattr__(name: str) -> typer.Typer:
+    global _app
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if _app is None:
+        _app = build()
+    return _app
+
+
+def command_named(args: Sequence[str]) -> str | None:
+    """The command that ``args`` (global options hoisted to the front) run, when it is
+    plain to see; None otherwise (no command, ``--help``, ``--version``, a typo…)."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in GLOBAL_VALUE_OPTIONS:
+            i += 2
+        elif arg in GLOBAL_FLAGS or arg.split("=", 1)[0] in GLOBAL_VALUE_OPTIONS:
+            i += 1
+        else:
+            return arg if arg in COMMANDS else None
+    return None
 
 
 def hoist_global_options(args: Sequence[str]) -> list[str]:
@@ -134,6 +166,7 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def run(argv: Sequence[str]) -> int:
+    _open_closed_std_streams()
     reconfigure_utf8()
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _on_sigterm)
@@ -144,10 +177,17 @@ def run(argv: Sequence[str]) -> int:
         "yes",
         "on",
     }
-    command = typer.main.get_command(app)
+    complete = os.environ.get(COMPLETE_VAR)
+    command = typer.main.get_command(build(None if complete else command_named(args)))
+    coercion.install(command)  # Typer's value conversion without importing pydantic
+    if complete:  # a Tab press in a shell with kimi's completion script: answer, run nothing
+        from typer.completion import shell_complete
+
+        return shell_complete(command, {}, "kimi", COMPLETE_VAR, complete)
     try:
         with command.make_context("kimi", list(args)) as ctx:
             command.invoke(ctx)
+        sys.stdout.flush()  # a full disk fails here, where it is reported, not at exit
         return 0
     except typer.Exit as exc:
         return exc.exit_code
@@ -170,6 +210,11 @@ def run(argv: Sequence[str]) -> int:
         _silence_stdout()
         return int(ExitCode.BROKEN_PIPE)
     except Exception as exc:  # a bug: one line, unless --debug
+        if isinstance(exc, OSError) and exc.errno in _OUTPUT_ERRNOS:
+            _silence_stdout()  # what is still buffered cannot be written either
+            hint = "free disk space or write it elsewhere, then retry"
+            print_error(f"could not write the output ({exc.strerror}) — {hint}")
+            return int(ExitCode.TEMPORARY)
         if debug:
             traceback.print_exc()
         print_error(
@@ -188,6 +233,20 @@ def _usage_error(exc: typer.TyperException) -> int:
     else:
         print_error(message)
     return code
+
+
+#: Writing stdout failed for a reason outside kimi (a full disk, an I/O error): not a bug.
+_OUTPUT_ERRNOS = {
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EIO") if hasattr(errno, name)
+}
+
+
+def _open_closed_std_streams() -> None:
+    """``kimi … >&-``: a closed stdout or stderr becomes /dev/null, so output is discarded
+    rather than a crash, and the history database opened later cannot take fd 1 or 2."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
 
 
 def _silence_stdout() -> None:

@@ -20,12 +20,12 @@ def state_of(ctx: typer.Context) -> AppState:
 
 
 def other_region(state: AppState, settings: Settings) -> OtherRegion | None:
-    from kimi_cli.catalog.access import OtherRegion
-    from kimi_cli.doctor.hints import region_fix
-
     name = settings.other_region()
     if name is None:
         return None
+    from kimi_cli.catalog.access import OtherRegion
+    from kimi_cli.doctor.hints import region_fix  # imports all of kimi_cli.doctor (~30 ms)
+
     fix = region_fix(f"kimi config set region {name}", settings.base_url_source)
     return OtherRegion(name=name, base_url=region_url(name, state.env), fix=fix)
 

@@ -26,15 +26,18 @@ class PlainSink:
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream or sys.stdout
-        self._last = ""
+        self._write = self._stream.write  # bound once: this runs for every piece
+        self._flush = self._stream.flush
+        self._last = ""  # the last piece written
 
     def content(self, text: str) -> None:
-        self._stream.write(text)
-        self._stream.flush()
-        self._last = text[-1:] or self._last
+        self._write(text)
+        self._flush()
+        if text:
+            self._last = text
 
     def finish(self) -> None:
-        if self._last and self._last != "\n":
+        if self._last and not self._last.endswith("\n"):
             self._stream.write("\n")
         self._stream.flush()
 

@@ -1,0 +1,126 @@
+"""Typer's conversion of parameter values, without pydantic on the common path.
+
+Typer (0.29) converts every value of an invoked command through a pydantic ``TypeAdapter``
+that it builds on first use: importing pydantic and building the adapters costs about 0.1 s
+on every run of every command (measured in docs/performance.md), a third of a one-shot chat.
+kimi's parameters are plain (str, int, float, a StrEnum, a Path, lists of these; bools do not
+reach the adapters), so ``install`` gives each parameter a converter that handles valid plain
+values the way the adapters do, in plain Python, and hands everything else, every invalid
+value included, to Typer's own converter, so that results and error messages stay Typer's.
+
+It relies on private names of Typer (``_TyperParameter._runtime_param``, ``typer._coercion``,
+``typer._param_types``); if they are not there it does nothing and Typer works as before.
+``tests/cli/test_coercion.py`` checks, for every parameter of every command, that both ways
+give the same result.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+_INT = re.compile(r"[0-9]{1,18}")
+_FLOAT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?")
+
+
+class _Unsure(Exception):
+    """Not a plain valid value: let Typer convert it (and word any error)."""
+
+
+try:
+    from typer._coercion import RuntimeParam, TypeDescriptor, build_runtime_param
+    from typer._param_types import coerce_cli_choice, coerce_cli_path, routes_to_path
+except ImportError:  # another Typer: keep its own conversion
+    _AVAILABLE = False
+else:
+    _AVAILABLE = True
+
+    class PlainRuntimeParam(RuntimeParam):
+        """Converts plain values itself; anything else goes to Typer's converter.
+
+        Not a dataclass of its own: making one costs more than a run uses it for."""
+
+        descriptor: TypeDescriptor
+
+        def __init__(self, descriptor: TypeDescriptor) -> None:
+            super().__init__(
+                parameter_info=descriptor.parameter_info, annotation=descriptor.annotation
+            )
+            object.__setattr__(self, "descriptor", descriptor)  # frozen, like its base
+
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            try:
+                return _convert(self.annotation, self.parameter_info, value, param, ctx)
+            except _Unsure:
+                pass
+            typer_own = build_runtime_param(self.descriptor)
+            param._runtime_param = typer_own  # this parameter's later values go there too
+            return typer_own._coerce_value(value, param=param, ctx=ctx)
+
+
+def install(command: Any) -> None:
+    """Give every parameter of ``command`` and its subcommands the plain converter (the
+    help option too, which Click makes when a command is first parsed)."""
+    if not _AVAILABLE:
+        return
+    for param in getattr(command, "params", ()):
+        _give(param)
+    make_help_option = getattr(command, "get_help_option", None)
+    if make_help_option is not None:
+
+        def get_help_option(ctx: Any) -> Any:
+            option = make_help_option(ctx)
+            if option is not None:
+                _give(option)
+            return option
+
+        command.get_help_option = get_help_option
+    for sub in getattr(command, "commands", {}).values():
+        install(sub)
+
+
+def _give(param: Any) -> None:
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is None or getattr(param, "_runtime_param", "absent") is not None:
+        return
+    param._runtime_param = PlainRuntimeParam(descriptor)
+
+
+def _convert(annotation: Any, info: Any, value: Any, param: Any, ctx: Any) -> Any:
+    if get_origin(annotation) is list:
+        (item_type,) = get_args(annotation)
+        if not isinstance(value, list | tuple):
+            raise _Unsure
+        return [_leaf(item_type, info, item, param, ctx) for item in value]
+    return _leaf(annotation, info, value, param, ctx)
+
+
+def _leaf(annotation: Any, info: Any, value: Any, param: Any, ctx: Any) -> Any:
+    if info.parser is not None or not isinstance(annotation, type):
+        raise _Unsure
+    if issubclass(annotation, Enum):
+        try:
+            return coerce_cli_choice(
+                value, choices=tuple(annotation), case_sensitive=info.case_sensitive, ctx=ctx
+            )
+        except ValueError:
+            raise _Unsure from None
+    if annotation is str:
+        if type(value) is str:
+            return value
+        raise _Unsure
+    if annotation is int or annotation is float:
+        if info.min is not None or info.max is not None or info.clamp:
+            raise _Unsure
+        if type(value) is str and (_INT if annotation is int else _FLOAT).fullmatch(value):
+            return annotation(value)
+        if annotation is int and type(value) is int:
+            return value
+        raise _Unsure
+    if annotation is not bool and routes_to_path(annotation, info):
+        path_type = info.path_type or annotation
+        if path_type is Path and type(value) is str and value and "\x00" not in value:
+            return coerce_cli_path(Path(value), info, path_type=path_type, param=param, ctx=ctx)
+    raise _Unsure
