@@ -44,18 +44,23 @@ def read_stdin(no_stdin: bool) -> str | None:
     return text
 
 
+def read_file(path: Path) -> bytes:
+    """A file's bytes; every way it cannot be read is a usage error naming it."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}", hint="check the path") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a directory", hint="give a file") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path} ({exc.strerror or exc})") from None
+
+
 def read_files(paths: list[Path]) -> tuple[list[tuple[str, str]], list[Attachment]]:
     texts: list[tuple[str, str]] = []
     images: list[Attachment] = []
     for path in paths:
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise UsageError(f"no such file: {path}", hint="check the -f path") from None
-        except IsADirectoryError:
-            raise UsageError(f"{path} is a directory", hint="pass files, not directories") from None
-        except OSError as exc:
-            raise UsageError(f"cannot read {path} ({exc.strerror})") from None
+        data = read_file(path)
         mime = image_type(path)
         if mime is not None:
             images.append(Attachment(path=path, mime=mime, data=data))

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from kimi_cli.cli.chat_input import decode_utf8
+from kimi_cli.cli.chat_input import decode_utf8, read_file
 from kimi_cli.cli.common import client_factory, other_region, print_json, state_of
 from kimi_cli.cli.completion import complete_model_ids
 from kimi_cli.errors import ConfigError, UsageError
@@ -104,14 +104,7 @@ def read_text(source: str | None) -> str:
     else:
         path = Path(source)
         where = str(path)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise UsageError(f"no such file: {path}", hint="check the path") from None
-        except IsADirectoryError:
-            raise UsageError(f"{path} is a directory", hint="give a text file") from None
-        except OSError as exc:
-            raise UsageError(f"cannot read {path} ({exc.strerror or exc})") from None
+        data = read_file(path)
     text = decode_utf8(data, where)
     if "\x00" in text:
         raise UsageError(f"{where} contains NUL bytes", hint="kimi tokens counts text only")
