@@ -59,7 +59,7 @@ def breakdown(
                 order.append(module)
             samples[module].append((own, cumulative))
     if not order:
-        return [f"### `{title}`", "", "(no -X importtime output)", ""]
+        return [f"#### `{title}`", "", "(no -X importtime output)", ""]
     own_ms = {m: statistics.median(s for s, _ in samples[m]) / 1000 for m in order}
     cum_ms = {m: statistics.median(c for _, c in samples[m]) / 1000 for m in order}
     packages: dict[str, float] = defaultdict(float)
@@ -73,7 +73,7 @@ def breakdown(
     shallow = [m for m in order if levels[m] <= 2]
     largest = sorted(shallow, key=lambda m: -cum_ms[m])[:top]
     lines = [
-        f"### `{title}`",
+        f"#### `{title}`",
         "",
         f"{len(order)} modules, {total:.1f} ms of import time in all (median of {runs} runs).",
         "",

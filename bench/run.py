@@ -1,7 +1,8 @@
 """Whole-process timings of ``kimi``, side by side with floors and peers, in one run.
 
     python bench/run.py [--quick] [--only version,help,echo,stream,pty] [--repeat N]
-                        [--peers DIR | --install-peers DIR] [--in-place] [--output PATH]
+                        [--peers DIR | --install-peers DIR | --no-peers] [--in-place]
+                        [--source CHECKOUT] [--no-importtime] [--output PATH]
 
 What it times, each as a whole process, every command of a group once per round (the order
 rotating from round to round so that a burst of load on this 2-core machine hits all alike):
@@ -23,7 +24,7 @@ chat makes no ``/models`` round trip, which the emulator's counters confirm. Ins
 Every figure is a median over the rounds with its min–max; a ratio is the median of the
 ratios taken round by round (kimi's run over the floor's run of the same round). Outputs are
 checked on every run (the echo, the 20,000 words); a command that fails gets no number.
-A full run takes a few minutes on 2 cores and rewrites the generated part of
+A full run takes about 6 minutes on 2 cores (1 without peers) and rewrites the generated part of
 ``docs/performance.md``; ``--quick`` (or ``--only``) prints the tables and writes nothing
 unless ``--output`` is given. POSIX only (``os.wait4``, ptys).
 """
@@ -436,7 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 jobs = build_jobs(group, interp.python, interp.kimi, env, emu, floors, peers)
                 measure(jobs, repeats, workdir, log)
                 all_jobs.update({job.key: job for job in jobs})
-                sections += [f"### {group}", "", *group_table(group, jobs), ""]
+                sections += [f"#### {group}", "", *group_table(group, jobs), ""]
             if emu is not None:
                 kimi_chats = sum(
                     1 + len(job.samples)
@@ -480,11 +481,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"- kimi's dependencies: {versions()}",
         f"- Load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after",
         "",
-        "## Targets",
+        "### Targets in this run",
         "",
         *targets,
         "",
-        "## All figures",
+        "### All figures",
         "",
         "Medians over the rounds (min–max); `÷ floor` is the median of the round-by-round",
         "ratios to the group's first row (for `pty`, to the 2,000-word run).",
@@ -493,7 +494,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         *notes,
     ]
     if imports:
-        lines += ["", "## Import time", "", *imports]
+        lines += ["", "### Import time", "", *imports]
     report = "\n".join(lines) + "\n"
     print(report)
     if args.output:
