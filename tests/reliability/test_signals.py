@@ -69,7 +69,11 @@ def test_ctrl_c_while_reasoning_keeps_the_reasoning(configured: Emulator, histor
     assert user == ("user", "ECHO hello", None, 0)
     role, content, reasoning, partial = answer
     assert (role, content, partial) == ("assistant", "", 1)
-    assert reasoning and (seen.decode() + out.stderr).startswith(reasoning)
+    # Nothing that arrived is lost: the saved reasoning and what was shown agree, except that
+    # Ctrl-C may land between a piece arriving (saved) and its being printed (not shown).
+    shown = (seen.decode() + out.stderr).split("kimi:")[0].rstrip("\n")
+    assert reasoning and shown
+    assert reasoning.startswith(shown) or shown.startswith(reasoning)
 
 
 BUG = """
