@@ -65,7 +65,7 @@ def balance_json(found: Balance, currency: str | None) -> dict[str, Any]:
 def fetch_balance(state: AppState) -> Balance:
     """The balance; a 401 is explained (Kimi Code key, or a key of the other region)."""
     from kimi_cli.catalog.access import is_kimi_code_key, kimi_code_key_error, probe_other_region
-    from kimi_cli.doctor.hints import region_fix
+    from kimi_cli.hints import region_fix
 
     settings = state.settings()
     key = state.require_key(settings)

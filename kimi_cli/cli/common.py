@@ -24,7 +24,7 @@ def other_region(state: AppState, settings: Settings) -> OtherRegion | None:
     if name is None:
         return None
     from kimi_cli.catalog.access import OtherRegion
-    from kimi_cli.doctor.hints import region_fix  # imports all of kimi_cli.doctor (~30 ms)
+    from kimi_cli.hints import region_fix
 
     fix = region_fix(f"kimi config set region {name}", settings.base_url_source)
     return OtherRegion(name=name, base_url=region_url(name, state.env), fix=fix)

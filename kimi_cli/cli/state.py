@@ -69,7 +69,7 @@ class AppState:
         url = (base_url or settings.base_url).rstrip("/")
         key = api_key if api_key is not None else self.require_key(settings)
         if base_url is None and settings.is_kimi_code_endpoint():
-            from kimi_cli.doctor.hints import unset_source
+            from kimi_cli.hints import unset_source
 
             source = settings.base_url_source
             fix = unset_source("config file" if "config file" in source else source, "base_url")

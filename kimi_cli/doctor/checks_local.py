@@ -14,7 +14,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 from kimi_cli.catalog.access import is_kimi_code_key, kimi_code_key_error
 from kimi_cli.config import ConfigStore, mask_key
-from kimi_cli.doctor.hints import unset_source
 from kimi_cli.doctor.model import (
     NO_SETTINGS,
     Check,
@@ -27,6 +26,7 @@ from kimi_cli.doctor.model import (
     warned,
 )
 from kimi_cli.errors import ExitCode, KimiError
+from kimi_cli.hints import unset_source
 
 #: The variables this kimi reads (design §3); any other KIMI_* is someone else's, or a typo.
 OUR_VARS = frozenset(

@@ -17,7 +17,6 @@ from kimi_cli.catalog.access import OtherRegion, list_models_checked
 from kimi_cli.catalog.ids import diagnose, find_model, not_found_error
 from kimi_cli.catalog.policy import ChatOptions, build_body, policy_for
 from kimi_cli.config import region_url
-from kimi_cli.doctor.hints import region_fix, unset_source
 from kimi_cli.doctor.model import (
     NO_SETTINGS,
     Check,
@@ -37,6 +36,7 @@ from kimi_cli.doctor.money import (
     recharge_hint,
 )
 from kimi_cli.errors import AuthError, ExitCode, KimiError, NotFoundError, UnexpectedResponseError
+from kimi_cli.hints import region_fix, unset_source
 from kimi_cli.pricing import cost_of
 
 #: The round trip's budget and prompt: the smallest request a model still has to accept.

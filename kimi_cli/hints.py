@@ -1,4 +1,6 @@
-"""Fixes that depend on where a value came from: a config command does not beat a variable."""
+"""Fixes worded by where a setting came from: a config command does not beat a variable.
+
+Used by the CLI and the doctor alike; standard library only, so it costs nothing to import."""
 
 from __future__ import annotations
 
