@@ -9,13 +9,18 @@ values the way the adapters do, in plain Python, and hands everything else, ever
 value included, to Typer's own converter, so that results and error messages stay Typer's.
 
 It relies on private names of Typer (``_TyperParameter._runtime_param``, ``typer._coercion``,
-``typer._param_types``); if they are not there it does nothing and Typer works as before.
+``typer._param_types``), so it is fenced three ways: pyproject.toml caps Typer below the next
+minor release; if the names are not there, or anything at all goes wrong while installing,
+``install`` leaves Typer's own conversion in place; and a conversion that fails in any way
+other than "not a plain value" is handed to Typer's own converter too. Typer before 0.29 has
+no pydantic and no ``typer._coercion``: there this module does nothing. Tests:
 ``tests/cli/test_coercion.py`` checks, for every parameter of every command, that both ways
-give the same result.
+give the same result, and that kimi works when the private names are gone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from enum import Enum
 from pathlib import Path
@@ -32,10 +37,6 @@ class _Unsure(Exception):
 try:
     from typer._coercion import RuntimeParam, TypeDescriptor, build_runtime_param
     from typer._param_types import coerce_cli_choice, coerce_cli_path, routes_to_path
-except ImportError:  # another Typer: keep its own conversion
-    _AVAILABLE = False
-else:
-    _AVAILABLE = True
 
     class PlainRuntimeParam(RuntimeParam):
         """Converts plain values itself; anything else goes to Typer's converter.
@@ -53,11 +54,16 @@ else:
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
             try:
                 return _convert(self.annotation, self.parameter_info, value, param, ctx)
-            except _Unsure:
+            except Exception:  # _Unsure, or a Typer whose private helpers changed
                 pass
             typer_own = build_runtime_param(self.descriptor)
             param._runtime_param = typer_own  # this parameter's later values go there too
             return typer_own._coerce_value(value, param=param, ctx=ctx)
+
+except Exception:  # another Typer: keep its own conversion
+    _AVAILABLE = False
+else:
+    _AVAILABLE = True
 
 
 def install(command: Any) -> None:
@@ -65,6 +71,13 @@ def install(command: Any) -> None:
     help option too, which Click makes when a command is first parsed)."""
     if not _AVAILABLE:
         return
+    try:
+        _install(command)
+    except Exception:  # a Typer whose internals changed: its own conversion stays
+        _uninstall(command)
+
+
+def _install(command: Any) -> None:
     for param in getattr(command, "params", ()):
         _give(param)
     make_help_option = getattr(command, "get_help_option", None)
@@ -73,12 +86,21 @@ def install(command: Any) -> None:
         def get_help_option(ctx: Any) -> Any:
             option = make_help_option(ctx)
             if option is not None:
-                _give(option)
+                with contextlib.suppress(Exception):
+                    _give(option)
             return option
 
         command.get_help_option = get_help_option
     for sub in getattr(command, "commands", {}).values():
-        install(sub)
+        _install(sub)
+
+
+def _uninstall(command: Any) -> None:
+    for param in getattr(command, "params", ()):
+        if isinstance(getattr(param, "_runtime_param", None), PlainRuntimeParam):
+            param._runtime_param = None
+    for sub in getattr(command, "commands", {}).values():
+        _uninstall(sub)
 
 
 def _give(param: Any) -> None:
