@@ -12,23 +12,19 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(f"kimi {__version__}\n")
         return 0
-    from kimi_cli.cli.app import run
+    import kimi_cli.cli.app as cli  # not ``from … import``: that asks the module for __path__
 
-    code = run(args)
+    code = cli.run(args)
     if argv is None:  # the program itself, not a caller in the same process
-        _spare_the_last_collection()
+        # At exit the interpreter collects garbage over every object it still holds, several
+        # times while it tears the modules down: ~30 ms of a ~250 ms one-shot chat
+        # (docs/performance.md). Nothing left needs the collector (``run`` has closed the
+        # history database and the HTTP clients), so the objects are moved out of its reach;
+        # the exit stays the ordinary one (atexit handlers, flushing, joining threads).
+        import gc
+
+        gc.freeze()
     return code
-
-
-def _spare_the_last_collection() -> None:
-    """At exit the interpreter collects garbage over every object it still holds, several
-    times while it tears the modules down: ~30 ms of a ~250 ms one-shot chat
-    (docs/performance.md). Nothing kimi holds at this point needs the collector (``run`` has
-    closed the history database and the HTTP clients), so the objects are moved out of its
-    reach; the exit itself stays the ordinary one (atexit handlers, flushing, threads)."""
-    import gc
-
-    gc.freeze()
 
 
 if __name__ == "__main__":

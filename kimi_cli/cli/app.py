@@ -236,9 +236,7 @@ def _usage_error(exc: typer.TyperException) -> int:
 
 
 #: Writing stdout failed for a reason outside kimi (a full disk, an I/O error): not a bug.
-_OUTPUT_ERRNOS = {
-    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EIO") if hasattr(errno, name)
-}
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EIO, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def _open_closed_std_streams() -> None:

@@ -23,7 +23,7 @@ BREAKAGES = {
     "install raises": (
         "import kimi_cli.cli.coercion as c\n"
         "def broken(*a, **k): raise TypeError('changed')\n"
-        "c._give = broken\n"
+        "c.PlainRuntimeParam = broken\n"
     ),
 }
 
