@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from kimi_cli.cli.common import print_json, state_of
+from kimi_cli.cli.completion import complete_config_keys
 from kimi_cli.config import CONFIG_KEYS, coerce_value, resolve_settings
 
 app = typer.Typer(
@@ -63,7 +64,12 @@ def path(ctx: typer.Context) -> None:
 @app.command("set")
 def set_(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="One of: " + ", ".join(CONFIG_KEYS))],
+    key: Annotated[
+        str,
+        typer.Argument(
+            help="One of: " + ", ".join(CONFIG_KEYS), autocompletion=complete_config_keys
+        ),
+    ],
     value: Annotated[str, typer.Argument(help="The new value.")],
 ) -> None:
     """Save one setting. A model is verified against GET /models first; the API key is

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from kimi_cli.cli.common import print_json, state_of
+from kimi_cli.cli.completion import complete_conversation_ids
 from kimi_cli.errors import UsageError
 
 app = typer.Typer(
@@ -57,7 +58,10 @@ def list_(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    conversation_id: Annotated[str, typer.Argument(help="ID (or a unique prefix).")],
+    conversation_id: Annotated[
+        str,
+        typer.Argument(help="ID (or a unique prefix).", autocompletion=complete_conversation_ids),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print one conversation.
