@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from kimi_cli.cli import coercion, help_text
+from kimi_cli.cli import coercion
 from kimi_cli.cli.state import AppState
 from kimi_cli.config import DEFAULT_TIMEOUT, GlobalOptions
 from kimi_cli.errors import ExitCode, KimiError
@@ -127,32 +127,47 @@ def __getattr__(name: str) -> typer.Typer:
     return _app
 
 
-def route(args: Sequence[str], piped: bool) -> tuple[list[str], str | None]:
-    """``args`` (global options hoisted to the front) as the application parses them, and
-    the command they run when it is plain to see (None for ``--help``, a typo…).
+def route(argv: Sequence[str], piped: bool) -> tuple[list[str], str | None]:
+    """``argv`` as the application parses it, and the command it runs when that is plain to
+    see (None for ``--help``, a typo…).
 
-    With no command, kimi chats: a first word that is not a command, an option that is not
-    one of ``kimi``'s own, or nothing at all with ``piped`` input become ``kimi chat …``.
-    A single word close to a command name is left alone, so a typo is reported, not sent."""
+    Global options found after the command name move to the front (order kept, so the later
+    one still wins; everything after ``--`` is left alone). With no command, kimi chats: a
+    first word that is not a command, an option that is not one of ``kimi``'s own, or
+    nothing at all with ``piped`` input become ``kimi chat …``. A single word close to a
+    command name is left alone, so a typo is reported, not sent."""
+    front: list[str] = []
+    rest: list[str] = []
+    dangling = False  # a value option without its value: Typer says so
     i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg in GLOBAL_VALUE_OPTIONS:
-            i += 2
-        elif arg in GLOBAL_FLAGS or arg.split("=", 1)[0] in GLOBAL_VALUE_OPTIONS:
-            i += 1
-        else:
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
             break
-    if i > len(args):  # a value option without its value: Typer says so
-        return list(args), None
-    if i == len(args):
-        return ([*args, "chat"], "chat") if piped else (list(args), None)
-    arg = args[i]
-    if arg in COMMANDS:
-        return list(args), arg
-    if arg in ROOT_OPTIONS or _looks_like_a_command(arg, len(args) - i):
-        return list(args), None
-    return [*args[:i], "chat", *args[i:]], "chat"
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_VALUE_OPTIONS:
+            if "=" in arg or i + 1 >= len(argv):
+                front.append(arg)
+                dangling = "=" not in arg
+            else:
+                front.extend((arg, argv[i + 1]))
+                i += 1
+        elif arg in GLOBAL_FLAGS:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    if dangling:
+        return front + rest, None
+    if not rest:
+        return ([*front, "chat"], "chat") if piped else (front, None)
+    first = rest[0]
+    if first in COMMANDS:
+        return front + rest, first
+    if first in ROOT_OPTIONS or _looks_like_a_command(first, len(rest)):
+        return front + rest, None
+    return [*front, "chat", *rest], "chat"
 
 
 def _looks_like_a_command(word: str, words_left: int) -> bool:
@@ -163,42 +178,20 @@ def _looks_like_a_command(word: str, words_left: int) -> bool:
     return bool(difflib.get_close_matches(word.lower(), COMMANDS, n=1, cutoff=0.75))
 
 
-def hoist_global_options(args: Sequence[str]) -> list[str]:
-    """Move global options found after the command name to the front (order kept, so
-    the later one still wins). Everything after ``--`` is left alone."""
-    front: list[str] = []
-    rest: list[str] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "--":
-            rest.extend(args[i:])
-            break
-        name = arg.split("=", 1)[0]
-        if name in GLOBAL_VALUE_OPTIONS:
-            if "=" in arg or i + 1 >= len(args):
-                front.append(arg)
-            else:
-                front.extend((arg, args[i + 1]))
-                i += 1
-        elif arg in GLOBAL_FLAGS:
-            front.append(arg)
-        else:
-            rest.append(arg)
-        i += 1
-    return front + rest
-
-
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Terminated()
 
 
 def run(argv: Sequence[str]) -> int:
-    _open_closed_std_streams()
+    # ``kimi … >&-``: a closed stdout or stderr becomes /dev/null, so output is discarded
+    # rather than a crash, and the history database opened later cannot take fd 1 or 2.
+    for stream in ("stdout", "stderr"):
+        if getattr(sys, stream) is None:
+            setattr(sys, stream, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
     reconfigure_utf8()
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _on_sigterm)
-    args = hoist_global_options(argv)
+    args = list(argv)
     debug = "--debug" in args or os.environ.get("KIMI_DEBUG", "").lower() in {
         "1",
         "true",
@@ -207,11 +200,13 @@ def run(argv: Sequence[str]) -> int:
     }
     complete = os.environ.get(COMPLETE_VAR)
     name = None
-    if not complete:
+    if not complete:  # a completion reads the words from the shell's variables
         args, name = route(args, piped=sys.stdin is not None and not sys.stdin.isatty())
     command = typer.main.get_command(build(name))
     coercion.install(command)  # Typer's value conversion without importing pydantic
     if name != "chat" or "--help" in args or "-h" in args:  # a chat needs no help text
+        from kimi_cli.cli import help_text
+
         help_text.humanize(command)
     if complete:  # a Tab press in a shell with kimi's completion script: answer, run nothing
         from typer.completion import shell_complete
@@ -230,6 +225,8 @@ def run(argv: Sequence[str]) -> int:
         print_error(exc)
         return int(exc.exit_code)
     except typer.TyperException as exc:  # Typer's (vendored Click's) usage errors
+        from kimi_cli.cli import help_text
+
         help_text.humanize(command)  # the message names parameters as the help does
         return _usage_error(exc)
     except typer.Abort:
@@ -291,14 +288,6 @@ def _plain_wording(match: re.Match[str]) -> str:
 
 #: Writing stdout failed for a reason outside kimi (a full disk, an I/O error): not a bug.
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EIO, getattr(errno, "EDQUOT", errno.ENOSPC)}
-
-
-def _open_closed_std_streams() -> None:
-    """``kimi … >&-``: a closed stdout or stderr becomes /dev/null, so output is discarded
-    rather than a crash, and the history database opened later cannot take fd 1 or 2."""
-    for name in ("stdout", "stderr"):
-        if getattr(sys, name) is None:
-            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
 
 
 def _silence_stdout() -> None:
