@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from .api_files import delete, file_list
 from .rules import ApiError, check_estimate
+from .search import FIBER_FAULT, TOOLS, fiber, formula_of
 from .state import EmulatorState
 
 
@@ -46,4 +48,12 @@ def answer(
         return state.files.content(item)
     if endpoint == "files.delete":
         return delete(state.files, item)
+    if endpoint == "formulas.tools":
+        formula_of(item)
+        return copy.deepcopy(TOOLS)
+    if endpoint == "formulas.fibers":
+        formula_of(item)
+        encrypted = state.fiber_output == "encrypted"
+        fiber_id = f"fiber-emu{state.next_id():06d}"
+        return fiber(body, fiber_id, encrypted=encrypted, fail=FIBER_FAULT in faults)
     raise ApiError(404, "resource_not_found_error", f"Not found: {endpoint}")

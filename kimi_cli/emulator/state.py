@@ -14,6 +14,7 @@ from typing import Any
 from .faults import DELAY_FAULT, STREAM_FAULTS, Fault, parse_fault
 from .files import FileStore
 from .models import default_models, normalize_model
+from .replies import PromptCache
 from .stats import Stats
 
 DEFAULT_BALANCE = {"available": 49.58894, "voucher": 46.58893, "cash": 3.00001}  # §4's example
@@ -116,6 +117,7 @@ class EmulatorState:
         self.fiber_output = "encrypted"
         self.files = FileStore()
         self.stats_ = Stats()
+        self.prompt_cache = PromptCache()
         self._ids = 0
 
     def close(self) -> None:
@@ -203,6 +205,7 @@ class EmulatorState:
                 setattr(self, name, value)
             if reset:
                 self.stats_.reset()
+                self.prompt_cache.clear()
             return self._config()
 
     def current_balance(self) -> dict[str, float]:
