@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from .batches import BatchStore
 from .faults import DELAY_FAULT, STREAM_FAULTS, Fault, parse_fault
 from .files import FileStore
 from .models import default_models, normalize_model
@@ -116,6 +117,7 @@ class EmulatorState:
         self.batch_step_s = 2.0
         self.fiber_output = "encrypted"
         self.files = FileStore()
+        self.batches = BatchStore(self.files)
         self.stats_ = Stats()
         self.prompt_cache = PromptCache()
         self._ids = 0
