@@ -7,7 +7,8 @@ prints ``kimi: error: <message> — <hint>`` and exits with ``exit_code``.
     KimiError
     ├── UsageError                 2   bad option, flag the model refuses, empty input
     ├── ConfigError                3   no key, no model, corrupt config, not the API
-    ├── AuthError                  4   401/403, wrong region, Kimi Code key
+    ├── AuthError                  4   401/403, Kimi Code key
+    │   └── WrongRegionError       4   the key belongs to the other region
     ├── ModelNotFoundError         5   not in /models, gateway ID, retired
     ├── QuotaError                 6   no balance, exceeded_current_quota_error
     ├── APIRequestError            1   400, content filter, other 4xx
@@ -108,6 +109,21 @@ class ConfigError(KimiError):
 
 class AuthError(KimiError):
     exit_code = ExitCode.AUTH
+
+
+class WrongRegionError(AuthError):
+    """A 401 from one region for a key that ``region`` (the other one) accepts."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        region: str,
+        hint: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint, request_id=request_id, status_code=401)
+        self.region = region
 
 
 class ModelNotFoundError(KimiError):

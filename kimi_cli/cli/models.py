@@ -110,7 +110,7 @@ def verify_and_store(state: AppState, model_id: str) -> Model:
         model.id, base_url=settings.base_url, verified_at=datetime.now(UTC)
     )
     note(f"kimi: model set to {model.id} (verified against {settings.base_url})")
-    if settings.model_source and settings.model_source.startswith("env"):
+    if settings.model_source and settings.model_source.is_env:
         from kimi_cli.render.terminal import warn
 
         warn(f"{settings.model_source} still overrides the saved model")
