@@ -21,6 +21,7 @@ Standard library only: this module is imported by everything else.
 
 from __future__ import annotations
 
+import errno
 from enum import IntEnum
 
 
@@ -185,3 +186,15 @@ class HistoryError(KimiError):
     """
 
     exit_code = ExitCode.CONFIG
+
+
+def os_error_fix(exc: OSError, where: object) -> str:
+    """What to do about a file that could not be read or written, by what went wrong:
+    a full disk is not a permission problem."""
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return f"free some disk space where {where} lives"
+    if exc.errno == errno.EROFS:
+        return f"{where} is on a read-only file system: make it writable or move it"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"check permissions of {where}"
+    return f"check {where}"

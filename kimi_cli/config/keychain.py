@@ -35,9 +35,13 @@ def backend_name() -> str:
 
 
 def _failure(action: str, exc: Exception) -> ConfigError:
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if type(exc).__name__ == "NoKeyringError":
+        reason = "keyring found no backend on this machine"
+    else:
+        text = str(exc).strip()
+        reason = text.splitlines()[0][:120] if text else type(exc).__name__
     return ConfigError(
-        f"no usable OS keychain to {action} the API key ({reason[:160]})", hint=_NO_BACKEND_HINT
+        f"cannot {action} the API key in the OS keychain ({reason})", hint=_NO_BACKEND_HINT
     )
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kimi_cli.config_store.keys import CONFIG_KEYS, SPEC, check_key, expected, normalize, type_ok
-from kimi_cli.errors import ConfigError, UsageError
+from kimi_cli.errors import ConfigError, UsageError, os_error_fix
 
 VERIFIED_TABLE = "verified"
 
@@ -121,7 +121,7 @@ class ConfigStore:
         except OSError as exc:
             raise ConfigError(
                 f"config file {self.path} cannot be read: {exc.strerror or exc}",
-                hint="check permissions",
+                hint=os_error_fix(exc, self.path),
             ) from exc
         try:
             return raw.decode("utf-8-sig")
@@ -317,7 +317,7 @@ def atomic_write(path: Path, data: bytes, *, shown: Path | None = None) -> None:
     except OSError as exc:
         raise ConfigError(
             f"cannot write config file {shown or path}: {exc.strerror or exc}",
-            hint=f"check permissions of {directory}",
+            hint=os_error_fix(exc, directory),
         ) from exc
     finally:
         if tmp is not None:
