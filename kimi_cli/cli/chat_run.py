@@ -296,7 +296,11 @@ def _measure(conversation: Conversation, chat_input: ChatInput) -> int | None:
     if context and tokens >= context:
         raise UsageError(
             f"the input is {tokens:,} tokens; {model.id} takes at most {context:,}",
-            hint="shorten the input or start a new conversation (without -c)",
+            hint=(
+                "shorten the input or start a new conversation (without -c or --session)"
+                if conversation.earlier
+                else "shorten the input (or split it over several messages)"
+            ),
         )
     return tokens
 

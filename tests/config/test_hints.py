@@ -68,3 +68,14 @@ def test_a_full_disk_is_not_a_permission_problem(
         ConfigStore(tmp_path / "config.toml").set("timeout", 5.0)
     assert "permission" not in info.value.line()
     assert "disk space" in info.value.line()
+
+
+def test_too_long_an_input_suggests_dropping_c_only_when_it_was_given(
+    configured: Emulator,
+) -> None:
+    big = "word " * 400_000  # over kimi-k2.6's context by the emulator's count
+    line = run_process("chat", "--no-stream", input=big).assert_one_error_line(2)
+    assert "takes at most" in line and "-c" not in line
+    assert run_process("chat", "--no-stream", "ECHO hello").code == 0
+    line = run_process("chat", "--no-stream", "-c", input=big).assert_one_error_line(2)
+    assert "without -c" in line
