@@ -197,4 +197,8 @@ def os_error_fix(exc: OSError, where: object) -> str:
         return f"{where} is on a read-only file system: make it writable or move it"
     if exc.errno in (errno.EACCES, errno.EPERM):
         return f"check permissions of {where}"
+    if exc.errno == errno.EISDIR:
+        return f"{where} is a directory: move it away"
+    if exc.errno == errno.ENOTDIR:
+        return f"a part of the path {where} is a file, not a directory: move it away"
     return f"check {where}"

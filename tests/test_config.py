@@ -548,7 +548,8 @@ def test_unreadable_file(store: ConfigStore) -> None:
     store.path.mkdir(parents=True)  # a directory where the file should be
     with pytest.raises(ConfigError, match="cannot be read") as info:
         store.load()
-    assert str(store.path) in info.value.message and info.value.hint == "check permissions"
+    assert str(store.path) in info.value.message
+    assert info.value.hint == f"{store.path} is a directory: move it away"
 
 
 @pytest.mark.parametrize(
@@ -687,7 +688,8 @@ def test_unwritable_config_dir(tmp_path: Path) -> None:
     store = ConfigStore(tmp_path / "blocker" / "kimi" / "config.toml")
     with pytest.raises(ConfigError) as info:
         store.set("model", "m")
-    assert str(store.path) in info.value.message and "check permissions" in (info.value.hint or "")
+    assert str(store.path) in info.value.message
+    assert "is a file, not a directory" in (info.value.hint or "")
 
 
 @pytest.mark.skipif(not POSIX or os.geteuid() == 0, reason="permission bits; root ignores them")

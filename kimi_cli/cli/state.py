@@ -19,6 +19,8 @@ from kimi_cli.config import ConfigStore, GlobalOptions, Settings, resolve_settin
 from kimi_cli.errors import ConfigError
 
 if TYPE_CHECKING:
+    import httpx
+
     from kimi_cli.api.client import KimiClient
     from kimi_cli.api.types import Model
     from kimi_cli.catalog import ModelCache
@@ -144,9 +146,7 @@ class AppState:
     ) -> KimiClient:
         """The shared client for (``base_url``, ``api_key``): a ``ClientFactory``."""
         from kimi_cli.api.client import KimiClient
-        from kimi_cli.api.proxy import normalise_socks_env
 
-        normalise_socks_env(os.environ)
         settings = settings or self.settings()
         url = base_url.rstrip("/")
         cache_key = f"{url}\n{api_key}"
@@ -157,6 +157,7 @@ class AppState:
                     api_key,
                     timeout=settings.timeout,
                     max_retries=settings.max_retries,
+                    transport=_socks_transport(url, self.env),
                     trace=_trace if self.debug else None,
                 )
             except (OSError, ValueError) as exc:  # httpx reads SSL_CERT_FILE and proxies here
@@ -187,6 +188,27 @@ class AppState:
         if self._history is not None:
             self._history.close()
             self._history = None
+
+
+def _socks_transport(url: str, env: Mapping[str, str]) -> httpx.BaseTransport | None:
+    """None in the usual case: httpx reads the proxy variables itself.
+
+    V2RayN and Clash export ``socks://``, which means SOCKS5 to them and which httpx refuses
+    outright; it is read as ``socks5://`` here, with NO_PROXY honoured, and the environment is
+    left as it was (a transport given to httpx replaces its own reading of the variables).
+    """
+    from kimi_cli.api.proxy import PROXY_VARIABLES
+
+    socks = [n for n in PROXY_VARIABLES if env.get(n, "").strip().lower().startswith("socks://")]
+    if not socks:
+        return None
+    import httpx
+
+    from kimi_cli.doctor.checks_local import proxy_for
+
+    fixed = {**env, **{n: "socks5://" + env[n].strip()[len("socks://") :] for n in socks}}
+    proxy = proxy_for(url, fixed)
+    return httpx.HTTPTransport(proxy=proxy) if proxy else httpx.HTTPTransport()
 
 
 def require_key(settings: Settings) -> str:
