@@ -183,10 +183,10 @@ class Conversation:
             self.policy, self.messages_for(text, pictures), options, input_tokens=input_tokens
         )
         assert self.images is not None
-        for image in pictures:
-            self.images.keep(image)
         saved = stored_text(text, pictures)
         self._save_user(saved)
+        for image in pictures:  # after the save: history may just have turned itself off
+            self.images.keep(image, persist=self.history is not None)
         body["prompt_cache_key"] = self.cache_key
         self._say_setting_change(options)
         result = TurnResult(model=self.model.id, conversation_id=self.conversation_id)
