@@ -184,7 +184,7 @@ class Conversation:
         )
         assert self.images is not None
         saved = stored_text(text, pictures)
-        self._save_user(saved)
+        self._save_user(saved, title=text or ", ".join(f"[{i.name}]" for i in pictures))
         for image in pictures:  # after the save: history may just have turned itself off
             self.images.keep(image, persist=self.history is not None)
         body["prompt_cache_key"] = self.cache_key
@@ -288,12 +288,12 @@ class Conversation:
 
     # -- history: failures warn and never change the outcome ----------------------
 
-    def _save_user(self, text: str) -> None:
+    def _save_user(self, text: str, *, title: str) -> None:
         if self.history is None:
             return
         try:
             if self.conversation_id is None:
-                title = " ".join(text.split())[:TITLE_LENGTH] or "(untitled)"
+                title = " ".join(title.split())[:TITLE_LENGTH] or "(untitled)"
                 self.conversation_id = self.history.new_conversation(
                     model=self.model.id, title=title, system=self.system
                 )
