@@ -93,9 +93,11 @@ class Repl:
                 try:
                     line = session.prompt(PROMPT, default=default)
                 except KeyboardInterrupt:
+                    self._echo(session.default_buffer.text)
                     continue  # Ctrl-C at the prompt: a fresh, empty line
                 except EOFError:
                     return 0  # Ctrl-D
+                self._echo(line)
                 if not self._guarded(functools.partial(self._handle, line)):
                     return 0
         except _Leave as leave:
@@ -131,6 +133,14 @@ class Repl:
         if outcome.send is not None:
             self._send(outcome.send)
         return not outcome.exit
+
+    def _echo(self, text: str) -> None:
+        """What was typed, printed once. prompt_toolkit erases its own drawing on Enter
+        (``erase_when_done``): redrawn whole, an input taller than the screen appeared twice."""
+        first, *rest = text.split("\n")
+        lines = [PROMPT + first, *(_continuation(len(PROMPT), 0, 0) + line for line in rest)]
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
 
     def _greet(self) -> None:
         conversation = self.state.conversation
@@ -280,6 +290,7 @@ class Repl:
             enable_open_in_editor=self._tty is None,  # its editor would read the pipe
             tempfile_suffix=".md",
             input=keyboard,
+            erase_when_done=True,
         )
 
     def _history(self) -> History:
