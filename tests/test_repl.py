@@ -22,7 +22,7 @@ import pytest
 
 from kimi_cli.api.types import Model, ThinkEfforts, Usage
 from kimi_cli.catalog import ChatOptions, policy_for
-from kimi_cli.conversation import Conversation, TurnResult
+from kimi_cli.conversation.turn import Conversation, TurnResult
 from kimi_cli.emulator import Emulator
 from kimi_cli.errors import ModelNotFoundError, UsageError
 from kimi_cli.history import ConversationSummary, HistoryStore, StoredMessage

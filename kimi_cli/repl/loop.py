@@ -30,15 +30,15 @@ from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import create_input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
-from kimi_cli.conversation import (
+from kimi_cli.conversation.images import stored_text
+from kimi_cli.conversation.rules import check_fit, stopped_note, usage_line, verdict
+from kimi_cli.conversation.turn import (
     Conversation,
     TurnError,
     TurnInterrupted,
     TurnResult,
     partial_of,
 )
-from kimi_cli.conversation.images import stored_text
-from kimi_cli.conversation.rules import check_fit, stopped_note, usage_line, verdict
 from kimi_cli.errors import ExitCode, KimiError, UsageError
 from kimi_cli.render.terminal import DIM, is_tty, note, print_error, style, warn
 from kimi_cli.repl.commands import CommandEnv, classify, completions, role_names, run_command
