@@ -23,6 +23,8 @@ class StoredMessage:
     cached_tokens: int | None
     cost: float | None
     currency: str | None
+    #: JSON list of the API messages (assistant tool calls, tool results) before this answer.
+    tool_steps: str | None = None
 
 
 def stored_message(row: Any) -> StoredMessage:
