@@ -160,9 +160,7 @@ def check_options(policy: ModelPolicy, options: ChatOptions) -> None:
     if options.max_tokens is not None and options.max_tokens < 1:
         raise UsageError("--max-tokens must be at least 1")
     if options.schema is not None and options.json_object:
-        raise UsageError(
-            "--format json and --schema both ask for JSON", hint="use --schema alone"
-        )
+        raise UsageError("--format json and --schema both ask for JSON", hint="use --schema alone")
     if options.web_search:
         if policy.tool_use is False:
             raise UsageError(

@@ -217,7 +217,8 @@ class HistoryStore:
         An assistant message with ``usage`` or ``cost`` is also a ``usage`` row of
         ``kind`` ("chat" or "repl"), counting ``requests`` API requests (a turn with a
         tool loop takes several). ``tool_steps`` is the JSON list of the tool calls and
-        results that led to an assistant message. Returns the message's id. An unknown conversation is a
+        results that led to an assistant message. Returns the message's id. An unknown
+        conversation is a
         ``HistoryError``; a role outside ``ROLES`` is a ``ValueError`` (a bug in the caller).
         """
         if role not in ROLES:
