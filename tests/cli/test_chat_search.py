@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
+import pexpect
 import pytest
 
 from kimi_cli.emulator import Emulator
 from kimi_cli.history import HistoryStore
+from kimi_cli.repl.state import Message
 from tests.emulator.openapi import assert_valid_chat_request
 from tests.helpers import run_process
 
@@ -188,3 +192,68 @@ def test_whole_answers_and_plain_outputs_work_the_same(configured: Emulator) -> 
     _, second = _stats(configured)["chat_requests"]
     assert second["messages"][-1]["content"] == _fiber_content(configured, "tea")
     assert 'Web search results for "tea"' in out.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+def test_on_a_terminal_the_search_line_is_dim(configured: Emulator) -> None:
+    env = {**os.environ, "TERM": "xterm-256color"}
+    args = ["-m", "kimi_cli", "chat", "--reasoning", "hide", "--web-search", "SEARCH tea"]
+    child = pexpect.spawn(
+        sys.executable, args, env=env, dimensions=(40, 100), timeout=20, encoding="utf-8"
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "\x1b[2msearching: tea\x1b[0m" in (child.before or "")
+
+
+def test_the_repl_turns_search_on_and_off() -> None:
+    from kimi_cli.api.types import Model
+    from kimi_cli.catalog import ChatOptions, policy_for
+    from kimi_cli.conversation import Conversation
+    from kimi_cli.errors import UsageError
+    from kimi_cli.repl.commands import CommandEnv, classify, run_command
+    from kimi_cli.repl.state import ReplState
+
+    def state_for(model: Model) -> ReplState:
+        conversation = Conversation(
+            client=cast(Any, None),
+            model=model,
+            policy=policy_for(model),
+            history=None,
+            currency="USD",
+            warn=lambda text: None,
+        )
+        return ReplState(conversation, ChatOptions())
+
+    lines: list[str] = []
+    env = CommandEnv(
+        out=lambda text, dim=False: lines.append(text),
+        list_models=list,
+        recent=lambda limit: [],
+        roles_dir=Path("."),
+        edit=lambda text: text,
+    )
+
+    def run(state: ReplState, line: str) -> None:
+        command = classify(line)
+        assert command is not None and not isinstance(command, Message)
+        run_command(state, env, command)
+
+    state = state_for(Model(id="kimi-k2.6"))
+    run(state, "/search on")
+    assert state.options.web_search and lines[-1] == "web search: on"
+    run(state, "/search")
+    assert lines[-1] == "web search: on"
+    run(state, "/search off")
+    assert not state.options.web_search
+    with pytest.raises(UsageError, match="takes on or off"):
+        run(state, "/search maybe")
+    no_tools = state_for(Model(id="plain-1", raw={"supports_tool_use": False}))
+    with pytest.raises(UsageError) as refused:
+        run(no_tools, "/search on")
+    assert (
+        "plain-1 takes no tools" in refused.value.line()
+        and "nothing changed" in refused.value.line()
+    )
+    assert not no_tools.options.web_search
