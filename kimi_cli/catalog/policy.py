@@ -161,14 +161,13 @@ def check_options(policy: ModelPolicy, options: ChatOptions) -> None:
         raise UsageError("--max-tokens must be at least 1")
     if options.schema is not None and options.json_object:
         raise UsageError("--format json and --schema both ask for JSON", hint="use --schema alone")
-    if options.web_search:
-        if policy.tool_use is False:
-            raise UsageError(
-                f"{mid} takes no tools, so it cannot search the web",
-                hint="drop --web-search, or pick a model that takes tools ('kimi models')",
-            )
-        if options.max_searches < 1:
-            raise UsageError("--max-searches must be at least 1")
+    if options.max_searches < 1:
+        raise UsageError("--max-searches must be at least 1")
+    if options.web_search and policy.tool_use is False:
+        raise UsageError(
+            f"{mid} takes no tools, so it cannot search the web",
+            hint="drop --web-search, or pick a model that takes tools ('kimi models')",
+        )
 
 
 def build_body(

@@ -102,7 +102,7 @@ def chat(
         ),
     ] = None,
     max_searches: Annotated[
-        int, typer.Option("--max-searches", help="Searches one answer may run.", min=1)
+        int, typer.Option("--max-searches", help="Searches one answer may run (with --web-search).")
     ] = 5,
     thinking: Annotated[
         bool | None, typer.Option("--thinking/--no-thinking", help="Turn reasoning on or off.")

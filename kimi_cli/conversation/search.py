@@ -148,7 +148,8 @@ def unknown_tool(call: ToolCall) -> KimiError:
 
 def limit_error(limit: int) -> SearchLimitError:
     return SearchLimitError(
-        f"the model still wanted to search after {limit} searches (--max-searches {limit})",
+        f"the model still wanted to search after {limit} search{'es' if limit > 1 else ''}"
+        f" (--max-searches {limit})",
         hint="raise --max-searches or ask a narrower question; what arrived is saved",
     )
 

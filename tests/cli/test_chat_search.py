@@ -257,3 +257,13 @@ def test_the_repl_turns_search_on_and_off() -> None:
         and "nothing changed" in refused.value.line()
     )
     assert not no_tools.options.web_search
+
+
+def test_a_tool_list_that_cannot_be_fetched_sends_nothing(
+    configured: Emulator, isolated_env: Path
+) -> None:
+    configured.configure(faults=[{"name": "server_error", "endpoint": "formulas.tools"}])
+    out = run_process("chat", "--web-search", "SEARCH x", env={"KIMI_MAX_RETRIES": "0"})
+    assert "HTTP 500" in out.assert_one_error_line(75)
+    assert "chat" not in _stats(configured)["endpoints"]
+    assert _history(isolated_env).recent() == []
