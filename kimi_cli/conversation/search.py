@@ -113,12 +113,9 @@ class WebSearch:
 
 def query_of(call: ToolCall) -> str:
     """What a ``web_search`` call looks for, for people: its ``query``, else its arguments."""
-    try:
-        arguments = json.loads(call.arguments)
-    except ValueError:
-        return call.arguments
-    query = arguments.get("query") if isinstance(arguments, dict) else None
-    return query if isinstance(query, str) else call.arguments
+    from kimi_cli.history.records import search_query
+
+    return search_query(call.arguments)
 
 
 def assistant_step(
@@ -173,27 +170,3 @@ def complete_steps(steps: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             kept.extend(pending)
             pending = []
     return kept
-
-
-def steps_from_json(text: str | None) -> list[dict[str, Any]]:
-    if not text:
-        return []
-    try:
-        steps = json.loads(text)
-    except ValueError:
-        return []
-    if not isinstance(steps, list):
-        return []
-    return [s for s in steps if isinstance(s, dict)]
-
-
-def queries_in(steps: Sequence[dict[str, Any]]) -> list[str]:
-    """The queries of the ``web_search`` calls in ``steps``."""
-    from kimi_cli.api.types import ToolCall
-
-    found: list[str] = []
-    for step in steps:
-        for call in step.get("tool_calls") or []:
-            if isinstance(call, dict):
-                found.append(query_of(ToolCall.from_json(call)))
-    return found

@@ -29,7 +29,6 @@ from kimi_cli.conversation.search import (
     complete_steps,
     limit_error,
     query_of,
-    steps_from_json,
     tool_step,
     unknown_tool,
 )
@@ -175,7 +174,7 @@ class Conversation:
                 messages.append({"role": "user", "content": store.content(stored.content)})
                 continue
             if stored.tool_steps:  # searches are context only when an answer followed
-                messages.extend(complete_steps(steps_from_json(stored.tool_steps)))
+                messages.extend(complete_steps(stored.steps))
             message: dict[str, Any] = {"role": stored.role, "content": stored.content}
             if self.policy.keep_reasoning and stored.reasoning:
                 message["reasoning_content"] = stored.reasoning

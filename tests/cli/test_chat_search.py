@@ -267,3 +267,14 @@ def test_a_tool_list_that_cannot_be_fetched_sends_nothing(
     assert "HTTP 500" in out.assert_one_error_line(75)
     assert "chat" not in _stats(configured)["endpoints"]
     assert _history(isolated_env).recent() == []
+
+
+def test_history_show_lists_the_searches_of_an_answer(configured: Emulator) -> None:
+    out = run_process("chat", "--web-search", "--json", "SEARCH rome || oslo")
+    conversation = json.loads(out.stdout)["conversation_id"]
+    shown = run_process("history", "show", conversation)
+    assert "> searched: rome\n> searched: oslo\n" in shown.stdout
+    data = json.loads(run_process("history", "show", "--json", conversation).stdout)
+    assert data["searches"] == 2
+    steps = data["messages"][-1]["tool_steps"]
+    assert [s["role"] for s in steps] == ["assistant", "tool", "tool"]
