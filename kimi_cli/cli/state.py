@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -93,10 +93,14 @@ class AppState:
             self._store = ConfigStore(config_dir / "config.toml")
         return self._store
 
-    def settings(self, **overrides: object) -> Settings:
-        """Resolve once; ``overrides`` (e.g. a chat ``--model``) resolve afresh."""
-        if overrides:
-            options = GlobalOptions(**{**self.options.__dict__, **overrides})
+    def settings(self, *, model: str | None = None, region: str | None = None) -> Settings:
+        """Resolve once; a ``model`` (``tokens -m``) or ``region`` given here resolves afresh."""
+        if model is not None or region is not None:
+            options = replace(
+                self.options,
+                model=self.options.model if model is None else model,
+                region=self.options.region if region is None else region,
+            )
             return resolve_settings(options, self.env, self.store())
         if self._settings is None:
             self._settings = resolve_settings(self.options, self.env, self.store())

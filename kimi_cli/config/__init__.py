@@ -42,7 +42,6 @@ from kimi_cli.config_store import (
 
 DEFAULT_TIMEOUT: float = SPEC["timeout"].default
 DEFAULT_MAX_RETRIES: int = SPEC["max_retries"].default
-NOT_SET = "not set"
 
 __all__ = [
     "API_KEY_CMD_TIMEOUT",
@@ -51,7 +50,6 @@ __all__ = [
     "DEFAULT_REGION",
     "DEFAULT_TIMEOUT",
     "KIMI_CODE_HOST",
-    "NOT_SET",
     "REGIONS",
     "REGIONS_BY_NAME",
     "ConfigStore",

@@ -907,7 +907,7 @@ def test_reading_settings_imports_no_heavy_dependencies(tmp_path: Path) -> None:
         f"resolve_settings(GlobalOptions(), {{}}, ConfigStore(pathlib.Path({str(path)!r}))); "
         "print(sorted(m for m in ('tomlkit', 'rich', 'typer', 'httpx') if m in sys.modules))"
     )
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
     )
@@ -933,7 +933,7 @@ def test_odd_shapes_do_not_break_writes(store: ConfigStore, text: str) -> None:
 
 
 def test_docs_cover_every_key_and_variable() -> None:
-    doc = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
     variables = [
         "KIMI_API_KEY", "MOONSHOT_API_KEY", "KIMI_BASE_URL", "KIMI_REGION", "KIMI_MODEL",
         "KIMI_GLOBAL_BASE_URL", "KIMI_CN_BASE_URL", "KIMI_TIMEOUT", "KIMI_MAX_RETRIES",
@@ -946,5 +946,5 @@ def test_docs_cover_every_key_and_variable() -> None:
 def test_the_config_key_table_of_the_docs_is_the_spec() -> None:
     from kimi_cli.config_store import markdown_table
 
-    doc = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
     assert markdown_table() in doc, "regenerate the table: kimi_cli.config_store.markdown_table()"
