@@ -217,7 +217,7 @@ class Conversation:
         self._say_setting_change(options)
         result = TurnResult(model=self.model.id, conversation_id=self.conversation_id)
         try:
-            self._request(body, result, observer, stream, options.max_searches)
+            self._run(body, result, observer, stream, options.max_searches)
         except KimiError as exc:
             result.error = explain(exc, self.model.id)
             result.partial = True
@@ -265,7 +265,7 @@ class Conversation:
             self.web_search = WebSearch(self.client)
         return self.web_search
 
-    def _request(
+    def _run(
         self,
         body: dict[str, Any],
         result: TurnResult,

@@ -210,7 +210,7 @@ def test_on_a_terminal_the_search_line_is_dim(configured: Emulator) -> None:
 def test_the_repl_turns_search_on_and_off() -> None:
     from kimi_cli.api.types import Model
     from kimi_cli.catalog import ChatOptions, policy_for
-    from kimi_cli.conversation import Conversation
+    from kimi_cli.conversation.turn import Conversation
     from kimi_cli.errors import UsageError
     from kimi_cli.repl.commands import CommandEnv, classify, run_command
     from kimi_cli.repl.state import ReplState
