@@ -14,7 +14,7 @@ from kimi_cli.catalog.access import list_models_checked, resolve_model
 from kimi_cli.cli.chat_input import ChatInput, gather
 from kimi_cli.cli.common import client_factory, other_region, print_json
 from kimi_cli.cli.state import AppState
-from kimi_cli.config import Settings
+from kimi_cli.config import Settings, Source
 from kimi_cli.conversation import Conversation, TurnResult
 from kimi_cli.errors import APIRequestError, ConfigError, ExitCode, KimiError, UsageError
 from kimi_cli.history import ConversationSummary, HistoryStore
@@ -253,7 +253,11 @@ def _chosen_model(
             "no model chosen",
             hint=f"pick one: kimi models use ID (available: {', '.join(ids) or 'none'})",
         )
-    return resolve_model(model_id, client, cache=state.model_cache(), **common)
+    if request.model:
+        source: Source | None = Source.flag("--model")
+    else:
+        source = None if resumed and resumed.model else settings.model_source
+    return resolve_model(model_id, client, cache=state.model_cache(), model_source=source, **common)
 
 
 def _conversation(
@@ -292,7 +296,11 @@ def _measure(conversation: Conversation, chat_input: ChatInput) -> int | None:
     if context and tokens >= context:
         raise UsageError(
             f"the input is {tokens:,} tokens; {model.id} takes at most {context:,}",
-            hint="shorten the input or start a new conversation (without -c)",
+            hint=(
+                "shorten the input or start a new conversation (without -c or --session)"
+                if conversation.earlier
+                else "shorten the input (or split it over several messages)"
+            ),
         )
     return tokens
 
