@@ -278,3 +278,23 @@ def test_history_show_lists_the_searches_of_an_answer(configured: Emulator) -> N
     assert data["searches"] == 2
     steps = data["messages"][-1]["tool_steps"]
     assert [s["role"] for s in steps] == ["assistant", "tool", "tool"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+def test_the_repl_searches_once_search_is_on(configured: Emulator, isolated_env: Path) -> None:
+    from tests.terminal import Term, plain
+
+    term = Term.spawn(["chat"], configured)
+    try:
+        term.prompt()
+        term.send("/search on\r")
+        term.expect("web search: on")
+        term.prompt()
+        term.send("SEARCH lisbon\r")
+        term.expect("searching: lisbon")
+        answer = plain(term.prompt())
+        assert 'Web search results for "lisbon"' in answer
+        assert term.exit() == 0
+    finally:
+        term.close()
+    assert _stats(configured)["endpoints"]["formulas.fibers"] == 1
