@@ -82,6 +82,7 @@ COMMANDS = {
     "doctor": "doctor_cmd",
     "balance": "balance",
     "tokens": "tokens",
+    "usage": "usage_cmd",
 }
 
 

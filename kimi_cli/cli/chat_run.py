@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,14 @@ from kimi_cli.cli.state import AppState
 from kimi_cli.config import Settings, Source
 from kimi_cli.conversation.images import ImageStore
 from kimi_cli.conversation.rules import MEASURE_ABOVE_BYTES as MEASURE_ABOVE_BYTES
-from kimi_cli.conversation.rules import check_fit, stopped_note, usage_line, verdict
+from kimi_cli.conversation.rules import (
+    check_fit,
+    search_cost_json,
+    stopped_note,
+    usage_line,
+    verdict,
+)
+from kimi_cli.conversation.search import WebSearch
 from kimi_cli.conversation.turn import Conversation, TurnError, TurnResult, partial_of
 from kimi_cli.errors import ConfigError, ExitCode, UsageError
 from kimi_cli.history import ConversationSummary, HistoryStore
@@ -32,6 +39,7 @@ from kimi_cli.render.answer import (
 )
 from kimi_cli.render.spinner import Spinner
 from kimi_cli.render.terminal import is_tty, note, print_error, warn
+from kimi_cli.schema import OutputSchema, SchemaViolation, first_violation, violation_error
 
 
 @dataclass(frozen=True)
@@ -53,10 +61,14 @@ class ChatRequest:
     no_stdin: bool
     log: bool
     options: ChatOptions = field(default_factory=ChatOptions)
+    #: ``--web-search``/``--no-web-search``; None: the ``web_search`` config key.
+    web_search: bool | None = None
 
 
 def run_chat(state: AppState, request: ChatRequest) -> int:
     settings = state.settings()
+    searching = settings.web_search if request.web_search is None else request.web_search
+    request = replace(request, options=replace(request.options, web_search=searching))
     key = state.require_key(settings)
     resumed = _conversation_to_resume(state, request)
     model = _chosen_model(state, settings, request, resumed, key)
@@ -97,8 +109,8 @@ def send_turn(
         )
     except TurnError as exc:
         printer.finish()
-        if request.as_json and exc.result.content:
-            print_json(result_json(exc.result))
+        if request.as_json and (exc.result.content or exc.result.searches):
+            print_json(result_json(exc.result, request.options.schema))
         raise exc.error from None
     except KeyboardInterrupt as exc:
         printer.finish()
@@ -122,13 +134,25 @@ def _after(
 ) -> int:
     code = 0
     judged = verdict(result, request.options.max_tokens)
+    schema = request.options.schema
     if judged.error is not None:
         print_error(judged.error)
         code = int(judged.error.exit_code)
     elif judged.warning is not None:
         warn(judged.warning)
+    violation = None
+    if schema is not None and judged.error is None:
+        violation = first_violation(schema.schema, result.content)
+        if violation is not None:
+            error = violation_error(violation)
+            print_error(error)
+            code = int(error.exit_code)
     if request.as_json:
-        print_json(result_json(result))
+        print_json(result_json(result, schema, violation))
+    elif schema is not None:
+        if code == 0:  # the document alone, whatever stdout is: `| jq` always works
+            sys.stdout.write(result.content.strip() + "\n")
+            sys.stdout.flush()
     elif request.extract:
         assert isinstance(printer.sink, BufferSink)
         block = first_code_block(printer.sink.text)
@@ -145,7 +169,7 @@ def _after(
 
 def _printer(request: ChatRequest) -> AnswerPrinter:
     sink: AnswerSink
-    if request.as_json or request.extract:
+    if request.as_json or request.extract or request.options.schema is not None:
         sink = BufferSink()
     elif request.markdown if request.markdown is not None else _markdown_default():
         sink = MarkdownSink()
@@ -161,7 +185,11 @@ def _markdown_default() -> bool:
     return is_tty(sys.stdout) and os.environ.get("TERM") != "dumb"
 
 
-def result_json(result: TurnResult) -> dict[str, Any]:
+def result_json(
+    result: TurnResult,
+    schema: OutputSchema | None = None,
+    violation: SchemaViolation | None = None,
+) -> dict[str, Any]:
     usage = result.usage
     data: dict[str, Any] = {
         "model": result.model,
@@ -181,7 +209,17 @@ def result_json(result: TurnResult) -> dict[str, Any]:
         "request_id": result.request_id,
         "conversation_id": result.conversation_id,
         "partial": result.partial,
+        "searches": [{"query": query} for query in result.searches],
+        "search_cost": search_cost_json(result),
     }
+    if schema is not None:
+        data["schema"] = {
+            "name": schema.name,
+            "valid": violation is None and result.error is None,
+            "violation": (
+                {"path": violation.path, "message": violation.message} if violation else None
+            ),
+        }
     if result.error is not None:
         code = result.error.exit_code
         data["error"] = {
@@ -250,6 +288,7 @@ def _conversation(
         "currency": settings.currency,
         "warn": warn,
         "images": ImageStore(settings.data_dir / "images", warn),
+        "web_search": _searcher(state, settings),
     }
     if resumed is not None:
         conversation = Conversation.resume(resumed.id, state.history(), **common)
@@ -258,6 +297,11 @@ def _conversation(
             conversation.system = chat_input.system
         return conversation
     return Conversation(history=history, system=chat_input.system, **common)
+
+
+def _searcher(state: AppState, settings: Settings) -> WebSearch:
+    """The search Formula, its tool list cached per base URL."""
+    return WebSearch(state.client(), settings.cache_dir)
 
 
 def _measure(conversation: Conversation, chat_input: ChatInput) -> int | None:
@@ -287,9 +331,9 @@ def _run_repl(
     from kimi_cli.repl import ReplConfig, run_repl
     from kimi_cli.repl.state import Message
 
-    if request.as_json or request.extract:
+    if request.as_json or request.extract or request.options.schema is not None:
         raise UsageError(
-            "--json and --extract shape one answer; the REPL does not take them",
+            "--json, --extract and --schema shape one answer; the REPL does not take them",
             hint="give a prompt without -i, or drop them",
         )
     chat_input = gather(
@@ -308,7 +352,7 @@ def _run_repl(
 
     def recent(limit: int) -> list[ConversationSummary]:
         with state.history() as store:
-            return store.list(limit=limit)
+            return store.recent(limit=limit)
 
     config = ReplConfig(
         history_file=settings.data_dir / "repl_history",

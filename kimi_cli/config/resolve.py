@@ -200,6 +200,7 @@ def resolve_settings(
     max_retries = setting("max_retries")
     history = setting("history")
     max_tokens = setting("max_tokens")
+    web_search = setting("web_search")
 
     debug_env = env_value(env, "KIMI_DEBUG")
     debug = options.debug or (debug_env or "").lower() in _TRUTHY
@@ -224,6 +225,7 @@ def resolve_settings(
         max_retries=max_retries,
         history=history,
         max_tokens=max_tokens,
+        web_search=web_search,
         currency=currency,
         debug=debug,
         config_path=store.path,

@@ -125,6 +125,7 @@ class Settings:
     api_key_cmd: str | None = None
     api_key_store: str | None = None  # "keyring": the key lives in the OS keychain
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    web_search: bool = False
 
     @property
     def roles_dir(self) -> Path:
@@ -171,6 +172,7 @@ class Settings:
             "max_retries": self.max_retries,
             "max_tokens": self.max_tokens,
             "currency": self.currency,
+            "web_search": self.web_search,
         }
         return {
             key: {"value": values[key], "source": str(self.sources[key])} for key in CONFIG_KEYS

@@ -139,6 +139,11 @@ SPECS: tuple[ConfigKey, ...] = (
         "currency", str, "a 3-letter currency code such as USD", _currency,
         "currency for costs when `base_url` is explicit", "3-letter code",
     ),
+    ConfigKey(
+        "web_search", bool, "true or false", lambda v: v,
+        "let `kimi chat` search the web (`--web-search`/`--no-web-search` win)",
+        "`true` or `false`", default=False, default_doc="`false`",
+    ),
 )  # fmt: skip
 SPEC: dict[str, ConfigKey] = {spec.name: spec for spec in SPECS}
 CONFIG_KEYS: tuple[str, ...] = tuple(SPEC)

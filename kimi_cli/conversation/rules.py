@@ -14,6 +14,7 @@ from kimi_cli.errors import APIRequestError, KimiError, UsageError
 if TYPE_CHECKING:
     from kimi_cli.api.types import Model, Usage
     from kimi_cli.conversation.turn import TurnResult
+    from kimi_cli.pricing import SearchPrice
 
 #: Inputs larger than this are measured with the tokenizer endpoint before sending, so one
 #: that cannot fit the model's context is refused with the numbers instead of a 400.
@@ -54,13 +55,44 @@ def usage_line(result: TurnResult, currency: str | None) -> str:
     if usage is None:
         return "kimi: usage: the API reported no token counts"
     tokens = f"{usage.input_tokens} in ({usage.cached_tokens} cached), {usage.output_tokens} out"
+    if result.searches:
+        count = len(result.searches)
+        tokens += f" · {count} search{'es' if count > 1 else ''}"
     if result.cost is not None:
-        return f"kimi: usage: {tokens} · {money(result.cost.amount, result.cost.currency)}"
+        line = f"kimi: usage: {tokens} · {money(result.cost.amount, result.cost.currency)}"
+        price = _search_price(result)
+        if price is not None:
+            line += f" (searches {money(price.per_call, price.currency)} each, {price.source})"
+        return line
     if currency is None:
         why = "the currency of this base URL is unknown: kimi config set currency USD"
+    elif result.searches and result.search_cost is None:
+        why = f"search cost unknown: no listed {currency} price per search"
     else:
         why = f"no listed {currency} price for {result.model}"
     return f"kimi: usage: {tokens} · cost unknown ({why})"
+
+
+def search_cost_json(result: TurnResult) -> dict[str, Any] | None:
+    """``search_cost`` of ``--json``: the searches' fee (part of ``cost``) and its source."""
+    if not result.searches:
+        return None
+    price = _search_price(result)
+    return {
+        "calls": len(result.searches),
+        "amount": result.search_cost.amount if result.search_cost else None,
+        "currency": price.currency if price else None,
+        "per_call": price.per_call if price else None,
+        "source": f"{price.source} ({price.as_of})" if price else None,
+    }
+
+
+def _search_price(result: TurnResult) -> SearchPrice | None:
+    if not result.searches or result.search_cost is None:
+        return None
+    from kimi_cli.pricing import WEB_SEARCH
+
+    return WEB_SEARCH.get(result.search_cost.currency)
 
 
 def cached_share(usage: Usage | None) -> int | None:

@@ -16,12 +16,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from kimi_cli.conversation.exchange import one_request
 from kimi_cli.conversation.explain import explain
 from kimi_cli.conversation.images import Attachment, ImageStore, message_content, stored_text
 from kimi_cli.conversation.rules import setting_change
+from kimi_cli.conversation.search import (
+    WebSearch,
+    assistant_step,
+    complete_steps,
+    limit_error,
+    query_of,
+    tool_step,
+    unknown_tool,
+)
 from kimi_cli.errors import HistoryError, KimiError, UsageError
 
 # What a turn needs is imported when a turn runs, so commands that only import the types
@@ -30,7 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from kimi_cli.api.client import KimiClient
-    from kimi_cli.api.types import Model, Usage
+    from kimi_cli.api.types import Model, ToolCall, Usage
     from kimi_cli.catalog.policy import ChatOptions, ModelPolicy
     from kimi_cli.history import HistoryStore, StoredMessage
     from kimi_cli.pricing import Cost
@@ -55,6 +65,10 @@ class TurnObserver:
     def usage(self, usage: Usage) -> None:
         """The token counts of one request, as the API reported them."""
 
+    def search(self, query: str) -> None:
+        """A web search the model asked for is about to run."""
+        self.notice(f"searching: {query}")
+
 
 @dataclass
 class TurnResult:
@@ -69,6 +83,12 @@ class TurnResult:
     error: KimiError | None = None
     model: str = ""
     requests: int = 0
+    #: The queries of the web searches run in this turn, in order.
+    searches: list[str] = field(default_factory=list)
+    #: What the searches cost (per-call fee), None when no price is listed; in ``cost``.
+    search_cost: Cost | None = None
+    #: The assistant tool calls and tool results of this turn, as sent to the API.
+    steps: list[dict[str, Any]] = field(default_factory=list, repr=False)
     pieces: list[str] = field(default_factory=list, repr=False)
 
 
@@ -115,6 +135,8 @@ class Conversation:
     last_setting: tuple[str, str | None] | None = None
     #: The model that answered last in a resumed conversation (its effort is not stored).
     resumed_model: str | None = None
+    #: The search Formula, used by turns whose options ask for web search.
+    web_search: WebSearch | None = None
 
     def __post_init__(self) -> None:
         if self.images is None:
@@ -151,6 +173,8 @@ class Conversation:
             if stored.role == "user":
                 messages.append({"role": "user", "content": store.content(stored.content)})
                 continue
+            if stored.tool_steps:  # searches are context only when an answer followed
+                messages.extend(complete_steps(stored.steps))
             message: dict[str, Any] = {"role": stored.role, "content": stored.content}
             if self.policy.keep_reasoning and stored.reasoning:
                 message["reasoning_content"] = stored.reasoning
@@ -182,6 +206,8 @@ class Conversation:
         body = build_body(
             self.policy, self.messages_for(text, pictures), options, input_tokens=input_tokens
         )
+        if options.web_search:
+            body["tools"] = self._search().tools()
         assert self.images is not None
         saved = stored_text(text, pictures)
         self._save_user(saved, title=text or ", ".join(f"[{i.name}]" for i in pictures))
@@ -191,7 +217,7 @@ class Conversation:
         self._say_setting_change(options)
         result = TurnResult(model=self.model.id, conversation_id=self.conversation_id)
         try:
-            self._run(body, result, observer, stream)
+            self._run(body, result, observer, stream, options.max_searches)
         except KimiError as exc:
             result.error = explain(exc, self.model.id)
             result.partial = True
@@ -214,11 +240,12 @@ class Conversation:
         """Make a turn (finished, or a kept partial answer) context for the next one."""
         model = self.model.id
         self.earlier.append(_context_message("user", text, None, model, partial=False))
-        self.earlier.append(
-            _context_message(
-                "assistant", result.content, result.reasoning, model, partial=result.partial
-            )
+        answer = _context_message(
+            "assistant", result.content, result.reasoning, model, partial=result.partial
         )
+        if result.steps:
+            answer = replace(answer, tool_steps=_steps_json(result.steps))
+        self.earlier.append(answer)
 
     def _say_setting_change(self, options: ChatOptions) -> None:
         setting = (self.model.id, options.effort)
@@ -231,71 +258,70 @@ class Conversation:
                 self.warn(line)
         self.last_setting = setting
 
-    # -- requests -------------------------------------------------------------------------
+    # -- requests: one, or a tool loop that appends calls and results and asks again --
+
+    def _search(self) -> WebSearch:
+        if self.web_search is None:
+            self.web_search = WebSearch(self.client)
+        return self.web_search
 
     def _run(
-        self, body: dict[str, Any], result: TurnResult, observer: TurnObserver, stream: bool
+        self,
+        body: dict[str, Any],
+        result: TurnResult,
+        observer: TurnObserver,
+        stream: bool,
+        max_searches: int = 0,
     ) -> None:
-        """The requests of one turn. Today one; a tool loop goes here: when an answer asks
-        for tools, append its message and the tools' results to ``body["messages"]``, tell
-        the observer (``notice``), and request again. Usage and cost add up over requests."""
-        self._request(body, result, observer, stream)
+        while True:
+            calls = one_request(self.client, body, result, observer, stream)
+            self._price(result)
+            if not calls or "tools" not in body:
+                return
+            step = assistant_step(
+                result.content, result.reasoning, calls, thinks=self.policy.reasons
+            )
+            result.steps.append(step)
+            body["messages"].append(step)
+            result.content, result.reasoning, result.pieces = "", "", []
+            self._run_calls(calls, body, result, observer, max_searches)
 
-    def _request(
-        self, body: dict[str, Any], result: TurnResult, observer: TurnObserver, stream: bool
+    def _run_calls(
+        self,
+        calls: tuple[ToolCall, ...],
+        body: dict[str, Any],
+        result: TurnResult,
+        observer: TurnObserver,
+        max_searches: int,
     ) -> None:
-        before = result.usage
-        result.usage = None
-        if stream:
-            self._stream(body, result, observer)
-        else:
-            self._complete(body, result, observer)
-        result.requests += 1
-        if result.usage is not None:
-            observer.usage(result.usage)
-        result.usage = _added(before, result.usage)
-        self._price(result)
-
-    def _stream(self, body: dict[str, Any], result: TurnResult, observer: TurnObserver) -> None:
-        reasoning: list[str] = []
-        on_content = observer.content
-        on_reasoning = observer.reasoning
-        with self.client.stream_chat(body) as chat_stream:
-            result.request_id = chat_stream.request_id
-            try:
-                for chunk in chat_stream:
-                    if chunk.reasoning:
-                        reasoning.append(chunk.reasoning)
-                        on_reasoning(chunk.reasoning)
-                    if chunk.content:
-                        result.pieces.append(chunk.content)
-                        on_content(chunk.content)
-                    if chunk.finish_reason:
-                        result.finish_reason = chunk.finish_reason
-                    if chunk.usage is not None:
-                        result.usage = chunk.usage
-            finally:
-                result.content = "".join(result.pieces)
-                result.reasoning = "".join(reasoning)
-
-    def _complete(self, body: dict[str, Any], result: TurnResult, observer: TurnObserver) -> None:
-        completion = self.client.chat(body)
-        result.content = completion.content
-        result.pieces.append(completion.content)
-        result.reasoning = completion.reasoning
-        result.finish_reason = completion.finish_reason
-        result.usage = completion.usage
-        result.request_id = completion.request_id
-        if completion.reasoning:
-            observer.reasoning(completion.reasoning)
-        if completion.content:
-            observer.content(completion.content)
+        search = self._search()
+        offered = search.names()
+        for call in calls:
+            if call.name not in offered:
+                raise unknown_tool(call)
+            if len(result.searches) >= max_searches:
+                raise limit_error(max_searches)
+            query = query_of(call)
+            observer.search(query)
+            result.searches.append(query)
+            self._price(result)
+            message = tool_step(call, search.run(call))
+            result.steps.append(message)
+            body["messages"].append(message)
 
     def _price(self, result: TurnResult) -> None:
-        if result.usage is not None:
-            from kimi_cli.pricing import cost_of
+        """``cost``: the tokens of every request, plus the searches' per-call fee; unknown
+        when either price is."""
+        from kimi_cli.pricing import Cost, cost_of, search_cost
 
-            result.cost = cost_of(result.usage, self.model.id, self.currency)
+        tokens = cost_of(result.usage, self.model.id, self.currency) if result.usage else None
+        result.search_cost = search_cost(len(result.searches), self.currency)
+        if not result.searches:
+            result.cost = tokens
+        elif tokens is None or result.search_cost is None:
+            result.cost = None
+        else:
+            result.cost = Cost(tokens.amount + result.search_cost.amount, tokens.currency)
 
     # -- history: failures warn and never change the outcome ----------------------
 
@@ -317,6 +343,10 @@ class Conversation:
         result.conversation_id = self.conversation_id
         if self.history is None or self.conversation_id is None:
             return
+        cost = result.cost.amount if result.cost else None
+        fee = result.search_cost
+        if cost is not None and fee is not None:
+            cost -= fee.amount  # the searches are a usage row of their own
         try:
             self.history.add_message(
                 self.conversation_id,
@@ -325,25 +355,25 @@ class Conversation:
                 reasoning=result.reasoning or None,
                 model=self.model.id,
                 usage=result.usage,
-                cost=result.cost.amount if result.cost else None,
+                cost=cost,
                 currency=result.cost.currency if result.cost else None,
                 partial=result.partial,
                 finish_reason=result.finish_reason,
+                requests=max(result.requests, 1),
+                tool_steps=_steps_json(result.steps),
             )
+            if result.searches:
+                self.history.record_usage(
+                    kind="search",
+                    model=self.model.id,
+                    requests=0,
+                    searches=len(result.searches),
+                    cost=fee.amount if fee else None,
+                    currency=fee.currency if fee else None,
+                    conversation_id=self.conversation_id,
+                )
         except HistoryError as exc:
             self.warn(f"history not saved: {exc.line()}")
-
-
-def _added(before: Usage | None, usage: Usage | None) -> Usage | None:
-    if before is None or usage is None:
-        return usage or before
-    from kimi_cli.api.types import Usage
-
-    return Usage(
-        input_tokens=before.input_tokens + usage.input_tokens,
-        output_tokens=before.output_tokens + usage.output_tokens,
-        cached_tokens=before.cached_tokens + usage.cached_tokens,
-    )
 
 
 def _context_message(
@@ -367,3 +397,11 @@ def _context_message(
         cost=None,
         currency=None,
     )
+
+
+def _steps_json(steps: list[dict[str, Any]]) -> str | None:
+    if not steps:
+        return None
+    import json
+
+    return json.dumps(steps, ensure_ascii=False)

@@ -13,7 +13,7 @@ from typing import Protocol, TextIO
 
 from kimi_cli.conversation.turn import TurnObserver
 from kimi_cli.render.spinner import Spinner
-from kimi_cli.render.terminal import DIM, RESET, note, style, wants_color
+from kimi_cli.render.terminal import DIM, RESET, note, one_line, style, wants_color
 
 
 class AnswerSink(Protocol):
@@ -126,7 +126,9 @@ class AnswerPrinter(TurnObserver):
     def notice(self, text: str) -> None:
         if self.spinner is not None:
             self._stop_spinner()
-        note(style(text, DIM, sys.stderr))
+        if self.reasoning_printer is not None:
+            self.reasoning_printer.close()
+        note(style(one_line(text), DIM, sys.stderr))
 
     def finish(self) -> None:
         self._stop_spinner()

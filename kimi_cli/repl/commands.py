@@ -155,6 +155,7 @@ _RESETS: tuple[_Reset, ...] = (
     ("/effort", lambda o: o.effort is not None, lambda o: replace(o, effort=None)),
     ("/thinking", lambda o: o.thinking is not None, lambda o: replace(o, thinking=None)),
     ("--temperature", lambda o: o.temperature is not None, lambda o: replace(o, temperature=None)),
+    ("/search", lambda o: o.web_search, lambda o: replace(o, web_search=False)),
 )
 
 
@@ -193,7 +194,7 @@ _FLAG_WORDS = (("--no-thinking", "/thinking off"), ("--thinking", "/thinking on"
 def _as_command_error(exc: UsageError) -> UsageError:
     """A flag refusal, reworded for the REPL: name the command; nothing was changed."""
     message = exc.message
-    for flag, command in (*_FLAG_WORDS, ("--effort", "/effort")):
+    for flag, command in (*_FLAG_WORDS, ("--effort", "/effort"), ("--web-search", "/search on")):
         message = message.replace(flag, command)
     hint = exc.hint or ""
     fix = "nothing changed" if not hint or hint.startswith("drop") else f"{hint}; nothing changed"
@@ -228,6 +229,16 @@ def _effort(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
         raise UsageError(f"/effort takes low, high, max or default, not {arg!r}")
     _set_options(state, replace(state.options, effort=None if word == "default" else word))
     env.out(f"effort: {word}", dim=True)
+    return Outcome()
+
+
+def _search(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
+    word = arg.lower()
+    if word not in ("", "on", "off"):
+        raise UsageError(f"/search takes on or off, not {arg!r}")
+    if word:
+        _set_options(state, replace(state.options, web_search=word == "on"))
+    env.out(f"web search: {'on' if state.options.web_search else 'off'}", dim=True)
     return Outcome()
 
 
@@ -363,6 +374,7 @@ COMMANDS: dict[str, Spec] = {
         Spec("role", "/role [NAME]", "use a saved system prompt (roles/NAME.md)", _role),
         Spec("thinking", "/thinking [on|off]", "reasoning on/off; alone: show the last", _thinking),
         Spec("effort", "/effort [low|high|max]", "reasoning effort (models with efforts)", _effort),
+        Spec("search", "/search [on|off]", "let the model search the web", _search),
         Spec("edit", "/edit [TEXT]", "write in $EDITOR, then review it at the prompt", _edit),
         Spec("retry", "/retry", "ask the last message again, in place of its answer", _retry),
         Spec("clear", "/clear", "start a new conversation", _clear),

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from kimi_cli.conversation.turn import TurnObserver
 from kimi_cli.render.answer import AnswerSink, MarkdownSink, PlainSink, ReasoningPrinter
-from kimi_cli.render.terminal import wants_color
+from kimi_cli.render.terminal import one_line, wants_color
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -126,6 +126,11 @@ class TurnView(TurnObserver):
             self._thinking.waiting = text
         else:
             self._err.print(text, style=self._dim, highlight=False, markup=False)
+
+    def search(self, query: str) -> None:
+        """A search stays on screen, above the live reasoning (Live prints above itself)."""
+        line = f"searching: {one_line(query)}"
+        self._err.print(line, style=self._dim, highlight=False, markup=False)
 
     def finish(self) -> None:
         """End the turn on screen: whatever arrived is drawn, the terminal left clean."""

@@ -1,0 +1,104 @@
+"""What the history hands out: plain, frozen values."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["ConversationSummary", "SearchHit", "StoredMessage", "UsageTotals"]
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    role: str  # "system" | "user" | "assistant"
+    content: str
+    reasoning: str | None
+    model: str | None
+    created_at: str  # ISO 8601, UTC, microseconds
+    partial: bool
+    finish_reason: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cached_tokens: int | None
+    cost: float | None
+    currency: str | None
+    #: JSON list of the API messages (assistant tool calls, tool results) before this answer.
+    tool_steps: str | None = None
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        """``tool_steps`` decoded; [] when there are none (or they cannot be read)."""
+        if not self.tool_steps:
+            return []
+        try:
+            steps = json.loads(self.tool_steps)
+        except ValueError:
+            return []
+        return [s for s in steps if isinstance(s, dict)] if isinstance(steps, list) else []
+
+    @property
+    def searches(self) -> list[str]:
+        """The queries of the web searches that led to this answer."""
+        found = []
+        for step in self.steps:
+            for call in step.get("tool_calls") or []:
+                function = call.get("function") if isinstance(call, dict) else None
+                arguments = function.get("arguments") if isinstance(function, dict) else None
+                found.append(search_query(arguments if isinstance(arguments, str) else ""))
+        return found
+
+
+def search_query(arguments: str) -> str:
+    """What a ``web_search`` call looks for, for people: its ``query``, else its arguments."""
+    try:
+        value = json.loads(arguments)
+    except ValueError:
+        return arguments
+    query = value.get("query") if isinstance(value, dict) else None
+    return query if isinstance(query, str) else arguments
+
+
+def stored_message(row: Any) -> StoredMessage:
+    values = list(row)
+    values[6] = bool(values[6])  # partial
+    return StoredMessage(*values)
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    id: str
+    title: str
+    model: str  # the model used last
+    created_at: str
+    updated_at: str
+    messages: int  # every stored message, the system prompt included
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    conversation_id: str
+    message_id: int
+    role: str
+    created_at: str
+    title: str
+    snippet: str  # the matched words between « and »
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    """Sums over ``usage`` rows sharing a group, a model, a currency, a kind, and
+    whether their price was known: ``cost`` is None for the rows without one (their
+    requests and tokens are counted, their money is not guessed)."""
+
+    group: str  # the day, the model or the conversation id, by what was asked
+    model: str | None
+    currency: str | None
+    kind: str  # "chat" | "repl" | "batch" | "search"
+    requests: int
+    searches: int
+    input_tokens: int
+    cached_tokens: int
+    output_tokens: int
+    cost: float | None
