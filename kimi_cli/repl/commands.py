@@ -9,16 +9,18 @@ prints it as one line and carries on. The state itself lives in ``state.py``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
 from kimi_cli.api.types import Model
 from kimi_cli.catalog import ChatOptions, ModelPolicy, check_options, policy_for, verify
-from kimi_cli.errors import KimiError, ModelNotFoundError, UsageError
+from kimi_cli.conversation.rules import money
+from kimi_cli.errors import ModelNotFoundError, UsageError
 from kimi_cli.history import ConversationSummary
-from kimi_cli.repl.state import Message, ReplState, context_left, cost_text, money
+from kimi_cli.repl.state import Message, ReplState, context_left, cost_text
 
 EFFORT_WORDS = ("low", "high", "max", "default")
 THINKING_WORDS = ("on", "off", "default")
@@ -290,11 +292,20 @@ def _edit(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
 def _retry(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
     if state.last_message is None:
         raise UsageError("nothing to retry yet", hint="send a message first")
+    state.forget_last_exchange()
     return Outcome(send=state.last_message)
 
 
 def _clear(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
-    state.conversation = replace(state.conversation, conversation_id=None, earlier=[], last=None)
+    state.conversation = replace(
+        state.conversation,
+        conversation_id=None,
+        earlier=[],
+        session_key=uuid.uuid4().hex,
+        last_setting=None,
+        resumed_model=None,
+    )
+    state.last_in_context = False
     state.context_used = None
     state.last_reasoning = ""
     state.last_result = None
@@ -341,9 +352,6 @@ def _history(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
     return Outcome()
 
 
-# --- figures shared with the toolbar ----------------------------------------------------------
-
-
 # --- the table --------------------------------------------------------------------------------
 
 COMMANDS: dict[str, Spec] = {
@@ -356,7 +364,7 @@ COMMANDS: dict[str, Spec] = {
         Spec("thinking", "/thinking [on|off]", "reasoning on/off; alone: show the last", _thinking),
         Spec("effort", "/effort [low|high|max]", "reasoning effort (models with efforts)", _effort),
         Spec("edit", "/edit [TEXT]", "write in $EDITOR, then review it at the prompt", _edit),
-        Spec("retry", "/retry", "send the last message again", _retry),
+        Spec("retry", "/retry", "ask the last message again, in place of its answer", _retry),
         Spec("clear", "/clear", "start a new conversation", _clear),
         Spec("usage", "/usage", "tokens and cost so far", _usage),
         Spec("history", "/history [N]", "recent conversations", _history),
@@ -364,41 +372,3 @@ COMMANDS: dict[str, Spec] = {
     )
 }  # fmt: skip
 ALIASES = {"quit": "exit", "q": "exit", "new": "clear", "reset": "clear"}
-
-
-def completions(
-    text: str,
-    model_ids: Callable[[], Sequence[str]],
-    roles: Callable[[], Sequence[str]],
-) -> list[tuple[str, str, str]]:
-    """Completion candidates for the text before the cursor: (insert, display, meta).
-
-    ``insert`` replaces the current word. Only single-line input starting with ``/`` completes.
-    """
-    if not text.startswith("/") or "\n" in text:
-        return []
-    name, space, partial = text[1:].partition(" ")
-    if not space:
-        return [
-            (f"/{spec.name}", spec.usage, spec.summary)
-            for spec in COMMANDS.values()
-            if spec.name.startswith(name.lower())
-        ]
-    if " " in partial:
-        return []
-    name = ALIASES.get(name.lower(), name.lower())
-    words: Sequence[str] = ()
-    if name == "thinking":
-        words = THINKING_WORDS
-    elif name == "effort":
-        words = EFFORT_WORDS
-    elif name == "role":
-        words = roles()
-    elif name == "model":
-        try:
-            words = model_ids()
-        except KimiError:
-            words = ()
-    elif name == "system":
-        words = (NO_SYSTEM,)
-    return [(w, w, "") for w in words if w.startswith(partial)]
