@@ -48,7 +48,7 @@ def complete_conversation_ids(incomplete: str) -> list[tuple[str, str]]:
         if not path.is_file():
             return []
         with HistoryStore(path) as store:
-            rows = store.list(limit=200)
+            rows = store.recent(limit=200)
     except Exception:  # an unreadable or locked database: no suggestions, never a traceback
         return []
     return [(row.id, row.title) for row in rows if row.id.startswith(incomplete)]

@@ -124,6 +124,8 @@ class Settings:
     saved_api_key_overridden: bool
     api_key_cmd: str | None = None
     api_key_store: str | None = None  # "keyring": the key lives in the OS keychain
+    budget_daily: float | None = None  # kimi_cli.budget checks requests against them
+    budget_monthly: float | None = None
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     web_search: bool = False
 
@@ -173,6 +175,8 @@ class Settings:
             "max_tokens": self.max_tokens,
             "currency": self.currency,
             "web_search": self.web_search,
+            "budget_daily": self.budget_daily,
+            "budget_monthly": self.budget_monthly,
         }
         return {
             key: {"value": values[key], "source": str(self.sources[key])} for key in CONFIG_KEYS

@@ -58,6 +58,11 @@ def _positive(value: int) -> int | None:
     return value if value > 0 else None
 
 
+def _amount(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) and value > 0 else None
+
+
 def _not_kimi_code(value: str) -> str | None:
     if (urlsplit(value).hostname or "") == KIMI_CODE_HOST:
         return (
@@ -143,6 +148,14 @@ SPECS: tuple[ConfigKey, ...] = (
         "web_search", bool, "true or false", lambda v: v,
         "let `kimi chat` search the web (`--web-search`/`--no-web-search` win)",
         "`true` or `false`", default=False, default_doc="`false`",
+    ),
+    ConfigKey(
+        "budget_daily", float, "a positive amount", _amount,
+        "most to spend per UTC day, in the region's currency (see docs/usage.md)", "amount, > 0",
+    ),
+    ConfigKey(
+        "budget_monthly", float, "a positive amount", _amount,
+        "most to spend per UTC month, in the region's currency", "amount, > 0",
     ),
 )  # fmt: skip
 SPEC: dict[str, ConfigKey] = {spec.name: spec for spec in SPECS}
