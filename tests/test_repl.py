@@ -8,7 +8,6 @@ is drawn.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shlex
@@ -19,7 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
-import pexpect
 import pytest
 
 from kimi_cli.api.types import Model, ThinkEfforts, Usage
@@ -33,6 +31,7 @@ from kimi_cli.repl import ReplConfig
 from kimi_cli.repl.commands import COMMANDS, Command, CommandEnv, classify, completions, run_command
 from kimi_cli.repl.state import Message, ReplState, context_from_history
 from kimi_cli.repl.toolbar import toolbar_text
+from tests.terminal import TIMEOUT, Term, closing
 
 K26 = Model(id="kimi-k2.6", context_length=262_144, supports_thinking_type="both")
 K3 = Model(
@@ -354,73 +353,10 @@ def test_edit_runs_the_editor_and_history_file_is_private(
 
 pytestmark_pty = pytest.mark.skipif(os.name == "nt", reason="pexpect needs a POSIX pty")
 
-CPR_REQUEST = "\x1b[6n"
-PROMPT_READY = "context left"  # the bottom toolbar, drawn with each prompt
-TIMEOUT = 15
-
-
-class Term:
-    """A kimi process on a pty that answers cursor-position requests like a terminal."""
-
-    def __init__(self, child: Any) -> None:
-        self.child = child
-        self.output = io.StringIO()
-        child.logfile_read = self.output
-
-    @classmethod
-    def spawn(cls, args: list[str], emu: Emulator, *, shell: str | None = None, **env: str) -> Term:
-        environ = {
-            **os.environ,
-            "KIMI_BASE_URL": emu.base_url,
-            "KIMI_API_KEY": "sk-emulator",
-            "KIMI_MODEL": "kimi-k2.6",
-            "TERM": "xterm",
-            **env,
-        }
-        if shell is not None:
-            command, argv = "bash", ["-c", shell]
-        else:
-            command, argv = sys.executable, ["-m", "kimi_cli", *args]
-        child = pexpect.spawn(
-            command, argv, env=environ, dimensions=(40, 120), encoding="utf-8", timeout=TIMEOUT
-        )
-        return cls(child)
-
-    def expect(self, pattern: str) -> str:
-        """Wait for ``pattern`` (a regex); return what came before it."""
-        seen = ""
-        while True:
-            index = self.child.expect([pattern, re.escape(CPR_REQUEST)])
-            seen += self.child.before
-            if index == 0:
-                return seen
-            self.child.send("\x1b[1;1R")  # the cursor is on row 1: all rows are free
-
-    def prompt(self) -> str:
-        return self.expect(PROMPT_READY)
-
-    def send(self, text: str) -> None:
-        self.child.send(text)
-
-    def exit(self) -> int:
-        self.child.send("\x04")  # Ctrl-D on an empty line
-        self.child.expect(pexpect.EOF)
-        self.child.close()
-        assert "Traceback" not in self.output.getvalue()
-        return int(self.child.exitstatus)
-
-    def close(self) -> None:
-        if self.child.isalive():
-            self.child.terminate(force=True)
-
 
 @pytest.fixture
 def terms() -> Iterator[list[Term]]:
-    """Kill what a failing test leaves running."""
-    opened: list[Term] = []
-    yield opened
-    for term in opened:
-        term.close()
+    yield from closing()
 
 
 def data_dir() -> Path:
@@ -451,7 +387,7 @@ def test_stream_markdown_interrupt_paste_and_exit(emulator: Emulator, terms: lis
     term.send("LOREM 300\r")
     term.expect("Lorem")
     term.child.sendintr()
-    term.expect(r"kimi: interrupted — the partial answer is kept")
+    term.expect(r"kimi: interrupted — the partial answer is saved: kimi history show \w+")
     term.prompt()
     with HistoryStore(data_dir() / "history.db") as store:
         (only,) = store.list()

@@ -17,7 +17,8 @@ from kimi_cli.cli.state import AppState
 from kimi_cli.errors import UsageError
 
 HELP = """Ask a model. The message is: each -f file (fenced, headed by its path), then piped
-stdin, a blank line, then PROMPT. With no prompt on a terminal it opens the REPL.
+stdin, a blank line, then PROMPT. With no prompt on a terminal it opens the REPL (-f files go
+with the first message); '-f -' reads standard input.
 
 Example: git diff | kimi chat "write a commit message" > msg.txt
 """
@@ -119,7 +120,14 @@ def chat(
     if extract and as_json:
         raise UsageError("--extract and --json both shape the output", hint="use one")
     stdin_is_tty = sys.stdin is None or sys.stdin.isatty()
-    wants_repl = interactive or (not prompt and not files and stdin_is_tty)
+    # No prompt on a terminal is the REPL, also with -f (the files go with the first message);
+    # with stdout redirected, -f alone is sent as it is (an image alone, without a text part).
+    wants_repl = interactive or (
+        not prompt
+        and stdin_is_tty
+        and (not files or sys.stdout.isatty())
+        and "-" not in map(str, files or [])
+    )
     if wants_repl and not (sys.stdout.isatty() and _terminal_for_input(stdin_is_tty)):
         raise UsageError(
             "the interactive REPL needs a terminal",

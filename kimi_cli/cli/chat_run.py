@@ -15,13 +15,15 @@ from kimi_cli.cli.chat_input import ChatInput, gather
 from kimi_cli.cli.common import client_factory, other_region, print_json
 from kimi_cli.cli.state import AppState
 from kimi_cli.config import Settings
-from kimi_cli.conversation import Conversation, TurnResult
-from kimi_cli.errors import APIRequestError, ConfigError, ExitCode, KimiError, UsageError
+from kimi_cli.conversation import Conversation, ImageStore, TurnError, TurnResult, partial_of
+from kimi_cli.conversation.rules import MEASURE_ABOVE_BYTES as MEASURE_ABOVE_BYTES
+from kimi_cli.conversation.rules import check_fit, stopped_note, usage_line, verdict
+from kimi_cli.errors import ConfigError, ExitCode, UsageError
 from kimi_cli.history import ConversationSummary, HistoryStore
 from kimi_cli.render.answer import (
+    AnswerPrinter,
     AnswerSink,
     BufferSink,
-    ChunkRouter,
     MarkdownSink,
     PlainSink,
     ReasoningPrinter,
@@ -29,10 +31,6 @@ from kimi_cli.render.answer import (
 )
 from kimi_cli.render.spinner import Spinner
 from kimi_cli.render.terminal import is_tty, note, print_error, warn
-
-#: Inputs larger than this are measured with the tokenizer endpoint before sending, so one
-#: that cannot fit the model's context is refused with the numbers instead of a 400.
-MEASURE_ABOVE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -84,60 +82,55 @@ def send_turn(
     input_tokens: int | None = None,
 ) -> int:
     """One turn with one-shot output rules; returns the exit code."""
-    router = _router(request)
+    printer = _printer(request)
     if is_tty(sys.stderr) and os.environ.get("TERM") != "dumb":
-        router.spinner = Spinner(f"waiting for {conversation.model.id}…").start()
+        printer.spinner = Spinner(f"waiting for {conversation.model.id}…").start()
     try:
         result = conversation.send(
             chat_input.text,
             request.options,
-            router,
+            printer,
             images=chat_input.images,
             stream=request.stream,
             input_tokens=input_tokens,
         )
-    except KimiError as exc:
-        router.finish()
-        partial = conversation.last
-        if request.as_json and partial is not None and partial.content:
-            partial.error = exc
-            print_json(result_json(partial))
-        raise
-    except KeyboardInterrupt:
-        router.finish()
-        _interrupted_note(conversation)
+    except TurnError as exc:
+        printer.finish()
+        if request.as_json and exc.result.content:
+            print_json(result_json(exc.result))
+        raise exc.error from None
+    except KeyboardInterrupt as exc:
+        printer.finish()
+        note(stopped_note(partial_of(exc)))
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         raise
-    except BaseException:
-        router.finish()
+    except Exception:
+        printer.finish()
         raise
-    router.finish()
-    return _after(conversation, request, result, router)
+    except BaseException as exc:  # SIGTERM: the one line says what was kept, as Ctrl-C's does
+        printer.finish()
+        note(stopped_note(partial_of(exc), terminated=True))
+        return int(ExitCode.TERMINATED)
+    printer.finish()
+    return _after(conversation, request, result, printer)
 
 
 def _after(
-    conversation: Conversation, request: ChatRequest, result: TurnResult, router: ChunkRouter
+    conversation: Conversation, request: ChatRequest, result: TurnResult, printer: AnswerPrinter
 ) -> int:
     code = 0
-    if result.finish_reason == "length":
-        budget = request.options.max_tokens
-        limit = f" ({budget} tokens)" if budget else ""
-        if not result.content:
-            print_error(
-                APIRequestError(
-                    f"no answer within the token budget{limit}: reasoning used all of it",
-                    hint="raise it with --max-tokens",
-                )
-            )
-            code = int(ExitCode.API_ERROR)
-        else:
-            warn(f"the answer was cut at the token limit{limit} — raise it with --max-tokens")
+    judged = verdict(result, request.options.max_tokens)
+    if judged.error is not None:
+        print_error(judged.error)
+        code = int(judged.error.exit_code)
+    elif judged.warning is not None:
+        warn(judged.warning)
     if request.as_json:
         print_json(result_json(result))
     elif request.extract:
-        assert isinstance(router.sink, BufferSink)
-        block = first_code_block(router.sink.text)
+        assert isinstance(printer.sink, BufferSink)
+        block = first_code_block(printer.sink.text)
         if block is None:
             print_error("the answer has no fenced code block — it is saved in 'kimi history'")
             code = code or int(ExitCode.API_ERROR)
@@ -149,7 +142,7 @@ def _after(
     return code
 
 
-def _router(request: ChatRequest) -> ChunkRouter:
+def _printer(request: ChatRequest) -> AnswerPrinter:
     sink: AnswerSink
     if request.as_json or request.extract:
         sink = BufferSink()
@@ -160,7 +153,7 @@ def _router(request: ChatRequest) -> ChunkRouter:
     show = request.show_reasoning
     if show is None:
         show = is_tty(sys.stderr) and not request.as_json
-    return ChunkRouter(sink, ReasoningPrinter() if show else None)
+    return AnswerPrinter(sink, ReasoningPrinter() if show else None)
 
 
 def _markdown_default() -> bool:
@@ -189,33 +182,14 @@ def result_json(result: TurnResult) -> dict[str, Any]:
         "partial": result.partial,
     }
     if result.error is not None:
+        code = result.error.exit_code
         data["error"] = {
-            "type": result.error.error_type or type(result.error).__name__,
+            # The API's own error type when it gave one, else the kind of docs/exit-codes.md.
+            "type": result.error.error_type or code.name.lower(),
+            "exit_code": int(code),
             "message": result.error.message,
         }
     return data
-
-
-def usage_line(result: TurnResult, currency: str | None) -> str:
-    usage = result.usage
-    if usage is None:
-        return "kimi: usage: the API reported no token counts"
-    tokens = f"{usage.input_tokens} in ({usage.cached_tokens} cached), {usage.output_tokens} out"
-    if result.cost is not None:
-        return f"kimi: usage: {tokens} · {result.cost.amount:.6f} {result.cost.currency}"
-    if currency is None:
-        why = "the currency of this base URL is unknown: kimi config set currency USD"
-    else:
-        why = f"no listed {currency} price for {result.model}"
-    return f"kimi: usage: {tokens} · cost unknown ({why})"
-
-
-def _interrupted_note(conversation: Conversation) -> None:
-    where = conversation.conversation_id
-    last = conversation.last
-    what = "the partial answer is" if last is not None and last.pieces else "the question is"
-    kept = f" — {what} saved: kimi history show {where}" if where else ""
-    note(f"kimi: interrupted{kept}")
 
 
 def _conversation_to_resume(state: AppState, request: ChatRequest) -> ConversationSummary | None:
@@ -270,6 +244,7 @@ def _conversation(
         "policy": policy_for(model),
         "currency": settings.currency,
         "warn": warn,
+        "images": ImageStore(settings.data_dir / "images" if history else None, warn),
     }
     if resumed is not None:
         conversation = Conversation.resume(resumed.id, state.history(), **common)
@@ -282,19 +257,12 @@ def _conversation(
 
 def _measure(conversation: Conversation, chat_input: ChatInput) -> int | None:
     """Count tokens of a large input with the API's tokenizer; refuse what cannot fit."""
-    messages = conversation.messages_for(chat_input.text)
-    size = sum(len(str(m.get("content", "")).encode()) for m in messages)
-    if size <= MEASURE_ABOVE_BYTES:
-        return None
-    model = conversation.model
-    tokens = conversation.client.estimate_tokens(model.id, messages)
-    context = model.context_length
-    if context and tokens >= context:
-        raise UsageError(
-            f"the input is {tokens:,} tokens; {model.id} takes at most {context:,}",
-            hint="shorten the input or start a new conversation (without -c)",
-        )
-    return tokens
+    return check_fit(
+        conversation.model,
+        conversation.messages_for(chat_input.text),
+        conversation.client.estimate_tokens,
+        hint="shorten the input or start a new conversation (without -c)",
+    )
 
 
 def _run_repl(
@@ -308,6 +276,7 @@ def _run_repl(
 ) -> int:
     """The REPL: a first message (prompt, -f files, piped stdin) if any, then the prompt."""
     from kimi_cli.repl import ReplConfig, run_repl
+    from kimi_cli.repl.state import Message
 
     if request.as_json or request.extract:
         raise UsageError(
@@ -347,8 +316,12 @@ def _run_repl(
             client_factory=client_factory(state, key),
         ),
         recent=recent,
-        first_message=chat_input.text or None,
-        first_images=chat_input.images,
         usage_lines=request.usage,
     )
+    if request.prompt_words or chat_input.has_prompt:
+        config.first_message = chat_input.text or None
+        config.first_images = chat_input.images
+    elif chat_input.file_text or chat_input.images:
+        config.attach_first = Message(chat_input.file_text, chat_input.images)
+        config.attach_names = tuple(str(p) for p in request.files)
     return run_repl(conversation, config)

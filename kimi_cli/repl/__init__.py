@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from kimi_cli.catalog.policy import ChatOptions
 from kimi_cli.conversation import Attachment, Conversation
+from kimi_cli.repl.state import Message
 
 if TYPE_CHECKING:
     from kimi_cli.api.types import Model
@@ -43,6 +44,9 @@ class ReplConfig:
     first_message: str | None = None  # prompt and/or piped context sent before the first prompt
     first_images: tuple[Attachment, ...] = ()
     usage_lines: bool = False  # -u: tokens and cost after each answer
+    #: -f files given with no prompt on a terminal: they go with the first message typed.
+    attach_first: Message | None = None
+    attach_names: tuple[str, ...] = ()
 
 
 def run_repl(conversation: Conversation, config: ReplConfig) -> int:

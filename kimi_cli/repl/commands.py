@@ -9,6 +9,7 @@ prints it as one line and carries on. The state itself lives in ``state.py``.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,9 +17,10 @@ from typing import Protocol
 
 from kimi_cli.api.types import Model
 from kimi_cli.catalog import ChatOptions, ModelPolicy, check_options, policy_for, verify
+from kimi_cli.conversation.rules import money
 from kimi_cli.errors import KimiError, ModelNotFoundError, UsageError
 from kimi_cli.history import ConversationSummary
-from kimi_cli.repl.state import Message, ReplState, context_left, cost_text, money
+from kimi_cli.repl.state import Message, ReplState, context_left, cost_text
 
 EFFORT_WORDS = ("low", "high", "max", "default")
 THINKING_WORDS = ("on", "off", "default")
@@ -290,11 +292,20 @@ def _edit(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
 def _retry(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
     if state.last_message is None:
         raise UsageError("nothing to retry yet", hint="send a message first")
+    state.forget_last_exchange()
     return Outcome(send=state.last_message)
 
 
 def _clear(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
-    state.conversation = replace(state.conversation, conversation_id=None, earlier=[], last=None)
+    state.conversation = replace(
+        state.conversation,
+        conversation_id=None,
+        earlier=[],
+        session_key=uuid.uuid4().hex,
+        last_setting=None,
+        resumed_model=None,
+    )
+    state.last_in_context = False
     state.context_used = None
     state.last_reasoning = ""
     state.last_result = None
