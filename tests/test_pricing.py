@@ -12,9 +12,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kimi_cli.api.types import Usage
-from kimi_cli.pricing import PRICES, Cost, Price, cost, cost_of, price_for
+from kimi_cli.pricing import (
+    BATCH,
+    PRICES,
+    WEB_SEARCH,
+    Cost,
+    Price,
+    batch_cost,
+    cost,
+    cost_of,
+    price_for,
+    search_cost,
+)
 
-# The models of moonshot-api.md's "Update of 2026-11-24", all priced in USD.
+# The models live in 2026-11, all priced in USD.
 UPDATE_MODELS = (
     "kimi-k3",
     "kimi-k3.1-pro",
@@ -37,25 +48,25 @@ def test_every_listed_model_has_a_usd_price(model: str) -> None:
 
 
 def test_update_prices_as_published() -> None:
-    # (hit, miss, output, cache write) from the update of 2026-11-24
+    # (hit, miss, output, cache write 5 min, cache write 1 h) as published by 2026-11
     expected = {
-        "kimi-k3": (0.30, 3.00, 15.00, 3.00),
-        "kimi-k3.1-pro": (0.20, 2.00, 10.00, 2.00),
-        "kimi-k3.1-pro-highspeed": (0.20, 4.00, 20.00, 4.00),
-        "kimi-k2.6": (0.16, 0.95, 4.00, None),
-        "kimi-k2.7-code": (0.19, 0.95, 4.00, None),
-        "kimi-k2.7-code-highspeed": (0.38, 1.90, 8.00, None),
+        "kimi-k3": (0.30, 3.00, 15.00, 3.00, 6.00),
+        "kimi-k3.1-pro": (0.20, 2.00, 10.00, 2.00, 4.00),
+        "kimi-k3.1-pro-highspeed": (0.20, 4.00, 20.00, 4.00, 8.00),
+        "kimi-k2.6": (0.16, 0.95, 4.00, None, None),
+        "kimi-k2.7-code": (0.19, 0.95, 4.00, None, None),
+        "kimi-k2.7-code-highspeed": (0.38, 1.90, 8.00, None, None),
     }
-    for model, (hit, miss, out, write) in expected.items():
+    for model, (hit, miss, out, write_5m, write_1h) in expected.items():
         price = price_for(model, "USD")
         assert price is not None
         assert (price.input_cache_hit, price.input_cache_miss, price.output) == (hit, miss, out)
-        assert price.cache_write == write
-        assert "2026-11-24" in price.source
+        assert (price.cache_write_5m, price.cache_write_1h) == (write_5m, write_1h)
+        assert price.source.startswith(("official", "third-party"))
 
 
-def test_update_wins_over_section_9() -> None:
-    # §9 had "not found / one tracker says $1.00 / $3.00" for k2.7-code: the update replaces it.
+def test_newest_k27_code_price() -> None:
+    # An older tracker said $1.00 / $3.00 for k2.7-code; the newer pages say 0.95 / 4.00.
     price = price_for("kimi-k2.7-code", "USD")
     assert price is not None and price.input_cache_miss == 0.95
 
@@ -68,7 +79,7 @@ def test_k3_cny_price() -> None:
     assert "third-party" in price.source
 
 
-def test_k25_from_section_9_official() -> None:
+def test_k25_official() -> None:
     price = price_for("kimi-k2.5", "USD")
     assert price is not None
     assert (price.input_cache_hit, price.input_cache_miss, price.output) == (0.10, 0.60, 3.00)
@@ -132,13 +143,13 @@ def test_cost_hit_price_unknown_bills_cached_at_miss_price() -> None:
 
 def test_cost_ignores_cache_writes() -> None:
     price = price_for("kimi-k3.1-pro", "USD")
-    assert price is not None and price.cache_write == 2.00
+    assert price is not None and price.cache_write_5m == 2.00
     # 1M miss tokens at 2.00 and nothing else: the write price is not added.
     assert cost(Usage(1_000_000, 0, 0), price) == 2.0
 
 
 def test_cost_clamps_impossible_usage() -> None:
-    price = Price("m", "USD", 1.0, 2.0, 3.0, None, "test", "2026-01-01")
+    price = Price("m", "USD", 1.0, 2.0, 3.0, None, None, "test", "2026-01-01")
     # more cached than input: everything is billed as cached, nothing twice
     assert cost(Usage(100, 0, 500), price) == 0.0001
     assert cost(Usage(-5, -5, -5), price) == 0.0
@@ -156,10 +167,44 @@ def test_table_rows_are_unique_and_well_formed() -> None:
         assert (price.model, price.currency) == (model, currency)
         assert currency in ("USD", "CNY")
         assert re.fullmatch(r"\d{4}-\d{2}(-\d{2})?|undated", price.as_of)
-        for value in (price.input_cache_hit, price.cache_write):
+        for value in (price.input_cache_hit, price.cache_write_5m, price.cache_write_1h):
             assert value is None or value >= 0
         if price.input_cache_hit is not None:
             assert price.input_cache_hit <= price.input_cache_miss
+
+
+def test_docs_are_generated_from_the_table() -> None:
+    done = subprocess.run(
+        [sys.executable, str(DOC.parent.parent / "scripts" / "gen_pricing_doc.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_sources_name_public_pages_not_private_notes() -> None:
+    sources = [p.source for p in PRICES.values()] + [s.source for s in WEB_SEARCH.values()]
+    for source in [*sources, BATCH.source]:
+        assert source.startswith(("official", "third-party")), source
+        assert "moonshot-api" not in source and "§" not in source
+
+
+def test_batch_is_sixty_percent_of_list() -> None:
+    price = price_for("kimi-k2.6", "USD")
+    assert price is not None
+    usage = Usage(12_345, 678, 10_000)
+    assert cost(usage, price) == 0.00653975
+    assert batch_cost(usage, price) == 0.00392385  # 6,539.75 x 0.6 per million, exactly
+    assert cost_of(usage, "kimi-k2.6", "USD", batch=True) == Cost(0.00392385, "USD")
+    assert BATCH.share == 0.6 and BATCH.source.startswith("official")
+
+
+def test_search_price_per_region() -> None:
+    assert search_cost(3, "USD") == Cost(0.015, "USD")
+    assert search_cost(1, "cny") == Cost(0.03, "CNY")
+    assert search_cost(0, "USD") == Cost(0.0, "USD")
+    assert search_cost(2, None) is None
+    assert search_cost(2, "EUR") is None
 
 
 def test_docs_list_every_price() -> None:

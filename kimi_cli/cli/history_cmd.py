@@ -42,11 +42,11 @@ def list_(
                     "updated_at": c.updated_at,
                     "messages": c.messages,
                 }
-                for c in store.list()
+                for c in store.recent()
             ]
         )
         return
-    rows = store.list(limit)
+    rows = store.recent(limit)
     if not rows:
         sys.stderr.write("kimi: no conversations yet\n")
         return
