@@ -18,6 +18,7 @@ from kimi_cli.config import Settings
 from kimi_cli.conversation import Conversation, ImageStore, TurnError, TurnResult, partial_of
 from kimi_cli.conversation.rules import MEASURE_ABOVE_BYTES as MEASURE_ABOVE_BYTES
 from kimi_cli.conversation.rules import check_fit, stopped_note, usage_line, verdict
+from kimi_cli.documents import Document, check_sizes
 from kimi_cli.errors import ConfigError, ExitCode, UsageError
 from kimi_cli.history import ConversationSummary, HistoryStore
 from kimi_cli.render.answer import (
@@ -57,6 +58,7 @@ class ChatRequest:
 def run_chat(state: AppState, request: ChatRequest) -> int:
     settings = state.settings()
     key = state.require_key(settings)
+    check_sizes(request.files)  # a file the Files API would refuse: before any request
     resumed = _conversation_to_resume(state, request)
     model = _chosen_model(state, settings, request, resumed, key)
     history = state.history() if request.log and settings.history else None
@@ -71,8 +73,9 @@ def run_chat(state: AppState, request: ChatRequest) -> int:
         roles_dir=state.roles_dir(),
     )
     conversation = _conversation(state, settings, model, history, resumed, chat_input)
-    input_tokens = _measure(conversation, chat_input)
-    return send_turn(conversation, request, chat_input, input_tokens)
+    documents = _documents(conversation, settings, chat_input)
+    input_tokens = _measure(conversation, chat_input, documents)
+    return send_turn(conversation, request, chat_input, input_tokens, documents)
 
 
 def send_turn(
@@ -80,6 +83,7 @@ def send_turn(
     request: ChatRequest,
     chat_input: ChatInput,
     input_tokens: int | None = None,
+    documents: tuple[Document, ...] = (),
 ) -> int:
     """One turn with one-shot output rules; returns the exit code."""
     printer = _printer(request)
@@ -91,6 +95,7 @@ def send_turn(
             request.options,
             printer,
             images=chat_input.images,
+            documents=documents,
             stream=request.stream,
             input_tokens=input_tokens,
         )
@@ -255,11 +260,24 @@ def _conversation(
     return Conversation(history=history, system=chat_input.system, **common)
 
 
-def _measure(conversation: Conversation, chat_input: ChatInput) -> int | None:
-    """Count tokens of a large input with the API's tokenizer; refuse what cannot fit."""
+def _documents(
+    conversation: Conversation, settings: Settings, chat_input: ChatInput
+) -> tuple[Document, ...]:
+    if not chat_input.documents:
+        return ()
+    from kimi_cli.cli.chat_documents import prepare_documents
+
+    return prepare_documents(conversation.client, settings.cache_dir, chat_input.documents)
+
+
+def _measure(
+    conversation: Conversation, chat_input: ChatInput, documents: tuple[Document, ...] = ()
+) -> int | None:
+    """Count tokens of a large input (documents included) with the API's tokenizer; refuse
+    what cannot fit."""
     return check_fit(
         conversation.model,
-        conversation.messages_for(chat_input.text),
+        conversation.messages_for(chat_input.text, documents=documents),
         conversation.client.estimate_tokens,
         hint="shorten the input or start a new conversation (without -c)",
     )
