@@ -69,11 +69,27 @@ def show(
     if summary is None:
         raise UsageError(f"no conversation {conversation_id!r}", hint="see 'kimi history list'")
     messages = store.messages(summary.id)
+    documents = {d.message_id: d for d in store.documents(summary.id)}
     if as_json:
-        print_json({**asdict(summary), "messages": [asdict(m) for m in messages]})
+        print_json(
+            {
+                **asdict(summary),
+                "messages": [asdict(m) for m in messages],
+                "documents": [asdict(d) for d in documents.values()],
+            }
+        )
         return
     out = [f"# {summary.title}", f"{summary.id} · {summary.model} · {summary.updated_at}", ""]
     for message in messages:
+        document = documents.get(message.id)
+        if document is not None:  # its extracted text is long and the user has the file
+            out.append(f"## document {document.name}")
+            out.append(
+                f"{document.bytes:,} bytes · sha256 {document.sha256[:16]}… · "
+                f"{document.file_id} · {len(message.content):,} characters of extracted text"
+            )
+            out.append("")
+            continue
         mark = " (partial)" if message.partial else ""
         out.append(f"## {message.role}{mark}")
         out.append(message.content)
