@@ -535,3 +535,61 @@ def test_the_repl_needs_a_terminal(emulator: Emulator) -> None:
     assert done.stdout == ""
     assert done.stderr.startswith("kimi: error: the interactive REPL needs a terminal")
     assert emulator.stats()["chat_requests"] == []
+
+
+@pytestmark_pty
+def test_retry_replaces_the_last_exchange(emulator: Emulator, terms: list[Term]) -> None:
+    term = Term.spawn(["chat"], emulator)
+    terms.append(term)
+    term.prompt()
+    term.send("ECHO first\r")
+    term.prompt()
+    term.send("ECHO second\r")
+    term.prompt()
+    term.send("/retry\r")
+    term.prompt()
+    sent = [(m["role"], m["content"]) for m in emulator.stats()["chat_requests"][-1]["messages"]]
+    assert sent == [
+        ("user", "ECHO first"),
+        ("assistant", "first"),
+        ("user", "ECHO second"),  # asked again in place of the last exchange, not after it
+    ]
+    assert term.exit() == 0
+
+
+@pytestmark_pty
+def test_ctrl_x_ctrl_e_sends_what_the_editor_wrote(
+    emulator: Emulator, terms: list[Term], tmp_path: Path
+) -> None:
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nprintf 'ECHO from the editor\\n' > \"$1\"\n", encoding="utf-8")
+    editor.chmod(0o755)
+    term = Term.spawn(["chat"], emulator, EDITOR=str(editor))
+    terms.append(term)
+    term.prompt()
+    term.send("\x18\x05")  # Ctrl-X Ctrl-E
+    term.prompt()
+    assert last_content(emulator) == "ECHO from the editor"
+    assert term.exit() == 0
+
+
+@pytestmark_pty
+def test_after_ctrl_c_the_toolbar_counts_what_arrived_and_one_blank_line(
+    emulator: Emulator, terms: list[Term]
+) -> None:
+    term = Term.spawn(["chat"], emulator)
+    terms.append(term)
+    first = term.prompt()
+    before = re.findall(r"(\d+) tokens", first)[-1]
+    assert before == "0"
+    emulator.configure(faults=[{"name": "stall", "once": True}], stall=20)
+    term.send("LOREM 300\r")
+    term.expect("Lorem")
+    term.child.sendintr()
+    term.expect(r"kimi: interrupted — the partial answer is saved: kimi history show \w+")
+    after_note = term.prompt()
+    assert int(re.findall(r"(\d+) tokens", after_note)[-1]) > 0
+    assert "context left 262,144 (100%)" not in after_note
+    head = after_note[: after_note.index(">")]
+    assert head.count("\n") == 2  # the note's line end, then one blank line
+    assert term.exit() == 0

@@ -249,7 +249,7 @@ def _conversation(
         "policy": policy_for(model),
         "currency": settings.currency,
         "warn": warn,
-        "images": ImageStore(settings.data_dir / "images" if history else None, warn),
+        "images": ImageStore(settings.data_dir / "images", warn),
     }
     if resumed is not None:
         conversation = Conversation.resume(resumed.id, state.history(), **common)

@@ -72,10 +72,11 @@ class ImageStore:
         self._memory: dict[str, Attachment] = {}
         self._told: set[str] = set()
 
-    def keep(self, image: Attachment) -> None:
+    def keep(self, image: Attachment, *, persist: bool) -> None:
+        """Hold an image for later turns; ``persist`` also writes it to disk (history on)."""
         sha = image.sha256
         self._memory[sha] = image
-        if self.directory is None:
+        if self.directory is None or not persist:
             return
         path = self.directory / sha
         try:

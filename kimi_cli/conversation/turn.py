@@ -199,10 +199,11 @@ class Conversation:
             input_tokens=input_tokens,
         )
         assert self.images is not None
-        for image in pictures:
-            self.images.keep(image)
         saved = stored_text(text, pictures)
-        self._save_user(saved, documents)
+        named = ", ".join([*(f"[{i.name}]" for i in pictures), *(d.name for d in documents)])
+        self._save_user(saved, documents, title=text or named)
+        for image in pictures:  # after the save: history may just have turned itself off
+            self.images.keep(image, persist=self.history is not None)
         body["prompt_cache_key"] = self.cache_key
         self._say_setting_change(options)
         result = TurnResult(model=self.model.id, conversation_id=self.conversation_id)
@@ -308,15 +309,14 @@ class Conversation:
 
     # -- history: failures warn and never change the outcome ----------------------
 
-    def _save_user(self, text: str, documents: Sequence[Document] = ()) -> None:
+    def _save_user(self, text: str, documents: Sequence[Document] = (), *, title: str) -> None:
         if self.history is None:
             return
         try:
             if self.conversation_id is None:
-                named = " ".join(d.name for d in documents)
-                title = " ".join(text.split())[:TITLE_LENGTH] or named[:TITLE_LENGTH]
+                title = " ".join(title.split())[:TITLE_LENGTH] or "(untitled)"
                 self.conversation_id = self.history.new_conversation(
-                    model=self.model.id, title=title or "(untitled)", system=self.system
+                    model=self.model.id, title=title, system=self.system
                 )
             for document in documents:
                 self.history.add_document(

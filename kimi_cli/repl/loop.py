@@ -189,6 +189,7 @@ class Repl:
         except TurnInterrupted as exc:
             state.keep_partial(stored_text(message.text, message.images), exc.result)
             note(style(stopped_note(exc.result), DIM, sys.stderr))
+            self._out("")  # one blank line before the prompt, as after an answer
             return
         except TurnError as exc:
             state.failed(exc.result)

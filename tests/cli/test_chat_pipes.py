@@ -133,8 +133,13 @@ def test_json_on_a_cut_stream_reports_partial_and_error(configured: Emulator) ->
 def test_no_log_and_history_false_store_nothing(
     configured: Emulator, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run_process("chat", "--no-log", "ECHO x")
-    assert history(isolated_env).recent() == []
+    assert run_process("chat", "ECHO kept").code == 0  # the control: history is on
+    assert [c.title for c in history(isolated_env).recent()] == ["ECHO kept"]
+    assert run_process("chat", "--no-log", "ECHO x").code == 0
+    assert run_process("config", "set", "history", "false").code == 0
+    assert run_process("chat", "ECHO z").code == 0
+    assert [c.title for c in history(isolated_env).recent()] == ["ECHO kept"]
+    assert len(configured.stats()["chat_requests"]) == 3
 
 
 def test_broken_pipe_is_quiet_and_closes_the_stream(configured: Emulator) -> None:

@@ -66,9 +66,7 @@ def test_both_front_ends_judge_a_finished_turn_alike(
     assert alone == repl
 
 
-def test_both_front_ends_report_a_cut_stream_alike(
-    configured: Emulator, terms: list[Term]
-) -> None:
+def test_both_front_ends_report_a_cut_stream_alike(configured: Emulator, terms: list[Term]) -> None:
     configured.configure(faults=[{"name": "stream_cut"}])
     alone = kimi_line(one_shot(configured, [], "LOREM 200"), "kimi: error:")
     configured.configure(faults=[{"name": "stream_cut"}])
@@ -92,6 +90,8 @@ def test_both_front_ends_say_where_an_interrupted_answer_is_saved(
         term.child.sendintr()
         seen = term.expect(r"history show \w+")
         lines.append(kimi_line(plain(seen + term.child.after), "kimi: interrupted"))
-    assert lines[0] == lines[1] == (
-        "kimi: interrupted — the partial answer is saved: kimi history show ID"
+    assert (
+        lines[0]
+        == lines[1]
+        == ("kimi: interrupted — the partial answer is saved: kimi history show ID")
     )
