@@ -390,7 +390,7 @@ def test_stream_markdown_interrupt_paste_and_exit(emulator: Emulator, terms: lis
     term.expect(r"kimi: interrupted — the partial answer is saved: kimi history show \w+")
     term.prompt()
     with HistoryStore(data_dir() / "history.db") as store:
-        (only,) = store.list()
+        (only,) = store.recent()
         messages = store.messages(only.id)
     assert [(m.role, m.partial) for m in messages] == [
         ("user", False),

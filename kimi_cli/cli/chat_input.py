@@ -26,7 +26,9 @@ from kimi_cli.documents.local import is_utf8_text
 from kimi_cli.errors import UsageError
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
-_BINARY_HINT = "it looks binary; to send a document, save it to a file and use -f FILE"
+_BINARY_HINT = (
+    "it looks binary; chat -f FILE takes text, png/jpeg/webp/gif images and documents (PDF, …)"
+)
 _HEAD_BYTES = 64 * 1024
 
 
