@@ -6,7 +6,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kimi_cli.api.types import Model
 from kimi_cli.catalog import ChatOptions, check_options, policy_for
@@ -32,6 +32,9 @@ from kimi_cli.render.answer import (
 )
 from kimi_cli.render.spinner import Spinner
 from kimi_cli.render.terminal import is_tty, note, print_error, warn
+
+if TYPE_CHECKING:
+    from kimi_cli.repl.state import Message
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,18 @@ def _documents(
     return prepare_documents(conversation.client, settings.cache_dir, chat_input.documents)
 
 
+def _attached(conversation: Conversation, settings: Settings, path: Path) -> Message:
+    """``/file PATH`` in the REPL: what ``-f PATH`` would send, as a message to attach."""
+    from kimi_cli.cli.chat_documents import prepare_documents
+    from kimi_cli.cli.chat_input import compose_text, read_files
+    from kimi_cli.repl.state import Message
+
+    check_sizes([path])
+    texts, images, local = read_files([path])
+    documents = prepare_documents(conversation.client, settings.cache_dir, local)
+    return Message(compose_text(texts, None, ""), tuple(images), documents)
+
+
 def _measure(
     conversation: Conversation, chat_input: ChatInput, documents: tuple[Document, ...] = ()
 ) -> int | None:
@@ -312,6 +327,7 @@ def _run_repl(
     )
     conversation = _conversation(state, settings, model, history, resumed, chat_input)
     check_options(conversation.policy, request.options)
+    documents = _documents(conversation, settings, chat_input)
     client = state.client()
     region = other_region(state, settings)
 
@@ -335,11 +351,13 @@ def _run_repl(
         ),
         recent=recent,
         usage_lines=request.usage,
+        attach_file=lambda path: _attached(conversation, settings, path),
     )
     if request.prompt_words or chat_input.has_prompt:
         config.first_message = chat_input.text or None
         config.first_images = chat_input.images
-    elif chat_input.file_text or chat_input.images:
-        config.attach_first = Message(chat_input.file_text, chat_input.images)
+        config.first_documents = documents
+    elif chat_input.file_text or chat_input.images or documents:
+        config.attach_first = Message(chat_input.file_text, chat_input.images, documents)
         config.attach_names = tuple(str(p) for p in request.files)
     return run_repl(conversation, config)
