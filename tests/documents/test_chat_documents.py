@@ -172,3 +172,38 @@ def test_a_broken_index_only_costs_an_upload(
     assert _files_sent(configured) == (2, 2)
     assert json.loads(index.read_text())["version"] == 1
     assert os.stat(index).st_size > 0
+
+
+def test_ctrl_c_during_an_upload_records_nothing(
+    configured: Emulator, contract: Path, isolated_env: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    configured.configure(
+        faults=[{"name": "slow_first_byte", "once": True, "endpoint": "files.upload"}], delay=5
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "chat", "-f", str(contract), "ECHO hi"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while not configured.stats()["endpoints"].get("files.upload"):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err.decode() and err.decode().count("kimi: error:") == 1
+    assert out == b""
+    index = isolated_env / "cache" / "documents" / "index.json"
+    entries = json.loads(index.read_text())["entries"] if index.exists() else {}
+    assert entries == {}
+    assert "chat" not in configured.stats()["endpoints"]
+    # The next try uploads again and is recorded.
+    assert _chat("-f", str(contract), "ECHO hi").code == 0
+    assert len(json.loads(index.read_text())["entries"]) == 1
