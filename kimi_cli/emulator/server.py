@@ -13,18 +13,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .answers import Answer, answer_text, last_user_text, plan_answer, reasoning_text
 from .api_files import upload
 from .endpoints import answer as json_answer
 from .faults import (
     CUT_FAULT,
     DELAY_FAULT,
     ERROR_FAULTS,
+    STORM_FAULT,
     STREAM_ERROR_EVENT,
     RawAnswer,
     fault_answer,
 )
 from .multipart import BodyStream
+from .replies import Reply, plan_reply
 from .routes import route
 from .rules import ApiError, ChatRequest, bad, check_chat
 from .state import EmulatorState
@@ -40,6 +41,7 @@ from .wire import (
 )
 
 _REASONS = {499: "Client Closed Request"}
+ARGUMENT_PIECE = 8  # characters of tool-call arguments per stream event
 _NO_JSON = object()
 
 
@@ -255,7 +257,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(error.status, error.body(), error.headers)
 
     def _authenticate(self) -> None:
-        """§1.2, §8.2: no key is ``incorrect_api_key_error``; an unknown one (or another
+        """No key is ``incorrect_api_key_error``; an unknown one (or another
         region's) ``invalid_authentication_error``."""
         header = self.headers.get("Authorization")
         if header is None or header[:7].lower() != "bearer ":
@@ -284,33 +286,51 @@ class Handler(BaseHTTPRequestHandler):
 
     def _chat(self, body: Any, faults: set[str]) -> None:
         state = self.server.state
-        if state.current_balance()["available"] <= 0:  # §4: no balance, no inference
+        if STORM_FAULT in faults:
+            state.start_storm()
+        if state.take_storm():
+            state.stats_.count_rate_limited()
+            status, type_, message, headers = ERROR_FAULTS["rate_limit"]
+            raise ApiError(status, type_, message, headers)
+        if state.current_balance()["available"] <= 0:  # no balance, no inference
             status, type_, message, _ = ERROR_FAULTS["quota"]
             raise ApiError(status, type_, message)
         request = check_chat(body, state.model_list())
-        prompt = last_user_text(request.messages)
-        content = answer_text(prompt, json_mode=request.json_mode)
-        reasoning = reasoning_text(prompt) if request.reasons else None
-        answer = plan_answer(reasoning, content, request.budget)
-        usage = usage_body(request.prompt_tokens, answer, request.cached_tokens)
-        completion_id = f"chatcmpl-emu{state.next_id():06d}"
-        if not request.stream:
-            value = completion_body(
-                completion_id, request.model_id, answer, usage, reasons=request.reasons
-            )
-            self._send_json(200, value)
-            return
-        self._stream(request, completion_id, answer, usage, faults)
+        with state.stats_.chat_in_flight():
+            if state.latency:
+                self._pause(state.latency)
+            reply = plan_reply(request, faults)
+            cached = request.cached_tokens
+            if request.cache_key is not None:
+                messages = request.messages
+                cached = state.prompt_cache.cached_tokens(
+                    request.cache_key, messages, request.prompt_tokens
+                )
+            usage = usage_body(request.prompt_tokens, reply.answer, cached)
+            completion_id = f"chatcmpl-emu{state.next_id():06d}"
+            if not request.stream:
+                value = completion_body(
+                    completion_id,
+                    request.model_id,
+                    reply.answer,
+                    usage,
+                    reasons=request.reasons,
+                    tool_calls=reply.tool_calls,
+                )
+                self._send_json(200, value)
+                return
+            self._stream(request, completion_id, reply, usage, faults)
 
     def _stream(
         self,
         request: ChatRequest,
         completion_id: str,
-        answer: Answer,
+        reply: Reply,
         usage: dict[str, int],
         faults: set[str],
     ) -> None:
         state = self.server.state
+        answer = reply.answer
         self.response_started = True
         try:
             self.send_response(200)
@@ -331,6 +351,13 @@ class Handler(BaseHTTPRequestHandler):
         out.add(events.role())
         for piece in answer.reasoning:
             out.add(events.reasoning(piece))
+        for index, call in enumerate(reply.tool_calls):
+            out.add(events.tool_call_start(index, call))
+            arguments = call["function"]["arguments"]
+            for start in range(0, len(arguments), ARGUMENT_PIECE):
+                out.add(
+                    events.tool_call_arguments(index, arguments[start : start + ARGUMENT_PIECE])
+                )
         content: list[str] = answer.content
         count = len(content)
         early = (count + 1) // 2

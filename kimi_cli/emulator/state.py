@@ -11,12 +11,18 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from .batches import BatchStore
 from .faults import DELAY_FAULT, STREAM_FAULTS, Fault, parse_fault
 from .files import FileStore
 from .models import default_models, normalize_model
+from .replies import PromptCache
 from .stats import Stats
 
-DEFAULT_BALANCE = {"available": 49.58894, "voucher": 46.58893, "cash": 3.00001}  # §4's example
+DEFAULT_BALANCE = {
+    "available": 49.58894,
+    "voucher": 46.58893,
+    "cash": 3.00001,
+}  # the documented example
 CONFIG_KEYS = (
     "faults",
     "balance",
@@ -44,7 +50,7 @@ _FIBER_OUTPUTS = ("encrypted", "plain")
 def _parse_balance(current: Mapping[str, float], raw: Any) -> dict[str, float]:
     """Merge ``{"available", "voucher", "cash"}``; ``available`` follows the others unless given.
 
-    §4: available = voucher + cash, except that a negative cash leaves available = voucher.
+    available = voucher + cash, except that a negative cash leaves available = voucher.
     """
     if not isinstance(raw, Mapping):
         raise ValueError("balance must be an object with available, voucher, cash")
@@ -115,7 +121,9 @@ class EmulatorState:
         self.batch_step_s = 2.0
         self.fiber_output = "encrypted"
         self.files = FileStore()
+        self.batches = BatchStore(self.files)
         self.stats_ = Stats()
+        self.prompt_cache = PromptCache()
         self._ids = 0
 
     def close(self) -> None:
@@ -203,6 +211,7 @@ class EmulatorState:
                 setattr(self, name, value)
             if reset:
                 self.stats_.reset()
+                self.prompt_cache.clear()
             return self._config()
 
     def current_balance(self) -> dict[str, float]:
