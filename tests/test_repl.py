@@ -22,7 +22,7 @@ import pytest
 
 from kimi_cli.api.types import Model, ThinkEfforts, Usage
 from kimi_cli.catalog import ChatOptions, policy_for
-from kimi_cli.conversation import Conversation, TurnResult
+from kimi_cli.conversation.turn import Conversation, TurnResult
 from kimi_cli.emulator import Emulator
 from kimi_cli.errors import ModelNotFoundError, UsageError
 from kimi_cli.history import ConversationSummary, HistoryStore, StoredMessage
@@ -592,4 +592,23 @@ def test_after_ctrl_c_the_toolbar_counts_what_arrived_and_one_blank_line(
     assert "context left 262,144 (100%)" not in after_note
     head = after_note[: after_note.index(">")]
     assert head.count("\n") == 2  # the note's line end, then one blank line
+    assert term.exit() == 0
+
+
+@pytestmark_pty
+def test_an_input_taller_than_the_screen_is_shown_once_whole(
+    emulator: Emulator, terms: list[Term]
+) -> None:
+    term = Term.spawn(["chat", "--reasoning", "hide"], emulator)
+    terms.append(term)
+    term.prompt()
+    body = "\n".join(f"line{i:02d}" for i in range(60))  # the pty has 40 rows
+    term.send("\x1b[200~ECHO ok\n" + body + "\x1b[201~")
+    term.expect(r"line59")
+    mark = len(term.output.getvalue())
+    term.send("\r")
+    term.prompt()
+    after = term.output.getvalue()[mark:]
+    shown = after[: after.index("waiting for")]  # what is left of the input before the answer
+    assert [len(re.findall(rf"\. line{i:02d}\b", shown)) for i in range(60)] == [1] * 60
     assert term.exit() == 0

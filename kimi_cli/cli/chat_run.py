@@ -15,9 +15,10 @@ from kimi_cli.cli.chat_input import ChatInput, gather
 from kimi_cli.cli.common import client_factory, other_region, print_json
 from kimi_cli.cli.state import AppState
 from kimi_cli.config import Settings
-from kimi_cli.conversation import Conversation, ImageStore, TurnError, TurnResult, partial_of
+from kimi_cli.conversation.images import ImageStore
 from kimi_cli.conversation.rules import MEASURE_ABOVE_BYTES as MEASURE_ABOVE_BYTES
 from kimi_cli.conversation.rules import check_fit, stopped_note, usage_line, verdict
+from kimi_cli.conversation.turn import Conversation, TurnError, TurnResult, partial_of
 from kimi_cli.documents import Document, check_sizes
 from kimi_cli.errors import ConfigError, ExitCode, UsageError
 from kimi_cli.history import ConversationSummary, HistoryStore

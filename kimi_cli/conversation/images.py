@@ -9,8 +9,6 @@ stays as text and the user is told it is no longer attached.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import re
 from collections.abc import Callable
@@ -43,6 +41,12 @@ def sniff_image(data: bytes) -> str | None:
     return None
 
 
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
 @dataclass(frozen=True)
 class Attachment:
     """An image to send as an ``image_url`` part."""
@@ -53,9 +57,11 @@ class Attachment:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+        return _sha256(self.data)
 
     def part(self) -> dict[str, Any]:
+        import base64  # here, not at the top: reading input must stay cheap for --help
+
         encoded = base64.b64encode(self.data).decode("ascii")
         return {"type": "image_url", "image_url": {"url": f"data:{self.mime};base64,{encoded}"}}
 
@@ -98,7 +104,7 @@ class ImageStore:
         except OSError:
             return None
         mime = sniff_image(data)
-        if mime is None or hashlib.sha256(data).hexdigest() != sha:
+        if mime is None or _sha256(data) != sha:
             return None
         found = Attachment(name=name, mime=mime, data=data)
         self._memory[sha] = found

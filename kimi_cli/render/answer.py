@@ -11,7 +11,7 @@ import re
 import sys
 from typing import Protocol, TextIO
 
-from kimi_cli.conversation import TurnObserver
+from kimi_cli.conversation.turn import TurnObserver
 from kimi_cli.render.spinner import Spinner
 from kimi_cli.render.terminal import DIM, RESET, note, style, wants_color
 

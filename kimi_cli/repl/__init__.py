@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kimi_cli.catalog.policy import ChatOptions
-from kimi_cli.conversation import Attachment, Conversation
+from kimi_cli.conversation.images import Attachment
+from kimi_cli.conversation.turn import Conversation
 from kimi_cli.documents import Document
 from kimi_cli.repl.state import Message
 

@@ -30,15 +30,15 @@ from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import create_input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
-from kimi_cli.conversation import (
+from kimi_cli.conversation.images import stored_text
+from kimi_cli.conversation.rules import check_fit, stopped_note, usage_line, verdict
+from kimi_cli.conversation.turn import (
     Conversation,
     TurnError,
     TurnInterrupted,
     TurnResult,
     partial_of,
 )
-from kimi_cli.conversation.images import stored_text
-from kimi_cli.conversation.rules import check_fit, stopped_note, usage_line, verdict
 from kimi_cli.errors import ExitCode, KimiError, UsageError
 from kimi_cli.render.terminal import DIM, is_tty, note, print_error, style, warn
 from kimi_cli.repl.commands import CommandEnv, classify, completions, role_names, run_command
@@ -96,9 +96,11 @@ class Repl:
                 try:
                     line = session.prompt(PROMPT, default=default)
                 except KeyboardInterrupt:
+                    self._echo(session.default_buffer.text)
                     continue  # Ctrl-C at the prompt: a fresh, empty line
                 except EOFError:
                     return 0  # Ctrl-D
+                self._echo(line)
                 if not self._guarded(functools.partial(self._handle, line)):
                     return 0
         except _Leave as leave:
@@ -145,6 +147,14 @@ class Repl:
             before.images + files.images,
             before.documents + files.documents,
         )
+
+    def _echo(self, text: str) -> None:
+        """What was typed, printed once. prompt_toolkit erases its own drawing on Enter
+        (``erase_when_done``): redrawn whole, an input taller than the screen appeared twice."""
+        first, *rest = text.split("\n")
+        lines = [PROMPT + first, *(_continuation(len(PROMPT), 0, 0) + line for line in rest)]
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
 
     def _greet(self) -> None:
         conversation = self.state.conversation
@@ -298,6 +308,7 @@ class Repl:
             enable_open_in_editor=self._tty is None,  # its editor would read the pipe
             tempfile_suffix=".md",
             input=keyboard,
+            erase_when_done=True,
         )
 
     def _history(self) -> History:

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 from kimi_cli.api.types import Usage
 from kimi_cli.catalog import ChatOptions
-from kimi_cli.conversation import Attachment, Conversation, TurnResult
+from kimi_cli.conversation.images import Attachment
 from kimi_cli.conversation.rules import money
+from kimi_cli.conversation.turn import Conversation, TurnResult
 from kimi_cli.documents import Document
 from kimi_cli.history import StoredMessage
 from kimi_cli.pricing import Cost

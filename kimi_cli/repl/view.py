@@ -15,7 +15,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from kimi_cli.conversation import TurnObserver
+from kimi_cli.conversation.turn import TurnObserver
 from kimi_cli.render.answer import AnswerSink, MarkdownSink, PlainSink, ReasoningPrinter
 from kimi_cli.render.terminal import wants_color
 

@@ -96,7 +96,9 @@ def test_continue_and_session_send_the_earlier_turns(configured: Emulator) -> No
 
 
 def test_unknown_session_is_a_usage_error(configured: Emulator) -> None:
-    invoke("chat", "--session", "nope1234", "hi").assert_one_error_line(2)
+    line = invoke("chat", "--session", "nope1234", "hi").assert_one_error_line(2)
+    assert "no conversation 'nope1234'" in line and "kimi history list" in line
+    assert configured.stats()["chat_requests"] == []
 
 
 def test_reasoning_is_resent_for_models_that_need_it(configured: Emulator) -> None:
@@ -169,6 +171,8 @@ def test_broken_pipe_exit_code_is_141(configured: Emulator) -> None:
         executable="/bin/bash",
     )
     assert proc.returncode == 141
+    assert len(proc.stdout) == 10
+    assert proc.stderr == b""  # quiet: the reader went away on purpose
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])

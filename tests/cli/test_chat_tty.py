@@ -101,8 +101,10 @@ def test_files_with_no_prompt_on_a_terminal_go_with_the_first_repl_message(
         assert content[1]["image_url"]["url"].startswith("data:image/png;base64,")
         term.send("ECHO next\r")
         term.prompt()
-        content = configured.stats()["chat_requests"][-1]["messages"][-1]["content"]
-        assert content == "ECHO next"  # attached once, to the first message only
+        messages = configured.stats()["chat_requests"][-1]["messages"]
+        assert messages[-1]["content"] == "ECHO next"  # attached once, to the first message
+        earlier = messages[0]["content"]  # and the picture stays in the context
+        assert earlier[1]["image_url"]["url"].startswith("data:image/png;base64,")
         assert term.exit() == 0
     finally:
         term.close()
