@@ -341,6 +341,14 @@ class HistoryStore:
         with self._reading() as db:
             return [] if db is None else queries.usage_totals(db, since_day, by)
 
+    def searches_in(self, conversation_id: str) -> int:
+        """How many web searches were recorded for the conversation (exact id)."""
+        with self._reading() as db:
+            if db is None:
+                return 0
+            sql = "SELECT COALESCE(SUM(searches), 0) FROM usage WHERE conversation_id = ?"
+            return int(db.execute(sql, (conversation_id,)).fetchone()[0])
+
     def search(self, text: str, *, limit: int = 20) -> list[SearchHit]:
         """Messages holding every word of ``text``, newest first."""
         with self._reading() as db:

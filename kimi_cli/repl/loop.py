@@ -163,7 +163,8 @@ class Repl:
         if conversation.conversation_id is not None:
             turns = sum(1 for m in conversation.earlier if m.role == "user")
             self._out(
-                f"continuing conversation {conversation.conversation_id} ({turns} messages)",
+                f"continuing conversation {conversation.conversation_id}"
+                f" ({turns} message{'' if turns == 1 else 's'})",
                 dim=True,
             )
         self._out(
