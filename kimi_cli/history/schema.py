@@ -97,13 +97,15 @@ def _migrate_to_3(db: sqlite3.Connection) -> None:
     sends them again in their place without uploading, and ``history show`` lists them.
     """
     db.execute(
-        """CREATE TABLE documents (
+        """CREATE TABLE IF NOT EXISTS documents (
             message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
             conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
             name TEXT NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT NOT NULL,
             file_id TEXT NOT NULL)"""
     )
-    db.execute("CREATE INDEX documents_by_conversation ON documents (conversation_id)")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS documents_by_conversation ON documents (conversation_id)"
+    )
 
 
 # MIGRATIONS[n] upgrades version n to n + 1. Append; never edit a released one.

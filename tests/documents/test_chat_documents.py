@@ -103,7 +103,8 @@ def test_the_conversation_keeps_its_documents(configured: Emulator, contract: Pa
 
     shown = run_process("history", "show", conversation)
     assert shown.code == 0
-    assert "## document " in shown.stdout and "contract.pdf" in shown.stdout
+    assert f"document {contract} · {len(PDF)} bytes · sha256 " in shown.stdout
+    assert "Penalty clause seven" not in shown.stdout  # named, not printed
     data = json.loads(run_process("history", "show", "--json", conversation).stdout)
     [document] = data["documents"]
     assert document["name"].endswith("contract.pdf")
