@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,12 +52,16 @@ def check_size(name: str, size: int) -> None:
 
 
 def size_of(path: Path) -> int:
+    """The size of a file to send; a usage error for a path that is not one."""
     try:
-        return os.stat(path).st_size
+        found = os.stat(path)
     except FileNotFoundError:
         raise UsageError(f"no such file: {path}", hint="check the path") from None
     except OSError as exc:
         raise UsageError(f"cannot read {path} ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(found.st_mode):
+        raise UsageError(f"{path} is a directory", hint="give a file")
+    return found.st_size
 
 
 def check_sizes(paths: list[Path]) -> None:

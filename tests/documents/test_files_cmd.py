@@ -143,3 +143,12 @@ def test_age_in_the_listing(configured: Emulator, tmp_path: Path) -> None:
     )
     row = run_process("files", "list").stdout.splitlines()[1].split()
     assert row[-2].endswith(("s", "m"))  # the age: just uploaded
+
+
+def test_a_directory_or_missing_file_is_a_usage_error(configured: Emulator, tmp_path: Path) -> None:
+    assert "is a directory" in run_process("files", "upload", str(tmp_path)).assert_one_error_line(
+        2
+    )
+    missing = run_process("files", "upload", str(tmp_path / "nope.pdf"))
+    assert "no such file" in missing.assert_one_error_line(2)
+    assert configured.stats()["total"] == 0
