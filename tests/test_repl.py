@@ -28,7 +28,8 @@ from kimi_cli.errors import ModelNotFoundError, UsageError
 from kimi_cli.history import ConversationSummary, HistoryStore, StoredMessage
 from kimi_cli.pricing import Cost
 from kimi_cli.repl import ReplConfig
-from kimi_cli.repl.commands import COMMANDS, Command, CommandEnv, classify, completions, run_command
+from kimi_cli.repl.commands import COMMANDS, Command, CommandEnv, classify, run_command
+from kimi_cli.repl.completion import completions
 from kimi_cli.repl.state import Message, ReplState, context_from_history
 from kimi_cli.repl.toolbar import toolbar_text
 from tests.terminal import TIMEOUT, Term, closing

@@ -14,7 +14,7 @@ from kimi_cli.catalog.access import list_models_checked, resolve_model
 from kimi_cli.cli.chat_input import ChatInput, gather
 from kimi_cli.cli.common import client_factory, other_region, print_json
 from kimi_cli.cli.state import AppState
-from kimi_cli.config import Settings
+from kimi_cli.config import Settings, Source
 from kimi_cli.conversation.images import ImageStore
 from kimi_cli.conversation.rules import MEASURE_ABOVE_BYTES as MEASURE_ABOVE_BYTES
 from kimi_cli.conversation.rules import check_fit, stopped_note, usage_line, verdict
@@ -236,7 +236,11 @@ def _chosen_model(
             "no model chosen",
             hint=f"pick one: kimi models use ID (available: {', '.join(ids) or 'none'})",
         )
-    return resolve_model(model_id, client, cache=state.model_cache(), **common)
+    if request.model:
+        source: Source | None = Source.flag("--model")
+    else:
+        source = None if resumed and resumed.model else settings.model_source
+    return resolve_model(model_id, client, cache=state.model_cache(), model_source=source, **common)
 
 
 def _conversation(
@@ -295,7 +299,11 @@ def _measure(
         conversation.model,
         conversation.messages_for(chat_input.text, documents=documents),
         conversation.client.estimate_tokens,
-        hint="shorten the input or start a new conversation (without -c)",
+        hint=(
+            "shorten the input or start a new conversation (without -c or --session)"
+            if conversation.earlier
+            else "shorten the input (or split it over several messages)"
+        ),
     )
 
 

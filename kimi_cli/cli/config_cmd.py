@@ -60,7 +60,7 @@ def path(ctx: typer.Context) -> None:
     sys.stdout.write(f"{state_of(ctx).store().path}\n")
 
 
-@app.command("set")
+@app.command("set", context_settings={"ignore_unknown_options": True})
 def set_(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="One of: " + ", ".join(CONFIG_KEYS))],
@@ -73,9 +73,7 @@ def set_(
     """
     state = state_of(ctx)
     store = state.store()
-    if key == "api_key":
-        store.set("api_key", value)  # refuses, with the right hint
-    coerced = coerce_value(key, value)
+    coerced = coerce_value(key, value)  # a negative number is a value here, not an option
     if key == "model":
         from kimi_cli.cli.models import verify_and_store
 

@@ -208,7 +208,7 @@ class Conversation:
         self._say_setting_change(options)
         result = TurnResult(model=self.model.id, conversation_id=self.conversation_id)
         try:
-            self._request(body, result, observer, stream)
+            self._run(body, result, observer, stream)
         except KimiError as exc:
             result.error = explain(exc, self.model.id)
             result.partial = True
@@ -252,11 +252,21 @@ class Conversation:
                 self.warn(line)
         self.last_setting = setting
 
-    # -- requests: one today; a tool loop repeats ``_one_request`` with a longer body ----------
+    # -- requests -------------------------------------------------------------------------
+
+    def _run(
+        self, body: dict[str, Any], result: TurnResult, observer: TurnObserver, stream: bool
+    ) -> None:
+        """The requests of one turn. Today one; a tool loop goes here: when an answer asks
+        for tools, append its message and the tools' results to ``body["messages"]``, tell
+        the observer (``notice``), and request again. Usage and cost add up over requests."""
+        self._request(body, result, observer, stream)
 
     def _request(
         self, body: dict[str, Any], result: TurnResult, observer: TurnObserver, stream: bool
     ) -> None:
+        before = result.usage
+        result.usage = None
         if stream:
             self._stream(body, result, observer)
         else:
@@ -264,6 +274,7 @@ class Conversation:
         result.requests += 1
         if result.usage is not None:
             observer.usage(result.usage)
+        result.usage = _added(before, result.usage)
         self._price(result)
 
     def _stream(self, body: dict[str, Any], result: TurnResult, observer: TurnObserver) -> None:
@@ -351,6 +362,18 @@ class Conversation:
             )
         except HistoryError as exc:
             self.warn(f"history not saved: {exc.line()}")
+
+
+def _added(before: Usage | None, usage: Usage | None) -> Usage | None:
+    if before is None or usage is None:
+        return usage or before
+    from kimi_cli.api.types import Usage
+
+    return Usage(
+        input_tokens=before.input_tokens + usage.input_tokens,
+        output_tokens=before.output_tokens + usage.output_tokens,
+        cached_tokens=before.cached_tokens + usage.cached_tokens,
+    )
 
 
 def _context_message(

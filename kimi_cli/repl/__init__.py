@@ -5,10 +5,10 @@ from settings, the HTTP client and the history store, as values and callables) a
 :func:`run_repl`. Nothing here imports ``kimi_cli.cli``.
 
 Modules: ``state`` (the session: conversation, settings, totals), ``commands`` (slash
-commands; no terminal), ``toolbar`` (the bottom line), ``view`` (one answer on the screen:
-spinner, folded reasoning, Markdown) and ``loop`` (prompt_toolkit: keys, completion, the
-read-send loop). prompt_toolkit and rich are
-imported only when :func:`run_repl` runs, so one-shot chat never pays for them.
+commands; no terminal), ``completion`` (candidates for Tab), ``toolbar`` (the bottom line),
+``view`` (one answer on the screen: spinner, folded reasoning, Markdown) and ``loop``
+(prompt_toolkit: keys, completion, the read-send loop). prompt_toolkit and rich are imported
+only when :func:`run_repl` runs, so one-shot chat never pays for them.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -18,7 +18,7 @@ from typing import Protocol
 from kimi_cli.api.types import Model
 from kimi_cli.catalog import ChatOptions, ModelPolicy, check_options, policy_for, verify
 from kimi_cli.conversation.rules import money
-from kimi_cli.errors import KimiError, ModelNotFoundError, UsageError
+from kimi_cli.errors import ModelNotFoundError, UsageError
 from kimi_cli.history import ConversationSummary
 from kimi_cli.repl.state import Message, ReplState, context_left, cost_text
 
@@ -364,9 +364,6 @@ def _history(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
     return Outcome()
 
 
-# --- figures shared with the toolbar ----------------------------------------------------------
-
-
 # --- the table --------------------------------------------------------------------------------
 
 COMMANDS: dict[str, Spec] = {
@@ -380,7 +377,7 @@ COMMANDS: dict[str, Spec] = {
         Spec("effort", "/effort [low|high|max]", "reasoning effort (models with efforts)", _effort),
         Spec("edit", "/edit [TEXT]", "write in $EDITOR, then review it at the prompt", _edit),
         Spec("file", "/file PATH", "attach a text file, image or document (PDF…)", _file),
-        Spec("retry", "/retry", "send the last message again", _retry),
+        Spec("retry", "/retry", "ask the last message again, in place of its answer", _retry),
         Spec("clear", "/clear", "start a new conversation", _clear),
         Spec("usage", "/usage", "tokens and cost so far", _usage),
         Spec("history", "/history [N]", "recent conversations", _history),
@@ -388,41 +385,3 @@ COMMANDS: dict[str, Spec] = {
     )
 }  # fmt: skip
 ALIASES = {"quit": "exit", "q": "exit", "new": "clear", "reset": "clear"}
-
-
-def completions(
-    text: str,
-    model_ids: Callable[[], Sequence[str]],
-    roles: Callable[[], Sequence[str]],
-) -> list[tuple[str, str, str]]:
-    """Completion candidates for the text before the cursor: (insert, display, meta).
-
-    ``insert`` replaces the current word. Only single-line input starting with ``/`` completes.
-    """
-    if not text.startswith("/") or "\n" in text:
-        return []
-    name, space, partial = text[1:].partition(" ")
-    if not space:
-        return [
-            (f"/{spec.name}", spec.usage, spec.summary)
-            for spec in COMMANDS.values()
-            if spec.name.startswith(name.lower())
-        ]
-    if " " in partial:
-        return []
-    name = ALIASES.get(name.lower(), name.lower())
-    words: Sequence[str] = ()
-    if name == "thinking":
-        words = THINKING_WORDS
-    elif name == "effort":
-        words = EFFORT_WORDS
-    elif name == "role":
-        words = roles()
-    elif name == "model":
-        try:
-            words = model_ids()
-        except KimiError:
-            words = ()
-    elif name == "system":
-        words = (NO_SYSTEM,)
-    return [(w, w, "") for w in words if w.startswith(partial)]

@@ -41,7 +41,8 @@ from kimi_cli.conversation.turn import (
 )
 from kimi_cli.errors import ExitCode, KimiError, UsageError
 from kimi_cli.render.terminal import DIM, is_tty, note, print_error, style, warn
-from kimi_cli.repl.commands import CommandEnv, classify, completions, role_names, run_command
+from kimi_cli.repl.commands import CommandEnv, classify, role_names, run_command
+from kimi_cli.repl.completion import completions
 from kimi_cli.repl.state import Message, ReplState
 from kimi_cli.repl.toolbar import toolbar_text
 from kimi_cli.repl.view import TurnView
