@@ -47,3 +47,24 @@ def test_file_attaches_a_document_to_the_next_message(emulator: Emulator, tmp_pa
         assert term.exit() == 0
     finally:
         term.child.close(force=True)
+
+
+def test_f_documents_with_i_go_with_the_first_message(emulator: Emulator, tmp_path: Path) -> None:
+    contract = tmp_path / "contract.pdf"
+    contract.write_bytes(PDF)
+    term = Term.spawn(["chat", "-i", "-f", str(contract), "ECHO first"], emulator)
+    try:
+        term.expect("first")
+        term.prompt()
+        messages = emulator.stats()["chat_requests"][-1]["messages"]
+        assert [m["role"] for m in messages] == ["system", "user"]
+        assert "Obligation: pay rent monthly" in messages[0]["content"]
+        term.send("ECHO second\r")
+        term.expect("second")
+        term.prompt()
+        again = emulator.stats()["chat_requests"][-1]["messages"]
+        assert [m["role"] for m in again] == ["system", "user", "assistant", "user"]
+        assert emulator.stats()["endpoints"]["files.upload"] == 1
+        assert term.exit() == 0
+    finally:
+        term.child.close(force=True)
