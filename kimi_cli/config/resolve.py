@@ -200,6 +200,8 @@ def resolve_settings(
     max_retries = setting("max_retries")
     history = setting("history")
     max_tokens = setting("max_tokens")
+    budget_daily = setting("budget_daily")
+    budget_monthly = setting("budget_monthly")
 
     debug_env = env_value(env, "KIMI_DEBUG")
     debug = options.debug or (debug_env or "").lower() in _TRUTHY
@@ -233,6 +235,8 @@ def resolve_settings(
         sources=MappingProxyType(sources),
         saved_api_key_overridden=overridden,
         api_key_cmd=key_cmd,
+        budget_daily=budget_daily,
+        budget_monthly=budget_monthly,
         api_key_store=key_store,
         env=env,
     )

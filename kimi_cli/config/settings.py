@@ -124,6 +124,8 @@ class Settings:
     saved_api_key_overridden: bool
     api_key_cmd: str | None = None
     api_key_store: str | None = None  # "keyring": the key lives in the OS keychain
+    budget_daily: float | None = None  # kimi_cli.budget checks requests against them
+    budget_monthly: float | None = None
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -171,6 +173,8 @@ class Settings:
             "max_retries": self.max_retries,
             "max_tokens": self.max_tokens,
             "currency": self.currency,
+            "budget_daily": self.budget_daily,
+            "budget_monthly": self.budget_monthly,
         }
         return {
             key: {"value": values[key], "source": str(self.sources[key])} for key in CONFIG_KEYS

@@ -58,6 +58,11 @@ def _positive(value: int) -> int | None:
     return value if value > 0 else None
 
 
+def _amount(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) and value > 0 else None
+
+
 def _not_kimi_code(value: str) -> str | None:
     if (urlsplit(value).hostname or "") == KIMI_CODE_HOST:
         return (
@@ -138,6 +143,14 @@ SPECS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "currency", str, "a 3-letter currency code such as USD", _currency,
         "currency for costs when `base_url` is explicit", "3-letter code",
+    ),
+    ConfigKey(
+        "budget_daily", float, "a positive amount", _amount,
+        "most to spend per UTC day, in the region's currency (see docs/usage.md)", "amount, > 0",
+    ),
+    ConfigKey(
+        "budget_monthly", float, "a positive amount", _amount,
+        "most to spend per UTC month, in the region's currency", "amount, > 0",
     ),
 )  # fmt: skip
 SPEC: dict[str, ConfigKey] = {spec.name: spec for spec in SPECS}
