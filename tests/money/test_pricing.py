@@ -34,7 +34,7 @@ UPDATE_MODELS = (
     "kimi-k2.7-code",
     "kimi-k2.7-code-highspeed",
 )
-DOC = Path(__file__).resolve().parent.parent / "docs" / "pricing.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "pricing.md"
 
 
 @pytest.mark.parametrize("model", [*UPDATE_MODELS, "kimi-k2.5"])
@@ -244,7 +244,7 @@ def test_importing_does_not_load_the_http_layer() -> None:
         "('httpx', 'rich', 'typer', 'platformdirs') or m.startswith(('kimi_cli.api', "
         "'kimi_cli.config'))))"
     )
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
     )

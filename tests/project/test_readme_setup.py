@@ -19,7 +19,7 @@ import pytest
 from kimi_cli import __version__
 from kimi_cli.emulator import Emulator
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SETUP_TAIL = "kimi setup"
 TEST_TAIL = "pytest"
 

@@ -97,7 +97,7 @@ def test_cache_forgets_a_404_model_and_says_why(tmp_path: Path) -> None:
 
 
 def test_models_page_lists_every_retirement() -> None:
-    page = (Path(__file__).resolve().parent.parent / "docs" / "models.md").read_text("utf-8")
+    page = (Path(__file__).resolve().parents[2] / "docs" / "models.md").read_text("utf-8")
     for model, row in RETIREMENTS.items():
         line = next(x for x in page.splitlines() if x.startswith(f"| {model} |"))
         assert row.on.isoformat() in line and row.certainty in line

@@ -20,7 +20,7 @@ from kimi_cli.errors import (
     UsageError,
 )
 
-DOC = Path(__file__).parent.parent / "docs" / "exit-codes.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "exit-codes.md"
 
 
 def doc_rows() -> dict[int, tuple[str, str]]:
