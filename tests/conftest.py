@@ -49,11 +49,20 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    """A Moonshot emulator on 127.0.0.1 (a free port), key ``sk-emulator``."""
+@pytest.fixture(scope="session")
+def shared_emulator() -> Iterator[Emulator]:
+    """One emulator per test process (per xdist worker); see ``emulator``."""
     with Emulator() as emu:
         yield emu
+
+
+@pytest.fixture
+def emulator(shared_emulator: Emulator) -> Emulator:
+    """A Moonshot emulator on 127.0.0.1 (a free port), key ``sk-emulator``, as if new: the
+    process's one emulator, reset (config, faults, keys, stats, files, batches). A test that
+    needs a second server (two regions) starts its own ``Emulator()``."""
+    shared_emulator.reset()
+    return shared_emulator
 
 
 @pytest.fixture

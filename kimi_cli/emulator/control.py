@@ -90,6 +90,7 @@ class Emulator:
         httpd.shutdown()
         httpd.server_close()
         httpd.close_connections()
+        self._state = httpd.state
         if thread is not None:
             thread.join(timeout=5)
         self._httpd = None
@@ -121,14 +122,27 @@ class Emulator:
 
     def configure(self, **changes: Any) -> dict[str, Any]:
         """As ``POST /_emulator/config``; returns the new config. ``ValueError`` when invalid."""
-        return self._state.configure(changes)
+        return self._current().configure(changes)
 
     def config(self) -> dict[str, Any]:
+        return self._current().config()
+
+    def reset(self) -> dict[str, Any]:
+        """As ``POST /_emulator/reset``: back to how it was built (keys, faults, models,
+        balance; every other setting at its default), with no stats, files or batches."""
+        if self._httpd is None:
+            self._state = self._state.fresh()
+        else:
+            self._state = self._httpd.reset()
         return self._state.config()
+
+    def _current(self) -> EmulatorState:
+        """The state serving now (``POST /_emulator/reset`` may have replaced it)."""
+        return self._state if self._httpd is None else self._httpd.state
 
     def stats(self) -> dict[str, Any]:
         """As ``GET /_emulator/stats``."""
-        return self._state.stats()
+        return self._current().stats()
 
 
 class _Parser(argparse.ArgumentParser):

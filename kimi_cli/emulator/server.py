@@ -67,6 +67,12 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         self.connections_lock = threading.Lock()
         super().__init__(address, Handler)
 
+    def reset(self) -> EmulatorState:
+        """Swap in a fresh state; requests still running finish against the old one."""
+        old, self.state = self.state, self.state.fresh()
+        old.close()
+        return self.state
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Quiet: a client that goes away is normal; other errors show only when verbose."""
         if self.verbose and not isinstance(sys.exc_info()[1], ConnectionError):
@@ -271,6 +277,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(200, state.stats())
         elif (method, path) == ("GET", "/_emulator/config"):
             self._send_json(200, state.config())
+        elif (method, path) == ("POST", "/_emulator/reset"):
+            self._send_json(200, self.server.reset().config())
         elif (method, path) == ("POST", "/_emulator/config"):
             try:
                 if not isinstance(body, dict):

@@ -102,6 +102,13 @@ class EmulatorState:
         models: Sequence[Mapping[str, Any]] | None,
         balance: Mapping[str, float] | None,
     ) -> None:
+        faults = list(faults)
+        self._initial: dict[str, Any] = {
+            "keys": list(keys),
+            "faults": faults,
+            "models": models,
+            "balance": balance,
+        }
         self._lock = threading.Lock()
         self.keys = _parse_keys(list(keys))
         self.faults = [parse_fault(f) for f in faults]
@@ -128,6 +135,11 @@ class EmulatorState:
 
     def close(self) -> None:
         self.files.close()
+
+    def fresh(self) -> EmulatorState:
+        """A new state as this one started: the constructor's keys, faults, models, balance
+        and every other setting at its default; no stats, files or batches."""
+        return EmulatorState(**self._initial)
 
     @property
     def file_max_bytes(self) -> int:

@@ -238,3 +238,22 @@ def test_main_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--port", "not-a-number"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("kimi: error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_reset_puts_back_what_the_emulator_started_with(tmp_path: Path) -> None:
+    with (
+        Emulator(keys=("sk-one",), faults=("server_error:once",), balance={"cash": 1.0}) as emu,
+        client_for(emu.base_url, key="sk-one") as http,
+    ):
+        started = emu.config()
+        http.post("/files", files={"file": ("a.txt", b"hello")}, data={"purpose": "file-extract"})
+        emu.configure(keys=["sk-two"], faults=[], token_delay=1.5, retired=["kimi-k2.6"])
+        assert emu.stats()["total"] == 1
+        with client_for(emu.root_url) as root:
+            body = root.post("/_emulator/reset").json()
+        assert body == started == emu.config()  # the once-fault and the first key are back
+        assert emu.stats()["total"] == 0
+        assert http.get("/files").json()["data"] == []
+        assert http.post("/chat/completions", json={"model": "kimi-k2.6"}).status_code == 500
+        emu.configure(token_delay=2)
+        assert emu.reset()["token_delay"] == 0
