@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kimi_cli.emulator import Emulator
+from tests.helpers import CN_KEY, GLOBAL_KEY
 
 _CLEARED_PREFIXES = ("KIMI_", "MOONSHOT_")
 _CLEARED_NAMES = {
@@ -63,6 +64,27 @@ def emulator(shared_emulator: Emulator) -> Emulator:
     needs a second server (two regions) starts its own ``Emulator()``."""
     shared_emulator.reset()
     return shared_emulator
+
+
+@pytest.fixture(scope="session")
+def second_shared_emulator() -> Iterator[Emulator]:
+    with Emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def regions(
+    emulator: Emulator, second_shared_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Emulator, Emulator]:
+    """(global, cn): two emulators, each accepting only its own key (``GLOBAL_KEY``,
+    ``CN_KEY`` of tests/helpers.py); ``KIMI_REGION=global``, no key set."""
+    second_shared_emulator.reset()
+    emulator.configure(keys=[GLOBAL_KEY])
+    second_shared_emulator.configure(keys=[CN_KEY])
+    monkeypatch.setenv("KIMI_GLOBAL_BASE_URL", emulator.base_url)
+    monkeypatch.setenv("KIMI_CN_BASE_URL", second_shared_emulator.base_url)
+    monkeypatch.setenv("KIMI_REGION", "global")
+    return emulator, second_shared_emulator
 
 
 @pytest.fixture

@@ -7,12 +7,55 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
 from kimi_cli.cli.app import run
+from kimi_cli.emulator import Emulator
+from kimi_cli.history import HistoryStore, StoredMessage
 
 SECRET_KEY = "sk-emulator"
+#: Keys of the ``regions`` fixture: each of its two emulators accepts only its own.
+GLOBAL_KEY = "sk-global-7Hq2Lm9Xv4Rt8Wz1Np6Ks3Dc"
+CN_KEY = "sk-cn-5Bf8Jy2Qe7Ua4Gx9Mo1Vl6Tr"
+KIMI_CODE_KEY = "sk-kimi-3Zp8Wd1Hs6Nc9Ya2Fq7Lu4Be"
+CHAT = "POST /v1/chat/completions"
+
+
+def requests(emulator: Emulator) -> dict[str, int]:
+    """Requests that reached the emulator, per ``"METHOD /path"``."""
+    counts: dict[str, int] = emulator.stats()["requests"]
+    return counts
+
+
+def chats(emulator: Emulator) -> int:
+    """How many chat requests reached the emulator."""
+    return requests(emulator).get(CHAT, 0)
+
+
+def history_at(home: Path) -> HistoryStore:
+    """The history kimi writes under ``isolated_env`` (the ``home`` it returns)."""
+    return HistoryStore(home / "data" / "history.db")
+
+
+def stored_message(role: str = "user", content: str = "x", **fields: Any) -> StoredMessage:
+    """A history message as ``HistoryStore.messages`` returns it; unnamed fields empty."""
+    empty: dict[str, Any] = {
+        "id": 0,
+        "reasoning": None,
+        "model": None,
+        "created_at": "",
+        "partial": False,
+        "finish_reason": None,
+        "input_tokens": None,
+        "output_tokens": None,
+        "cached_tokens": None,
+        "cost": None,
+        "currency": None,
+    }
+    return StoredMessage(role=role, content=content, **{**empty, **fields})
 
 
 @dataclass(frozen=True)

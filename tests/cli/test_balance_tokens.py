@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -12,29 +11,16 @@ import pytest
 from kimi_cli.cli.chat_run import MEASURE_ABOVE_BYTES
 from kimi_cli.config import ConfigStore
 from kimi_cli.emulator import Emulator
-from tests.helpers import invoke, run_process
+from tests.helpers import CHAT, CN_KEY, GLOBAL_KEY, invoke, requests, run_process
 
-GLOBAL_KEY = "sk-global-7Hq2Lm9Xv4Rt8Wz1Np6Ks3Dc"
-CN_KEY = "sk-cn-5Bf8Jy2Qe7Ua4Gx9Mo1Vl6Tr"
 ESTIMATE = "POST /v1/tokenizers/estimate-token-count"
-CHAT = "POST /v1/chat/completions"
 MODELS = "GET /v1/models"
 
 
-@pytest.fixture
-def regions(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Emulator, Emulator]]:
-    """(global, cn): each accepts only its own key; KIMI_REGION=global, the global key."""
-    with Emulator(keys=[GLOBAL_KEY]) as glob, Emulator(keys=[CN_KEY]) as cn:
-        monkeypatch.setenv("KIMI_GLOBAL_BASE_URL", glob.base_url)
-        monkeypatch.setenv("KIMI_CN_BASE_URL", cn.base_url)
-        monkeypatch.setenv("KIMI_REGION", "global")
-        monkeypatch.setenv("KIMI_API_KEY", GLOBAL_KEY)
-        yield glob, cn
-
-
-def requests(emulator: Emulator) -> dict[str, int]:
-    counts: dict[str, int] = emulator.stats()["requests"]
-    return counts
+@pytest.fixture(autouse=True)
+def global_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``regions`` fixture with the global key set."""
+    monkeypatch.setenv("KIMI_API_KEY", GLOBAL_KEY)
 
 
 # -- kimi balance -----------------------------------------------------------------------------

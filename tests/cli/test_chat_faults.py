@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kimi_cli.emulator import Emulator
-from tests.helpers import invoke, run_process
+from tests.helpers import chats, invoke, run_process
 
 EXIT = {
     "content_filter": 1,
@@ -46,10 +46,6 @@ NEVER_RETRIED = {
     "html",
     "not_json",
 }
-
-
-def chats(emu: Emulator) -> int:
-    return int(emu.stats()["requests"].get("POST /v1/chat/completions", 0))
 
 
 @pytest.mark.parametrize(("fault", "code"), sorted(EXIT.items()))

@@ -13,14 +13,9 @@ from pathlib import Path
 import pytest
 
 from kimi_cli.emulator import Emulator
-from kimi_cli.history import HistoryStore
-from tests.helpers import invoke, run_process
+from tests.helpers import history_at, invoke, run_process
 
 TRICKY = "héllo  wörld\n\n世界 — 🌍\ttab\n  indented\n\n\nend  "
-
-
-def history(home: Path) -> HistoryStore:
-    return HistoryStore(home / "data" / "history.db")
 
 
 def test_piped_echo_returns_the_text_exactly(configured: Emulator) -> None:
@@ -113,7 +108,7 @@ def test_cut_stream_keeps_the_partial_answer(configured: Emulator, isolated_env:
     out = run_process("chat", "LOREM 200")
     out.assert_one_error_line(75)
     assert len(out.stdout.split()) > 20  # what arrived was printed ...
-    store = history(isolated_env)
+    store = history_at(isolated_env)
     last = store.last_used()
     assert last is not None
     answer = store.messages(last.id)[-1]
@@ -136,11 +131,11 @@ def test_no_log_and_history_false_store_nothing(
     configured: Emulator, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert run_process("chat", "ECHO kept").code == 0  # the control: history is on
-    assert [c.title for c in history(isolated_env).recent()] == ["ECHO kept"]
+    assert [c.title for c in history_at(isolated_env).recent()] == ["ECHO kept"]
     assert run_process("chat", "--no-log", "ECHO x").code == 0
     assert run_process("config", "set", "history", "false").code == 0
     assert run_process("chat", "ECHO z").code == 0
-    assert [c.title for c in history(isolated_env).recent()] == ["ECHO kept"]
+    assert [c.title for c in history_at(isolated_env).recent()] == ["ECHO kept"]
     assert len(configured.stats()["chat_requests"]) == 3
 
 
@@ -194,7 +189,7 @@ def test_signals_mid_answer_keep_the_partial_answer(
     _, stderr = proc.communicate(timeout=20)
     assert proc.returncode == code, stderr
     assert b"Traceback" not in stderr
-    last = history(isolated_env).last_used()
+    last = history_at(isolated_env).last_used()
     assert last is not None
-    answer = history(isolated_env).messages(last.id)[-1]
+    answer = history_at(isolated_env).messages(last.id)[-1]
     assert answer.partial and answer.content

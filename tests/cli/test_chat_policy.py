@@ -6,15 +6,11 @@ from __future__ import annotations
 import pytest
 
 from kimi_cli.emulator import Emulator
-from tests.helpers import invoke
+from tests.helpers import chats, invoke
 
 EFFORT_MODELS = ["kimi-k3.1-pro", "kimi-k3.1-pro-highspeed", "kimi-k3"]
 ALWAYS_THINKING = [*EFFORT_MODELS, "kimi-k2.7-code", "kimi-k2.7-code-highspeed"]
 ALL_MODELS = [*ALWAYS_THINKING, "kimi-k2.6"]
-
-
-def chat_count(emu: Emulator) -> int:
-    return int(emu.stats()["requests"].get("POST /v1/chat/completions", 0))
 
 
 @pytest.mark.parametrize("model", ALL_MODELS)
@@ -32,7 +28,7 @@ def test_default_request_passes_the_api_rules(configured: Emulator, model: str) 
 def test_temperature_is_refused_where_sampling_is_fixed(configured: Emulator, model: str) -> None:
     line = invoke("chat", "-m", model, "--temperature", "0.3", "hi").assert_one_error_line(2)
     assert "--temperature" in line
-    assert chat_count(configured) == 0
+    assert chats(configured) == 0
 
 
 @pytest.mark.parametrize("model", ALL_MODELS)
@@ -44,7 +40,7 @@ def test_effort_only_where_the_model_has_efforts(configured: Emulator, model: st
         assert body["reasoning_effort"] == "low" and "thinking" not in body
     else:
         assert "--effort" in out.assert_one_error_line(2)
-        assert chat_count(configured) == 0
+        assert chats(configured) == 0
 
 
 @pytest.mark.parametrize("model", ALL_MODELS)
@@ -54,7 +50,7 @@ def test_no_thinking_only_where_thinking_can_be_turned_off(
     out = invoke("chat", "-m", model, "--no-thinking", "ECHO t")
     if model in ALWAYS_THINKING:
         assert "--no-thinking" in out.assert_one_error_line(2)
-        assert chat_count(configured) == 0
+        assert chats(configured) == 0
     else:
         assert out.code == 0, out.stderr
         body = configured.stats()["chat_requests"][-1]
@@ -100,7 +96,7 @@ def test_images_refused_for_a_model_without_vision(configured: Emulator, tmp_pat
     image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
     out = invoke("chat", "-m", "kimi-k2.7-code", "-f", str(image), "what is this")
     out.assert_one_error_line(2)
-    assert chat_count(configured) == 0
+    assert chats(configured) == 0
     ok = invoke("chat", "-m", "kimi-k2.6", "-f", str(image), "ECHO seen")
     assert ok.code == 0, ok.stderr
     parts = configured.stats()["chat_requests"][-1]["messages"][-1]["content"]
@@ -112,7 +108,7 @@ def test_empty_and_undecodable_input_are_never_sent(configured: Emulator) -> Non
     line = invoke("chat", input=b"ok \xff\xfe bad").assert_one_error_line(2)
     assert "byte offset 3" in line
     assert "-f" in invoke("chat", input=b"bin\x00ary\xff").assert_one_error_line(2)
-    assert chat_count(configured) == 0
+    assert chats(configured) == 0
 
 
 def test_no_model_chosen_lists_the_live_ids(

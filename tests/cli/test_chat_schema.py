@@ -13,9 +13,8 @@ import pexpect
 import pytest
 
 from kimi_cli.emulator import Emulator
-from kimi_cli.history import HistoryStore
 from tests.emulator.openapi import assert_valid_chat_request
-from tests.helpers import run_process
+from tests.helpers import history_at, run_process
 
 PERSON = {
     "type": "object",
@@ -71,7 +70,7 @@ def test_an_answer_that_breaks_the_schema_exits_1_naming_the_path(
     assert "$.name" in line and "'name' is a required property" in line
     assert out.stdout == ""
     # the raw answer is kept: in history, and in --json
-    store = HistoryStore(isolated_env / "data" / "history.db")
+    store = history_at(isolated_env)
     (summary,) = store.recent()
     raw = store.messages(summary.id)[-1].content
     assert "name" not in json.loads(raw)

@@ -13,10 +13,9 @@ import pexpect
 import pytest
 
 from kimi_cli.emulator import Emulator
-from kimi_cli.history import HistoryStore
 from kimi_cli.repl.state import Message
 from tests.emulator.openapi import assert_valid_chat_request
-from tests.helpers import run_process
+from tests.helpers import history_at, run_process
 
 FORMULA = "formulas/moonshot/web-search:latest"
 
@@ -37,10 +36,6 @@ def _fiber_content(emu: Emulator, query: str) -> str:
     context = response.json()["context"]
     content: str = context.get("output") or context["encrypted_output"]
     return content
-
-
-def _history(home: Path) -> HistoryStore:
-    return HistoryStore(home / "data" / "history.db")
 
 
 def test_a_search_turn_runs_the_loop_and_prints_only_the_answer(
@@ -128,8 +123,8 @@ def test_json_lists_the_searches_and_adds_their_price(
     assert data["cost"]["amount"] == pytest.approx(tokens / 1e6 + 0.01)
     assert "2 searches" in out.stderr and "0.005000 USD each" in out.stderr
     # the searches are billed once, in a usage row of their own
-    (summary,) = _history(isolated_env).recent()
-    assert _history(isolated_env).searches_in(summary.id) == 2
+    (summary,) = history_at(isolated_env).recent()
+    assert history_at(isolated_env).searches_in(summary.id) == 2
 
 
 def test_an_unknown_currency_says_the_search_cost_is_unknown(configured: Emulator) -> None:
@@ -149,8 +144,8 @@ def test_the_loop_stops_at_max_searches_and_keeps_what_arrived(
     assert out.stdout == ""
     assert _stats(configured)["endpoints"]["formulas.fibers"] == 2
     assert out.stderr.count("searching: ") == 2
-    (summary,) = _history(isolated_env).recent()
-    question, answer = _history(isolated_env).messages(summary.id)
+    (summary,) = history_at(isolated_env).recent()
+    question, answer = history_at(isolated_env).messages(summary.id)
     assert question.content == "SEARCH ALWAYS news" and answer.partial
     steps = json.loads(answer.tool_steps or "[]")
     assert [s["role"] for s in steps] == ["assistant", "tool", "assistant", "tool", "assistant"]
@@ -165,8 +160,8 @@ def test_a_failing_fiber_is_one_line_and_nothing_is_lost(
     assert "web_search" in line and "failed" in line
     data = json.loads(out.stdout)
     assert data["searches"] == [{"query": "broken"}] and data["partial"] is True
-    (summary,) = _history(isolated_env).recent()
-    _, answer = _history(isolated_env).messages(summary.id)
+    (summary,) = history_at(isolated_env).recent()
+    _, answer = history_at(isolated_env).messages(summary.id)
     steps = json.loads(answer.tool_steps or "[]")
     assert steps[0]["tool_calls"][0]["function"]["arguments"] == json.dumps({"query": "broken"})
     # the call without a result is not sent again: the conversation goes on
@@ -266,7 +261,7 @@ def test_a_tool_list_that_cannot_be_fetched_sends_nothing(
     out = run_process("chat", "--web-search", "SEARCH x", env={"KIMI_MAX_RETRIES": "0"})
     assert "HTTP 500" in out.assert_one_error_line(75)
     assert "chat" not in _stats(configured)["endpoints"]
-    assert _history(isolated_env).recent() == []
+    assert history_at(isolated_env).recent() == []
 
 
 def test_history_show_lists_the_searches_of_an_answer(configured: Emulator) -> None:

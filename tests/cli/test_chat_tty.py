@@ -11,8 +11,8 @@ import pexpect
 import pytest
 
 from kimi_cli.emulator import Emulator
-from kimi_cli.history import HistoryStore
 from tests.cli.test_chat_images import png
+from tests.helpers import history_at
 from tests.terminal import Term, plain
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
@@ -62,7 +62,7 @@ def test_ctrl_c_mid_answer_exits_130_with_the_partial_answer_kept(
     output = child.before or ""
     assert "Traceback" not in output
     assert "interrupted" in output and "kimi history show" in output
-    store = HistoryStore(isolated_env / "data" / "history.db")
+    store = history_at(isolated_env)
     last = store.last_used()
     assert last is not None
     answer = store.messages(last.id)[-1]

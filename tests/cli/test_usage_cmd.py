@@ -9,9 +9,8 @@ import pytest
 
 from kimi_cli.api.types import Usage
 from kimi_cli.emulator import Emulator
-from kimi_cli.history import HistoryStore
 from kimi_cli.pricing import price_for
-from tests.helpers import run_process
+from tests.helpers import history_at, run_process
 
 
 @pytest.fixture
@@ -43,7 +42,7 @@ def test_usage_totals_equal_the_sum_of_each_chat(
     assert len(by_conversation["groups"]) == 3
 
     # A batch result recorded by the batch feature is billed at 60 % and shows its saving.
-    with HistoryStore(isolated_env / "data" / "history.db") as store:
+    with history_at(isolated_env) as store:
         price = price_for("kimi-k2.6", "USD")
         assert price is not None
         store.record_batch_result(

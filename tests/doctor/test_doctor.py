@@ -22,23 +22,9 @@ from kimi_cli.config import ConfigStore, GlobalOptions, mask_key, resolve_settin
 from kimi_cli.doctor import STATUSES, STEPS, Check, DoctorContext, exit_code_of, run_checks
 from kimi_cli.emulator import Emulator
 from kimi_cli.render.doctor_table import plain_report, print_checks
-from tests.helpers import Outcome, invoke, run_process
+from tests.helpers import CHAT, CN_KEY, GLOBAL_KEY, KIMI_CODE_KEY, Outcome, invoke, run_process
 
-GLOBAL_KEY = "sk-global-7Hq2Lm9Xv4Rt8Wz1Np6Ks3Dc"
-CN_KEY = "sk-cn-5Bf8Jy2Qe7Ua4Gx9Mo1Vl6Tr"
-KIMI_CODE_KEY = "sk-kimi-3Zp8Wd1Hs6Nc9Ya2Fq7Lu4Be"
 IDS = [step[0] for step in STEPS]
-CHAT = "POST /v1/chat/completions"
-
-
-@pytest.fixture
-def regions(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Emulator, Emulator]]:
-    """(global, cn): each accepts only its own key; KIMI_REGION=global."""
-    with Emulator(keys=[GLOBAL_KEY]) as glob, Emulator(keys=[CN_KEY]) as cn:
-        monkeypatch.setenv("KIMI_GLOBAL_BASE_URL", glob.base_url)
-        monkeypatch.setenv("KIMI_CN_BASE_URL", cn.base_url)
-        monkeypatch.setenv("KIMI_REGION", "global")
-        yield glob, cn
 
 
 @pytest.fixture

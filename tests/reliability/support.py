@@ -13,10 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kimi_cli.emulator import Emulator
 from tests.helpers import Outcome
-
-CHAT = "POST /v1/chat/completions"
 
 
 @dataclass(frozen=True)
@@ -25,11 +22,6 @@ class TLSServer:
 
     base_url: str
     cert: Path
-
-
-def chats(emu: Emulator) -> int:
-    """How many chat requests reached the emulator."""
-    return int(emu.stats()["requests"].get(CHAT, 0))
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 10.0, step: float = 0.02) -> bool:

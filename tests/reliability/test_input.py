@@ -4,8 +4,7 @@ data through a real pipe. (Empty and undecodable input in-process: test_chat_pol
 from __future__ import annotations
 
 from kimi_cli.emulator import Emulator
-from tests.helpers import invoke, run_process
-from tests.reliability.support import chats
+from tests.helpers import chats, invoke, run_process
 
 TOKENIZER = "POST /v1/tokenizers/estimate-token-count"
 

@@ -11,8 +11,8 @@ import pytest
 from kimi_cli.api import KimiClient
 from kimi_cli.emulator import Emulator
 from kimi_cli.errors import TemporaryError
-from tests.helpers import invoke
-from tests.reliability.support import TLSServer, chats
+from tests.helpers import chats, invoke
+from tests.reliability.support import TLSServer
 
 ONE_ATTEMPT = {"KIMI_MAX_RETRIES": "0"}
 

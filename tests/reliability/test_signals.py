@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from kimi_cli.emulator import Emulator
+from tests.helpers import chats
 from tests.reliability.support import (
-    chats,
     interrupt,
     messages,
     start,

@@ -32,6 +32,7 @@ from kimi_cli.repl.commands import COMMANDS, Command, CommandEnv, classify, run_
 from kimi_cli.repl.completion import completions
 from kimi_cli.repl.state import Message, ReplState, context_from_history
 from kimi_cli.repl.toolbar import toolbar_text
+from tests.helpers import stored_message
 from tests.terminal import TIMEOUT, Term, closing
 
 K26 = Model(id="kimi-k2.6", context_length=262_144, supports_thinking_type="both")
@@ -190,11 +191,7 @@ def test_model_verifies_against_the_live_list(env: Env) -> None:
 def test_model_switch_keeps_the_conversation_and_resets_what_the_new_model_refuses(
     env: Env,
 ) -> None:
-    earlier = [
-        StoredMessage(
-            1, "user", "hi", None, "kimi-k3", "", False, None, None, None, None, None, None
-        )
-    ]
+    earlier = [stored_message("user", "hi", id=1, model="kimi-k3")]
     state = ReplState(conversation(K3, conversation_id="abc", earlier=earlier), ChatOptions())
     run(state, env, "/effort high")
     run(state, env, "/model kimi-k2.6")
@@ -263,7 +260,7 @@ def test_usage_toolbar_and_context_left(env: Env) -> None:
 
 def test_context_of_a_resumed_conversation_comes_from_history() -> None:
     def msg(role: str, i: int | None, o: int | None) -> StoredMessage:
-        return StoredMessage(0, role, "x", None, None, "", False, None, i, o, None, None, None)
+        return stored_message(role, input_tokens=i, output_tokens=o)
 
     messages = [msg("user", None, None), msg("assistant", 500, 20), msg("user", None, None)]
     assert context_from_history(messages) == 520
