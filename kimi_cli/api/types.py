@@ -155,7 +155,7 @@ def new_chunk(
 ) -> ChatChunk:
     """``ChatChunk(...)`` for the stream's every piece, in a third of the time: a frozen
     dataclass's ``__init__`` goes through ``object.__setattr__`` field by field, this fills
-    the same fields directly. The result is the same object (tests/test_fast_paths.py)."""
+    the same fields directly. The result is the same object (tests/project/test_fast_paths.py)."""
     chunk: ChatChunk = _new(ChatChunk)
     fields = chunk.__dict__
     fields["content"] = content
