@@ -11,7 +11,7 @@ import pytest
 from kimi_cli.cli.chat_run import MEASURE_ABOVE_BYTES
 from kimi_cli.config import ConfigStore
 from kimi_cli.emulator import Emulator
-from tests.helpers import CHAT, CN_KEY, GLOBAL_KEY, invoke, requests, run_process
+from tests.helpers import CHAT, CN_KEY, GLOBAL_KEY, invoke, requests
 
 ESTIMATE = "POST /v1/tokenizers/estimate-token-count"
 MODELS = "GET /v1/models"
@@ -27,7 +27,7 @@ def global_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_balance_is_usd_on_global(regions: tuple[Emulator, Emulator]) -> None:
-    out = run_process("balance")
+    out = invoke("balance")
     assert out.code == 0, out.stderr
     assert out.stdout.splitlines() == [
         "available  49.59 USD",
@@ -35,7 +35,7 @@ def test_balance_is_usd_on_global(regions: tuple[Emulator, Emulator]) -> None:
         "cash        3.00 USD",
     ]
     assert out.stderr == ""
-    data = json.loads(run_process("balance", "--json").stdout)
+    data = json.loads(invoke("balance", "--json").stdout)
     assert data == {"available": 49.58894, "voucher": 46.58893, "cash": 3.00001, "currency": "USD"}
 
 
@@ -73,13 +73,13 @@ def test_no_balance_exits_6_with_one_line_on_how_to_recharge(
     regions: tuple[Emulator, Emulator],
 ) -> None:
     regions[0].configure(balance={"available": 0, "voucher": 0, "cash": -3.1})
-    out = run_process("balance")
+    out = invoke("balance")
     line = out.assert_one_error_line(6)
     assert "no balance" in line and "platform.kimi.ai" in line
     assert "kimi: warning: the cash balance is negative (-3.10 USD)" in out.stderr
     assert "available   0.00 USD" in out.stdout
     # --json still prints the document (the request worked; the exit code says it is empty).
-    out = run_process("balance", "--json")
+    out = invoke("balance", "--json")
     assert out.code == 6
     assert json.loads(out.stdout)["cash"] == -3.1
 
@@ -132,7 +132,7 @@ def test_tokens_agrees_with_the_emulator(
     source = tmp_path / "notes.md"
     source.write_text(text, encoding="utf-8")
     expected = emulator_estimate(regions[0], "kimi-k3.1-pro", text)
-    out = run_process("tokens", str(source), "-m", "kimi-k3.1-pro", "--json")
+    out = invoke("tokens", str(source), "-m", "kimi-k3.1-pro", "--json")
     assert out.code == 0, out.stderr
     data = json.loads(out.stdout)
     assert data == {
@@ -141,7 +141,7 @@ def test_tokens_agrees_with_the_emulator(
         "context_length": 1048576,
         "share": expected / 1048576,
     }
-    sent = run_process("tokens", "-", "-m", "kimi-k3.1-pro", input=text)
+    sent = invoke("tokens", "-", "-m", "kimi-k3.1-pro", input=text)
     assert sent.code == 0, sent.stderr
     share = "0.03% of kimi-k3.1-pro's 1,048,576-token context"
     assert sent.stdout == f"{expected:,} tokens ({share})\n"
@@ -183,7 +183,7 @@ def test_tokens_without_a_model_is_a_config_error(regions: tuple[Emulator, Emula
 def test_bad_input_is_a_usage_error_before_any_request(
     regions: tuple[Emulator, Emulator], data: bytes, words: str
 ) -> None:
-    out = run_process("tokens", "-m", "kimi-k2.6", input=data)
+    out = invoke("tokens", "-m", "kimi-k2.6", input=data)
     assert words in out.assert_one_error_line(2)
     assert out.stdout == ""
     assert regions[0].stats()["total"] == 0
@@ -209,7 +209,7 @@ def test_an_oversized_chat_input_is_refused_before_any_chat_request(
     _with_small_model(glob, 8192)
     monkeypatch.setenv("KIMI_MODEL", "kimi-small")
     text = "word " * (MEASURE_ABOVE_BYTES // 5 + 100)  # just above the threshold
-    out = run_process("chat", "summarise", input=text)
+    out = invoke("chat", "summarise", input=text)
     line = out.assert_one_error_line(2)
     assert "tokens" in line and "8,192" in line
     assert out.stdout == ""
@@ -224,7 +224,7 @@ def test_a_large_input_that_fits_is_measured_then_sent(
 ) -> None:
     monkeypatch.setenv("KIMI_MODEL", "kimi-k2.6")
     text = "ECHO " + "x" * (MEASURE_ABOVE_BYTES + 10)
-    out = run_process("chat", "--no-stream", input=text)
+    out = invoke("chat", "--no-stream", input=text)
     assert out.code == 0, out.stderr
     counts = requests(regions[0])
     assert counts.get(ESTIMATE) == 1 and counts.get(CHAT) == 1

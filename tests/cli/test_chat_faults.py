@@ -75,7 +75,7 @@ def test_a_temporary_fault_once_is_retried_and_the_answer_printed_once(
     configured: Emulator, fault: str
 ) -> None:
     configured.configure(faults=[{"name": fault, "once": True}])
-    out = run_process("chat", "ECHO exactly once")
+    out = invoke("chat", "ECHO exactly once")
     assert out.code == 0, out.stderr
     assert out.stdout == "exactly once\n"
     assert chats(configured) == 2
@@ -89,10 +89,10 @@ def test_rate_limit_beyond_the_cap_says_when_to_retry(configured: Emulator) -> N
 
 def test_an_error_after_text_is_not_retried_and_text_is_not_repeated(configured: Emulator) -> None:
     configured.configure(faults=[{"name": "stream_error", "once": True}])
-    out = run_process("chat", "LOREM 100")
+    out = invoke("chat", "LOREM 100")
     out.assert_one_error_line(75)
     assert chats(configured) == 1
-    full = run_process("chat", "LOREM 100").stdout  # the fault was once: now the whole answer
+    full = invoke("chat", "LOREM 100").stdout  # the fault was once: now the whole answer
     printed = out.stdout.rstrip("\n")
     assert printed and full.startswith(printed)  # a prefix, printed once, nothing repeated
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kimi_cli.emulator import Emulator
-from tests.helpers import run_process
+from tests.helpers import invoke, run_process
 
 
 def png(width: int = 4, height: int = 4) -> bytes:
@@ -57,14 +57,14 @@ def test_an_image_alone_is_sent_without_an_empty_text_part(
 def test_image_type_comes_from_the_bytes_not_the_name(configured: Emulator, tmp_path: Path) -> None:
     disguised = tmp_path / "photo.txt"
     disguised.write_bytes(png())
-    out = run_process("chat", "-f", str(disguised), "ECHO what is it")
+    out = invoke("chat", "-f", str(disguised), "ECHO what is it")
     assert out.code == 0, out.stderr
     [url] = image_parts(requests(configured)[-1]["messages"][-1])
     assert url.startswith("data:image/png;base64,")
 
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not a picture at all")
-    out = run_process("chat", "-f", str(broken), "ECHO x")
+    out = invoke("chat", "-f", str(broken), "ECHO x")
     line = out.assert_one_error_line(2)
     assert "broken.png is not a png, jpeg, webp or gif image" in line
     assert len(requests(configured)) == 1  # refused before sending
@@ -77,7 +77,7 @@ def test_an_image_over_the_api_limit_is_refused_before_sending_naming_it(
     with huge.open("wb") as handle:
         handle.write(png())
         handle.truncate(76 * 1000 * 1000)  # sparse: quick to make
-    out = run_process("chat", "-f", str(huge), "ECHO x")
+    out = invoke("chat", "-f", str(huge), "ECHO x")
     line = out.assert_one_error_line(2)
     assert "75 MB per image (100 MB per request once encoded)" in line
     assert requests(configured) == []
@@ -89,8 +89,8 @@ def test_images_stay_in_the_conversation_stored_once_by_hash(
     data = png()
     picture = tmp_path / "red.png"
     picture.write_bytes(data)
-    assert run_process("chat", "-f", str(picture), "ECHO first").code == 0
-    assert run_process("chat", "-c", "ECHO second").code == 0
+    assert invoke("chat", "-f", str(picture), "ECHO first").code == 0
+    assert invoke("chat", "-c", "ECHO second").code == 0
     first_user = requests(configured)[-1]["messages"][0]
     [url] = image_parts(first_user)  # the picture is sent again with the earlier question
     assert base64.b64decode(url.split(",", 1)[1]) == data
@@ -102,7 +102,7 @@ def test_images_stay_in_the_conversation_stored_once_by_hash(
     assert base64.b64encode(data)[:40] not in history  # a reference, not the bytes
 
     stored.unlink()
-    out = run_process("chat", "-c", "ECHO third")
+    out = invoke("chat", "-c", "ECHO third")
     assert out.code == 0
     assert "image red.png is no longer attached" in out.stderr
     assert image_parts(requests(configured)[-1]["messages"][0]) == []
@@ -141,17 +141,17 @@ def test_binary_input_hints_say_what_works_for_the_command(
 ) -> None:
     picture = tmp_path / "red.png"
     picture.write_bytes(png())
-    out = run_process("tokens", str(picture))
+    out = invoke("tokens", str(picture))
     line = out.assert_one_error_line(2)
     assert "kimi tokens counts text only" in line and "-f" not in line
-    out = run_process("chat", "ECHO x", input=b"a\x00b")
+    out = invoke("chat", "ECHO x", input=b"a\x00b")
     line = out.assert_one_error_line(2)
     assert "NUL" in line and "png/jpeg/webp/gif images" in line
 
 
 def test_json_errors_use_documented_kinds(configured: Emulator) -> None:
     configured.configure(faults=[{"name": "stream_cut"}])
-    out = run_process("chat", "--json", "LOREM 200")
+    out = invoke("chat", "--json", "LOREM 200")
     assert out.code == 75
     error = json.loads(out.stdout)["error"]
     assert error["type"] == "temporary" and error["exit_code"] == 75
@@ -159,18 +159,18 @@ def test_json_errors_use_documented_kinds(configured: Emulator) -> None:
 
 
 def test_one_conversation_one_prompt_cache_key(configured: Emulator) -> None:
-    assert run_process("chat", "ECHO one").code == 0
-    assert run_process("chat", "-c", "ECHO two").code == 0
-    assert run_process("chat", "ECHO other").code == 0
+    assert invoke("chat", "ECHO one").code == 0
+    assert invoke("chat", "-c", "ECHO two").code == 0
+    assert invoke("chat", "ECHO other").code == 0
     first, second, other = (body.get("prompt_cache_key") for body in requests(configured))
     assert first and first == second
     assert other and other != first
 
 
 def test_a_model_switch_inside_a_conversation_is_said_once(configured: Emulator) -> None:
-    assert run_process("chat", "ECHO one").code == 0
-    out = run_process("chat", "-c", "-m", "kimi-k3", "ECHO two")
+    assert invoke("chat", "ECHO one").code == 0
+    out = invoke("chat", "-c", "-m", "kimi-k3", "ECHO two")
     assert out.code == 0, out.stderr
     assert out.stderr.count("model kimi-k2.6 → kimi-k3 inside this conversation") == 1
-    out = run_process("chat", "-c", "ECHO three")  # the conversation now uses kimi-k3
+    out = invoke("chat", "-c", "ECHO three")  # the conversation now uses kimi-k3
     assert "inside this conversation" not in out.stderr

@@ -1,4 +1,5 @@
-"""Issue: chat. One-shot and piped use through real processes and pipes."""
+"""Issue: chat. One-shot and piped use: through the entry point, and real processes where
+the pipes matter."""
 
 from __future__ import annotations
 
@@ -56,14 +57,14 @@ def test_twenty_thousand_words_arrive_complete_and_in_order(configured: Emulator
 
 
 def test_reasoning_never_reaches_stdout(configured: Emulator) -> None:
-    out = run_process("chat", "--reasoning", "show", "ECHO answer only")
+    out = invoke("chat", "--reasoning", "show", "ECHO answer only")
     assert out.stdout == "answer only\n"
     assert "echo their text" in out.stderr  # the emulator's reasoning went to stderr
 
 
 def test_json_output_matches_the_streamed_text(configured: Emulator) -> None:
-    streamed = run_process("chat", f"ECHO {TRICKY}").stdout
-    out = run_process("chat", "--json", f"ECHO {TRICKY}")
+    streamed = invoke("chat", f"ECHO {TRICKY}").stdout
+    out = invoke("chat", "--json", f"ECHO {TRICKY}")
     doc = json.loads(out.stdout)
     assert doc["content"] + "\n" == streamed
     assert doc["model"] == "kimi-k2.6" and doc["partial"] is False
@@ -75,17 +76,17 @@ def test_json_output_matches_the_streamed_text(configured: Emulator) -> None:
 
 def test_extract_prints_only_the_first_code_block(configured: Emulator) -> None:
     text = "Here:\n```python\nprint(1)\n```\nand\n```\nsecond\n```\n"
-    out = run_process("chat", "-x", f"ECHO {text}")
+    out = invoke("chat", "-x", f"ECHO {text}")
     assert out.stdout == "print(1)\n"
 
 
 def test_continue_and_session_send_the_earlier_turns(configured: Emulator) -> None:
-    first = json.loads(run_process("chat", "--json", "ECHO one").stdout)["conversation_id"]
-    run_process("chat", "ECHO other conversation")
-    run_process("chat", "--session", first, "ECHO two")
+    first = json.loads(invoke("chat", "--json", "ECHO one").stdout)["conversation_id"]
+    invoke("chat", "ECHO other conversation")
+    invoke("chat", "--session", first, "ECHO two")
     sent = configured.stats()["chat_requests"][-1]["messages"]
     assert [m["content"] for m in sent] == ["ECHO one", "one", "ECHO two"]
-    run_process("chat", "-c", "ECHO three")  # -c: the most recently *used* one, i.e. `first`
+    invoke("chat", "-c", "ECHO three")  # -c: the most recently *used* one, i.e. `first`
     sent = configured.stats()["chat_requests"][-1]["messages"]
     assert [m["content"] for m in sent][-2:] == ["two", "ECHO three"]
 
@@ -97,15 +98,15 @@ def test_unknown_session_is_a_usage_error(configured: Emulator) -> None:
 
 
 def test_reasoning_is_resent_for_models_that_need_it(configured: Emulator) -> None:
-    run_process("chat", "-m", "kimi-k3", "ECHO one")
-    run_process("chat", "-c", "ECHO two")
+    invoke("chat", "-m", "kimi-k3", "ECHO one")
+    invoke("chat", "-c", "ECHO two")
     assistant = configured.stats()["chat_requests"][-1]["messages"][1]
     assert assistant["role"] == "assistant" and assistant.get("reasoning_content")
 
 
 def test_cut_stream_keeps_the_partial_answer(configured: Emulator, isolated_env: Path) -> None:
     configured.configure(faults=[{"name": "stream_cut"}])
-    out = run_process("chat", "LOREM 200")
+    out = invoke("chat", "LOREM 200")
     out.assert_one_error_line(75)
     assert len(out.stdout.split()) > 20  # what arrived was printed ...
     store = history_at(isolated_env)
@@ -121,7 +122,7 @@ def test_cut_stream_keeps_the_partial_answer(configured: Emulator, isolated_env:
 
 def test_json_on_a_cut_stream_reports_partial_and_error(configured: Emulator) -> None:
     configured.configure(faults=[{"name": "stream_cut"}])
-    out = run_process("chat", "--json", "LOREM 200")
+    out = invoke("chat", "--json", "LOREM 200")
     assert out.code == 75
     doc = json.loads(out.stdout)
     assert doc["partial"] is True and doc["content"] and doc["error"]["message"]
@@ -130,11 +131,11 @@ def test_json_on_a_cut_stream_reports_partial_and_error(configured: Emulator) ->
 def test_no_log_and_history_false_store_nothing(
     configured: Emulator, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert run_process("chat", "ECHO kept").code == 0  # the control: history is on
+    assert invoke("chat", "ECHO kept").code == 0  # the control: history is on
     assert [c.title for c in history_at(isolated_env).recent()] == ["ECHO kept"]
-    assert run_process("chat", "--no-log", "ECHO x").code == 0
-    assert run_process("config", "set", "history", "false").code == 0
-    assert run_process("chat", "ECHO z").code == 0
+    assert invoke("chat", "--no-log", "ECHO x").code == 0
+    assert invoke("config", "set", "history", "false").code == 0
+    assert invoke("chat", "ECHO z").code == 0
     assert [c.title for c in history_at(isolated_env).recent()] == ["ECHO kept"]
     assert len(configured.stats()["chat_requests"]) == 3
 

@@ -1,4 +1,5 @@
-"""`kimi chat --schema`, as a user runs it: real processes against the emulator."""
+"""`kimi chat --schema`, as a user runs it: the console script's entry point against the
+emulator."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 
 from kimi_cli.emulator import Emulator
 from tests.emulator.openapi import assert_valid_chat_request
-from tests.helpers import history_at, run_process
+from tests.helpers import history_at, invoke
 
 PERSON = {
     "type": "object",
@@ -29,7 +30,7 @@ def _bodies(emu: Emulator) -> list[dict[str, Any]]:
 
 
 def test_an_inline_schema_gives_a_valid_document_alone(configured: Emulator) -> None:
-    out = run_process("chat", "--schema", json.dumps(PERSON), "who wrote Hamlet?")
+    out = invoke("chat", "--schema", json.dumps(PERSON), "who wrote Hamlet?")
     assert out.code == 0, out.stderr
     jsonschema.validate(json.loads(out.stdout), PERSON)
     (body,) = _bodies(configured)
@@ -41,7 +42,7 @@ def test_an_inline_schema_gives_a_valid_document_alone(configured: Emulator) -> 
 
 
 def test_a_short_form_and_a_file(configured: Emulator, tmp_path: Path) -> None:
-    out = run_process("chat", "--schema", "title, year int, tags: list of topics", "a book")
+    out = invoke("chat", "--schema", "title, year int, tags: list of topics", "a book")
     assert out.code == 0, out.stderr
     document = json.loads(out.stdout)
     assert set(document) == {"title", "year", "tags"} and isinstance(document["year"], int)
@@ -50,14 +51,14 @@ def test_a_short_form_and_a_file(configured: Emulator, tmp_path: Path) -> None:
     assert schema["additionalProperties"] is False
     path = tmp_path / "movie.json"
     path.write_text(json.dumps(PERSON), encoding="utf-8")
-    out = run_process("chat", "--schema", str(path), "a movie")
+    out = invoke("chat", "--schema", str(path), "a movie")
     assert out.code == 0 and json.loads(out.stdout) == {"name": "example name"}
     assert _bodies(configured)[1]["response_format"]["json_schema"]["name"] == "movie"
 
 
 def test_the_document_passes_through_jq_style_readers_unchanged(configured: Emulator) -> None:
     answer = '{"name": "# **Ada**"}'
-    out = run_process("chat", "--schema", json.dumps(PERSON), f"ECHO {answer}")
+    out = invoke("chat", "--schema", json.dumps(PERSON), f"ECHO {answer}")
     assert out.stdout == answer + "\n"
 
 
@@ -65,7 +66,7 @@ def test_an_answer_that_breaks_the_schema_exits_1_naming_the_path(
     configured: Emulator, isolated_env: Path
 ) -> None:
     configured.configure(faults=[{"name": "schema_broken"}])
-    out = run_process("chat", "--schema", json.dumps(PERSON), "who?")
+    out = invoke("chat", "--schema", json.dumps(PERSON), "who?")
     line = out.assert_one_error_line(1)
     assert "$.name" in line and "'name' is a required property" in line
     assert out.stdout == ""
@@ -74,7 +75,7 @@ def test_an_answer_that_breaks_the_schema_exits_1_naming_the_path(
     (summary,) = store.recent()
     raw = store.messages(summary.id)[-1].content
     assert "name" not in json.loads(raw)
-    out = run_process("chat", "--json", "--schema", json.dumps(PERSON), "who?")
+    out = invoke("chat", "--json", "--schema", json.dumps(PERSON), "who?")
     assert out.code == 1
     data = json.loads(out.stdout)
     assert data["content"] == raw
@@ -95,14 +96,14 @@ def test_an_answer_that_breaks_the_schema_exits_1_naming_the_path(
     ],
 )
 def test_an_invalid_schema_exits_2_with_nothing_sent(configured: Emulator, schema: str) -> None:
-    out = run_process("chat", "--schema", schema, "x")
+    out = invoke("chat", "--schema", schema, "x")
     out.assert_one_error_line(2)
     assert "--schema" in out.stderr
     assert "chat" not in configured.stats()["endpoints"]
 
 
 def test_schema_and_format_json_are_refused_together(configured: Emulator) -> None:
-    out = run_process("chat", "--schema", "name", "--format", "json", "x")
+    out = invoke("chat", "--schema", "name", "--format", "json", "x")
     assert "--schema" in out.assert_one_error_line(2)
     assert "chat" not in configured.stats()["endpoints"]
 

@@ -1,4 +1,5 @@
-"""`kimi chat --web-search`, as a user runs it: real processes against the emulator."""
+"""`kimi chat --web-search`, as a user runs it: the console script's entry point against the
+emulator."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from kimi_cli.emulator import Emulator
 from kimi_cli.repl.state import Message
 from tests.emulator.openapi import assert_valid_chat_request
-from tests.helpers import history_at, run_process
+from tests.helpers import history_at, invoke
 
 FORMULA = "formulas/moonshot/web-search:latest"
 
@@ -41,7 +42,7 @@ def _fiber_content(emu: Emulator, query: str) -> str:
 def test_a_search_turn_runs_the_loop_and_prints_only_the_answer(
     configured: Emulator, isolated_env: Path
 ) -> None:
-    out = run_process("chat", "--web-search", "SEARCH paris weather")
+    out = invoke("chat", "--web-search", "SEARCH paris weather")
     assert out.code == 0, out.stderr
     stats = _stats(configured)
     assert stats["endpoints"]["formulas.tools"] == 1
@@ -72,29 +73,29 @@ def test_a_search_turn_runs_the_loop_and_prints_only_the_answer(
 
 def test_the_tool_list_is_fetched_once_per_base_url(configured: Emulator) -> None:
     for query in ("a", "b"):
-        assert run_process("chat", "--web-search", f"SEARCH {query}").code == 0
+        assert invoke("chat", "--web-search", f"SEARCH {query}").code == 0
     assert _stats(configured)["endpoints"]["formulas.tools"] == 1
     assert _stats(configured)["endpoints"]["formulas.fibers"] == 2
 
 
 def test_without_the_flag_no_tool_is_sent(configured: Emulator) -> None:
-    out = run_process("chat", "SEARCH paris")
+    out = invoke("chat", "SEARCH paris")
     assert out.code == 0
     (body,) = _stats(configured)["chat_requests"]
     assert "tools" not in body and "formulas.tools" not in _stats(configured)["endpoints"]
 
 
 def test_the_config_key_turns_it_on_and_the_flag_off(configured: Emulator) -> None:
-    assert run_process("config", "set", "web_search", "true").code == 0
-    assert run_process("chat", "SEARCH q").code == 0
-    assert run_process("chat", "--no-web-search", "SEARCH q").code == 0
+    assert invoke("config", "set", "web_search", "true").code == 0
+    assert invoke("chat", "SEARCH q").code == 0
+    assert invoke("chat", "--no-web-search", "SEARCH q").code == 0
     bodies = _stats(configured)["chat_requests"]
     assert ["tools" in b for b in bodies] == [True, True, False]
 
 
 def test_continue_sends_the_search_results_again(configured: Emulator) -> None:
-    assert run_process("chat", "--web-search", "SEARCH rome || oslo").code == 0
-    out = run_process("chat", "-c", "ECHO and now?")
+    assert invoke("chat", "--web-search", "SEARCH rome || oslo").code == 0
+    out = invoke("chat", "-c", "ECHO and now?")
     assert out.code == 0 and out.stdout == "and now?\n"
     body = _stats(configured)["chat_requests"][-1]
     roles = [m["role"] for m in body["messages"]]
@@ -109,8 +110,8 @@ def test_continue_sends_the_search_results_again(configured: Emulator) -> None:
 def test_json_lists_the_searches_and_adds_their_price(
     configured: Emulator, isolated_env: Path
 ) -> None:
-    assert run_process("config", "set", "currency", "USD").code == 0
-    out = run_process("chat", "--web-search", "--json", "-u", "SEARCH a || b")
+    assert invoke("config", "set", "currency", "USD").code == 0
+    out = invoke("chat", "--web-search", "--json", "-u", "SEARCH a || b")
     assert out.code == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["searches"] == [{"query": "a"}, {"query": "b"}]
@@ -128,7 +129,7 @@ def test_json_lists_the_searches_and_adds_their_price(
 
 
 def test_an_unknown_currency_says_the_search_cost_is_unknown(configured: Emulator) -> None:
-    out = run_process("chat", "--web-search", "-u", "--json", "SEARCH a")
+    out = invoke("chat", "--web-search", "-u", "--json", "SEARCH a")
     assert out.code == 0
     data = json.loads(out.stdout)
     assert data["cost"] is None and data["search_cost"]["amount"] is None
@@ -138,7 +139,7 @@ def test_an_unknown_currency_says_the_search_cost_is_unknown(configured: Emulato
 def test_the_loop_stops_at_max_searches_and_keeps_what_arrived(
     configured: Emulator, isolated_env: Path
 ) -> None:
-    out = run_process("chat", "--web-search", "--max-searches", "2", "SEARCH ALWAYS news")
+    out = invoke("chat", "--web-search", "--max-searches", "2", "SEARCH ALWAYS news")
     line = out.assert_one_error_line(1)
     assert "--max-searches 2" in line
     assert out.stdout == ""
@@ -155,7 +156,7 @@ def test_a_failing_fiber_is_one_line_and_nothing_is_lost(
     configured: Emulator, isolated_env: Path
 ) -> None:
     configured.configure(faults=[{"name": "fiber_failed"}])
-    out = run_process("chat", "--web-search", "--json", "SEARCH broken")
+    out = invoke("chat", "--web-search", "--json", "SEARCH broken")
     line = out.assert_one_error_line(1)
     assert "web_search" in line and "failed" in line
     data = json.loads(out.stdout)
@@ -166,14 +167,14 @@ def test_a_failing_fiber_is_one_line_and_nothing_is_lost(
     assert steps[0]["tool_calls"][0]["function"]["arguments"] == json.dumps({"query": "broken"})
     # the call without a result is not sent again: the conversation goes on
     configured.configure(faults=[])
-    assert run_process("chat", "-c", "ECHO fine").stdout == "fine\n"
+    assert invoke("chat", "-c", "ECHO fine").stdout == "fine\n"
     roles = [m["role"] for m in _stats(configured)["chat_requests"][-1]["messages"]]
     assert roles == ["user", "user"]
 
 
 def test_a_model_without_tools_is_refused_before_sending(configured: Emulator) -> None:
     configured.configure(models=[{"id": "no-tools-1", "supports_tool_use": False}])
-    out = run_process("chat", "-m", "no-tools-1", "--web-search", "SEARCH x")
+    out = invoke("chat", "-m", "no-tools-1", "--web-search", "SEARCH x")
     line = out.assert_one_error_line(2)
     assert "no-tools-1 takes no tools" in line
     endpoints = _stats(configured)["endpoints"]
@@ -182,7 +183,7 @@ def test_a_model_without_tools_is_refused_before_sending(configured: Emulator) -
 
 def test_whole_answers_and_plain_outputs_work_the_same(configured: Emulator) -> None:
     configured.configure(fiber_output="plain")
-    out = run_process("chat", "--web-search", "--no-stream", "-m", "kimi-k3", "SEARCH tea")
+    out = invoke("chat", "--web-search", "--no-stream", "-m", "kimi-k3", "SEARCH tea")
     assert out.code == 0, out.stderr
     _, second = _stats(configured)["chat_requests"]
     assert second["messages"][-1]["content"] == _fiber_content(configured, "tea")
@@ -258,18 +259,18 @@ def test_a_tool_list_that_cannot_be_fetched_sends_nothing(
     configured: Emulator, isolated_env: Path
 ) -> None:
     configured.configure(faults=[{"name": "server_error", "endpoint": "formulas.tools"}])
-    out = run_process("chat", "--web-search", "SEARCH x", env={"KIMI_MAX_RETRIES": "0"})
+    out = invoke("chat", "--web-search", "SEARCH x", env={"KIMI_MAX_RETRIES": "0"})
     assert "HTTP 500" in out.assert_one_error_line(75)
     assert "chat" not in _stats(configured)["endpoints"]
     assert history_at(isolated_env).recent() == []
 
 
 def test_history_show_lists_the_searches_of_an_answer(configured: Emulator) -> None:
-    out = run_process("chat", "--web-search", "--json", "SEARCH rome || oslo")
+    out = invoke("chat", "--web-search", "--json", "SEARCH rome || oslo")
     conversation = json.loads(out.stdout)["conversation_id"]
-    shown = run_process("history", "show", conversation)
+    shown = invoke("history", "show", conversation)
     assert "> searched: rome\n> searched: oslo\n" in shown.stdout
-    data = json.loads(run_process("history", "show", "--json", conversation).stdout)
+    data = json.loads(invoke("history", "show", "--json", conversation).stdout)
     assert data["searches"] == 2
     steps = data["messages"][-1]["tool_steps"]
     assert [s["role"] for s in steps] == ["assistant", "tool", "tool"]

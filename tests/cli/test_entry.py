@@ -10,20 +10,20 @@ from pathlib import Path
 import pytest
 
 from kimi_cli.emulator import Emulator
-from tests.helpers import run_process
+from tests.helpers import invoke, run_process
 
 # --- kimi "question" and echo question | kimi ------------------------------------------------
 
 
 def test_a_question_without_a_command_is_a_chat(configured: Emulator) -> None:
-    out = run_process("ECHO a question")
+    out = invoke("ECHO a question")
     assert (out.code, out.stdout, out.stderr) == (0, "a question\n", "")
-    words = run_process("ECHO", "several", "words")
+    words = invoke("ECHO", "several", "words")
     assert (words.code, words.stdout) == (0, "several words\n")
 
 
 def test_chat_options_and_global_options_work_without_the_command(configured: Emulator) -> None:
-    out = run_process("--timeout", "30", "-m", "kimi-k3.1-pro", "--effort", "low", "ECHO opts")
+    out = invoke("--timeout", "30", "-m", "kimi-k3.1-pro", "--effort", "low", "ECHO opts")
     assert (out.code, out.stdout) == (0, "opts\n"), out.stderr
 
 
@@ -36,20 +36,20 @@ def test_piped_input_without_a_command_is_a_chat_not_help(configured: Emulator) 
 
 
 def test_a_command_name_stays_a_command(configured: Emulator) -> None:
-    out = run_process("models")
+    out = invoke("models")
     assert out.code == 0 and "kimi-k2.6" in out.stdout
     assert configured.stats()["requests"].get("POST /v1/chat/completions", 0) == 0
 
 
 @pytest.mark.parametrize("typo", ["modles", "histroy", "doctr"])
 def test_a_mistyped_command_is_reported_not_sent(configured: Emulator, typo: str) -> None:
-    line = run_process(typo).assert_one_error_line(2)
+    line = invoke(typo).assert_one_error_line(2)
     assert "Did you mean" in line
     assert configured.stats()["total"] == 0
 
 
 def test_the_rule_is_in_the_help() -> None:
-    out = run_process("--help")
+    out = invoke("--help")
     assert out.code == 0
     text = " ".join(out.stdout.split())
     assert "'echo a question | kimi' are 'kimi chat …'" in text
@@ -61,7 +61,7 @@ def test_the_rule_is_in_the_help() -> None:
 
 @pytest.mark.parametrize("port", ["99999", "-1", "65536"])
 def test_an_impossible_emulator_port_is_a_usage_error(port: str) -> None:
-    line = run_process("emulator", "--port", port).assert_one_error_line(2)
+    line = invoke("emulator", "--port", port).assert_one_error_line(2)
     assert f"{port} is not a port (0 to 65535)" in line
 
 
@@ -74,7 +74,7 @@ def test_an_impossible_emulator_port_is_a_usage_error(port: str) -> None:
     ],
 )
 def test_bad_values_are_worded_for_people(args: list[str], wanted: str) -> None:
-    line = run_process(*args).assert_one_error_line(2)
+    line = invoke(*args).assert_one_error_line(2)
     assert wanted in line
     assert "Value error" not in line and "Input should" not in line
 
@@ -94,24 +94,24 @@ HELPS = [
 
 @pytest.mark.parametrize("args", HELPS, ids=" ".join)
 def test_help_names_values_as_people_do(args: list[str]) -> None:
-    out = run_process(*args, env={"COLUMNS": "100"})
+    out = invoke(*args, env={"COLUMNS": "100"})
     assert out.code == 0
     assert not re.search(r"<(str|int|float|list\[|Path)|\{[a-z_]+\}", out.stdout), out.stdout
 
 
 def test_help_metavars() -> None:
-    chat = run_process("chat", "--help", env={"COLUMNS": "100"}).stdout
+    chat = invoke("chat", "--help", env={"COLUMNS": "100"}).stdout
     assert re.search(r"-f, --file PATH\s", chat) and re.search(r"--max-tokens N\s", chat)
     assert "Usage: kimi chat [OPTIONS] [PROMPT]..." in chat
-    assert re.search(r"--key KEY\s", run_process("emulator", "--help").stdout)
-    use = run_process("models", "use", "--help").stdout
+    assert re.search(r"--key KEY\s", invoke("emulator", "--help").stdout)
+    use = invoke("models", "use", "--help").stdout
     assert "Usage: kimi models use [OPTIONS] MODEL\n" in use
-    missing = run_process("models", "use").assert_one_error_line(2)
+    missing = invoke("models", "use").assert_one_error_line(2)
     assert "Missing argument 'MODEL'" in missing
 
 
 def test_kimi_help_lists_each_command_with_its_first_sentence_whole() -> None:
-    out = run_process("--help", env={"COLUMNS": "80"}).stdout
+    out = invoke("--help", env={"COLUMNS": "80"}).stdout
     commands = out.split("Commands:", 1)[1]
     assert "..." not in commands
     assert "Check the setup step by step" in commands
@@ -144,8 +144,8 @@ def test_history_show_completes_conversation_ids(configured: Emulator) -> None:
     assert _complete("kimi history show ") == []
     assert not (data / "history.db").exists()  # a Tab press creates nothing
     for text in ("ECHO one", "ECHO two"):
-        assert run_process("chat", text).code == 0
-    listed = run_process("history", "list").stdout.split()
+        assert invoke("chat", text).code == 0
+    listed = invoke("history", "list").stdout.split()
     ids = [word for word in listed if re.fullmatch(r"[0-9a-z]{8}", word)]
     assert len(ids) == 2
     assert _complete("kimi history show ") == ids  # the latest first

@@ -114,7 +114,7 @@ def test_setup_names_the_region_a_key_belongs_to(monkeypatch: pytest.MonkeyPatch
     ):
         monkeypatch.setenv("KIMI_GLOBAL_BASE_URL", global_emu.base_url)
         monkeypatch.setenv("KIMI_CN_BASE_URL", cn_emu.base_url)
-        out = run_process("setup", "--key-stdin", "--region", "global", input="sk-cn-only-key")
+        out = invoke("setup", "--key-stdin", "--region", "global", input="sk-cn-only-key")
         line = out.assert_one_error_line(4)
         assert "cn region" in line and "kimi setup --key-stdin --region cn" in line
         assert "sk-cn-only-key" not in out.stderr
@@ -149,12 +149,12 @@ def test_corrupt_config_is_reported_and_left_untouched(isolated_env: Path) -> No
     path.parent.mkdir(parents=True)
     garbage = b'region = "global"\nmodel = [unclosed\n\x00\xff'
     path.write_bytes(garbage)
-    out = run_process("models")
+    out = invoke("models")
     line = out.assert_one_error_line(3)
     assert str(path) in line
     assert path.read_bytes() == garbage
     # a write is refused too, still leaving it as it was
-    run_process("config", "set", "region", "cn").assert_one_error_line(3)
+    invoke("config", "set", "region", "cn").assert_one_error_line(3)
     assert path.read_bytes() == garbage
 
 
@@ -178,7 +178,7 @@ def test_nothing_listening_is_temporary(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("KIMI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("KIMI_API_KEY", "sk-emulator")
     monkeypatch.setenv("KIMI_MAX_RETRIES", "0")
-    line = run_process("models").assert_one_error_line(75)
+    line = invoke("models").assert_one_error_line(75)
     assert "127.0.0.1:9" in line
 
 
@@ -191,7 +191,7 @@ def test_base_url_without_v1_is_named(
 
 
 def test_unknown_option_is_one_usage_line() -> None:
-    out = run_process("models", "--bogus")
+    out = invoke("models", "--bogus")
     line = out.assert_one_error_line(2)
     assert "--bogus" in line and "kimi models --help" in line
 

@@ -10,7 +10,7 @@ import pexpect
 import pytest
 
 from kimi_cli.emulator import Emulator
-from tests.helpers import run_process
+from tests.helpers import invoke, run_process
 
 LONGEST = "kimi-k3.1-pro-highspeed"
 
@@ -46,7 +46,7 @@ def test_ids_are_never_cut(configured: Emulator, columns: int) -> None:
 
 
 def test_json_carries_the_retirement(configured: Emulator) -> None:
-    models = {m["id"]: m for m in json.loads(run_process("models", "--json").stdout)}
+    models = {m["id"]: m for m in json.loads(invoke("models", "--json").stdout)}
     assert models["kimi-k2.6"]["retirement"] == {
         "date": "2026-12-31",
         "certainty": "reported",
@@ -63,5 +63,5 @@ def test_piped_list_is_ids_only(configured: Emulator) -> None:
 
 
 def test_use_empty_is_a_usage_error(configured: Emulator) -> None:
-    run_process("models", "use", "").assert_one_error_line(2)
-    run_process("models", "use", "  ").assert_one_error_line(2)
+    invoke("models", "use", "").assert_one_error_line(2)
+    invoke("models", "use", "  ").assert_one_error_line(2)

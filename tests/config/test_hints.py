@@ -11,21 +11,21 @@ import pytest
 from kimi_cli.config_store import ConfigStore
 from kimi_cli.emulator import Emulator
 from kimi_cli.errors import ConfigError
-from tests.helpers import run_process
+from tests.helpers import invoke
 
 KEY = {"KIMI_API_KEY": "sk-emulator"}
 
 
 def test_a_model_from_kimi_model_is_fixed_in_kimi_model(emulator: Emulator) -> None:
     env = {**KEY, "KIMI_BASE_URL": emulator.base_url, "KIMI_MODEL": "kimi-k2-6"}
-    line = run_process("chat", "hi", env=env).assert_one_error_line(5)
+    line = invoke("chat", "hi", env=env).assert_one_error_line(5)
     assert "export KIMI_MODEL=kimi-k2.6" in line
     assert "kimi models use" not in line
 
 
 def test_a_model_from_the_flag_is_fixed_in_the_flag(emulator: Emulator) -> None:
     env = {**KEY, "KIMI_BASE_URL": emulator.base_url}
-    line = run_process("chat", "-m", "kimi-k2-6", "hi", env=env).assert_one_error_line(5)
+    line = invoke("chat", "-m", "kimi-k2-6", "hi", env=env).assert_one_error_line(5)
     assert "--model kimi-k2.6" in line and "kimi models use" not in line
 
 
@@ -34,7 +34,7 @@ def test_a_saved_model_is_fixed_with_models_use(emulator: Emulator, isolated_env
     path.parent.mkdir(parents=True)
     path.write_text('model = "kimi-k2-6"\n')
     env = {**KEY, "KIMI_BASE_URL": emulator.base_url}
-    line = run_process("chat", "hi", env=env).assert_one_error_line(5)
+    line = invoke("chat", "hi", env=env).assert_one_error_line(5)
     assert "kimi models use kimi-k2.6" in line
 
 
@@ -50,9 +50,9 @@ def test_a_url_that_is_not_the_api_names_where_it_came_from(
 ) -> None:
     url = emulator.base_url.removesuffix("/v1") + "/elsewhere/v1"
     if how == "env":
-        out = run_process("models", env={**KEY, "KIMI_BASE_URL": url})
+        out = invoke("models", env={**KEY, "KIMI_BASE_URL": url})
     else:
-        out = run_process("--base-url", url, "models", env=KEY)
+        out = invoke("--base-url", url, "models", env=KEY)
     line = out.assert_one_error_line(3)
     assert named in line and not_named not in line
 
@@ -74,8 +74,8 @@ def test_too_long_an_input_suggests_dropping_c_only_when_it_was_given(
     configured: Emulator,
 ) -> None:
     big = "word " * 400_000  # over kimi-k2.6's context by the emulator's count
-    line = run_process("chat", "--no-stream", input=big).assert_one_error_line(2)
+    line = invoke("chat", "--no-stream", input=big).assert_one_error_line(2)
     assert "takes at most" in line and "-c" not in line
-    assert run_process("chat", "--no-stream", "ECHO hello").code == 0
-    line = run_process("chat", "--no-stream", "-c", input=big).assert_one_error_line(2)
+    assert invoke("chat", "--no-stream", "ECHO hello").code == 0
+    line = invoke("chat", "--no-stream", "-c", input=big).assert_one_error_line(2)
     assert "without -c" in line

@@ -120,7 +120,7 @@ def test_a_key_of_the_other_region_is_named_exit_4(
 ) -> None:
     monkeypatch.setenv("KIMI_API_KEY", CN_KEY)
     monkeypatch.setenv("KIMI_MODEL", "kimi-k3.1-pro")
-    out = run_process("doctor")
+    out = invoke("doctor")
     line = out.assert_one_error_line(4)
     assert "cn region" in line
     assert "KIMI_REGION=cn" in line  # the environment sets the region: config set alone won't do
@@ -140,7 +140,7 @@ def test_a_key_of_the_other_region_is_named_exit_4(
 
 
 def test_setup_names_the_region_of_the_key_exit_4(regions: tuple[Emulator, Emulator]) -> None:
-    out = run_process("setup", "--key-stdin", input=CN_KEY + "\n")
+    out = invoke("setup", "--key-stdin", input=CN_KEY + "\n")
     line = out.assert_one_error_line(4)
     assert "cn region" in line and "kimi setup --key-stdin --region cn" in line
     assert out.stdout == ""
@@ -152,7 +152,7 @@ def test_a_kimi_code_key_is_named_exit_4(
 ) -> None:
     monkeypatch.setenv("KIMI_API_KEY", KIMI_CODE_KEY)
     monkeypatch.setenv("KIMI_MODEL", "kimi-k3.1-pro")
-    out = run_process("doctor", "--json")
+    out = invoke("doctor", "--json")
     assert out.code == 4, out.stderr
     data = report(out)
     assert_shape(data)
@@ -170,7 +170,7 @@ def test_a_gateway_model_id_names_the_api_id_exit_5(
 ) -> None:
     monkeypatch.setenv("KIMI_API_KEY", GLOBAL_KEY)
     monkeypatch.setenv("KIMI_MODEL", "moonshotai/kimi-k2.6")
-    out = run_process("doctor", "--json")
+    out = invoke("doctor", "--json")
     assert out.code == 5, out.stderr
     data = report(out)
     assert_shape(data)
@@ -230,7 +230,7 @@ def test_a_corrupt_config_fails_with_3_and_is_left_untouched(
     path.parent.mkdir(parents=True)
     original = b'api_key = "sk-unfinished\nmodel = 3\n'
     path.write_bytes(original)
-    out = run_process("doctor", "--json")
+    out = invoke("doctor", "--json")
     assert out.code == 3, out.stderr
     data = report(out)
     assert_shape(data)

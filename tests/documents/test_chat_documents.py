@@ -1,5 +1,5 @@
-"""``kimi chat -f`` with documents, as a user runs it: real processes against the emulator,
-whose counters prove what was sent and what was not."""
+"""``kimi chat -f`` with documents, as a user runs it: the console script's entry point
+against the emulator, whose counters prove what was sent and what was not."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from kimi_cli.emulator import Emulator
-from tests.helpers import SECRET_KEY, Outcome, run_process
+from tests.helpers import SECRET_KEY, Outcome, invoke, run_process
 
 PDF = b"%PDF-1.4\n\x00\x01Obligation: pay rent monthly\x00\x02Penalty clause seven\n%%EOF\n"
 FIX = "kimi files rm --purpose file-extract --older-than 30 -y"
@@ -101,11 +101,11 @@ def test_the_conversation_keeps_its_documents(configured: Emulator, contract: Pa
     assert [m["role"] for m in _last_messages(configured)][:2] == ["system", "user"]
     assert _files_sent(configured) == (1, 1)
 
-    shown = run_process("history", "show", conversation)
+    shown = invoke("history", "show", conversation)
     assert shown.code == 0
     assert f"document {contract} · {len(PDF)} bytes · sha256 " in shown.stdout
     assert "Penalty clause seven" not in shown.stdout  # named, not printed
-    data = json.loads(run_process("history", "show", "--json", conversation).stdout)
+    data = json.loads(invoke("history", "show", "--json", conversation).stdout)
     [document] = data["documents"]
     assert document["name"].endswith("contract.pdf")
     assert document["bytes"] == len(PDF)
@@ -117,8 +117,8 @@ def test_files_rm_of_a_cached_file_makes_the_next_f_upload_again(
     configured: Emulator, contract: Path
 ) -> None:
     assert _chat("-f", str(contract), "ECHO one").code == 0
-    [file] = json.loads(run_process("files", "list", "--json").stdout)
-    removed = run_process("files", "rm", file["id"])
+    [file] = json.loads(invoke("files", "list", "--json").stdout)
+    removed = invoke("files", "rm", file["id"])
     assert removed.code == 0, removed.stderr
     assert _chat("-f", str(contract), "ECHO two").code == 0
     assert _files_sent(configured) == (2, 2)

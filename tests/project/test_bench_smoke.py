@@ -41,6 +41,7 @@ def test_bench_quick_version_run_writes_its_tables(tmp_path: Path) -> None:
     assert "failed" not in text
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="the bench's emulator runs as on POSIX")
 def test_the_trace_counts_kimis_own_functions_on_the_chat_path(tmp_path: Path) -> None:
     done = subprocess.run(

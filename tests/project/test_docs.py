@@ -4,12 +4,19 @@ from --help and checked, every --help has an example, and every internal link re
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import shlex
+import shutil
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from kimi_cli.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted((ROOT / "docs").glob("*.md"))
@@ -29,6 +36,7 @@ def generator() -> ModuleType:
     return module
 
 
+@pytest.mark.slow  # a process per command; .ci/run also runs gen_cli_reference.py --check
 def test_cli_reference_is_up_to_date() -> None:
     diff = generator().check()
     assert not diff, (
@@ -43,10 +51,15 @@ def test_cli_reference_covers_every_command() -> None:
 
 
 def test_every_help_has_an_example() -> None:
+    # Read from the reference, which the test above (and CI) keeps equal to every --help.
+    text = (ROOT / "docs" / "cli-reference.md").read_text(encoding="utf-8")
+    sections = {
+        section.split("\n", 1)[0]: section for section in re.split(r"^## ", text, flags=re.M)
+    }
     missing = [
-        " ".join(("kimi", *path))
-        for path in generator().command_paths()
-        if "Example: " not in generator().help_text(path)
+        name
+        for name in (" ".join(("kimi", *path)) for path in generator().command_paths())
+        if "Example: " not in sections.get(name, "")
     ]
     assert not missing, f"add an 'Example: …' line to the help of: {', '.join(missing)}"
 
@@ -144,45 +157,71 @@ def test_console_examples_parse() -> None:
     assert matches(["ab…  x"], ["ab12  x"]) and not matches(["ab…  x"], ["ab12  y"])
 
 
-@pytest.mark.timeout(300)
-def test_usage_examples_run_against_the_emulator(tmp_path: Path) -> None:
-    import os
-    import shlex
-    import shutil
-    import subprocess
-    import sys
+def usage_sections(text: str) -> list[tuple[str, str]]:
+    """(heading, text) of each ``## `` section; a ``#`` line inside a code block is not one."""
+    sections: list[tuple[str, str]] = [("", "")]
+    fenced = False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("```"):
+            fenced = not fenced
+        if not fenced and line.startswith("## "):
+            sections.append((line[3:].strip(), ""))
+        else:
+            heading, body = sections[-1]
+            sections[-1] = (heading, body + line)
+    return [(heading, body) for heading, body in sections if console_examples(body)]
 
-    from kimi_cli.emulator import Emulator
 
+USAGE = usage_sections((ROOT / "docs" / "usage.md").read_text(encoding="utf-8"))
+#: Lines that prepare the shell (variables, files, folders): later sections rely on them.
+SETUP = re.compile(r"(export|printf|mkdir) ")
+
+
+def test_usage_sections_split_outside_code_blocks() -> None:
+    text = "## A\n```console\n$ kimi x\n## not a heading\n```\n## B\n"
+    text += "## C\n```console\n$ y\n```\n"
+    assert [heading for heading, _ in usage_sections(text)] == ["A", "C"]
+    assert len(USAGE) > 8
+
+
+@pytest.mark.parametrize("index", range(len(USAGE)), ids=[slug(h)[:40] for h, _ in USAGE])
+def test_usage_examples_run_against_the_emulator(
+    index: int, tmp_path: Path, emulator: Emulator
+) -> None:
+    """Each section of docs/usage.md on its own (so that they run in parallel), after the
+    set-up lines of the sections before it."""
     kimi = Path(sys.executable).parent / "kimi"
     bash = shutil.which("bash")
     if bash is None or not kimi.exists():
         pytest.skip("needs bash and the kimi console script next to this Python")
-    examples = console_examples((ROOT / "docs" / "usage.md").read_text(encoding="utf-8"))
-    assert len(examples) > 20
+    earlier = [c for _, body in USAGE[:index] for c, _ in console_examples(body) if SETUP.match(c)]
+    examples: list[tuple[str, list[str] | None]] = [(c, None) for c in earlier]
+    examples += console_examples(USAGE[index][1])
     env = {**os.environ, "PATH": f"{kimi.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     failures = []
-    with Emulator() as emulator:
-        for command, expected in examples:
-            if command.startswith("kimi emulator"):
-                continue  # already running
-            if command.startswith("export "):
-                for assignment in shlex.split(command)[1:]:
-                    name, _, value = assignment.partition("=")
-                    env[name] = value.replace(EMULATOR_URL, emulator.base_url)
-                continue
-            if "jq " in command and shutil.which("jq") is None:
-                continue
-            code = re.search(r"#\s*exit (\d+)", command)
-            proc = subprocess.run(
-                [bash, "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True
+    for command, expected in examples:
+        if command.startswith("kimi emulator"):
+            continue  # already running
+        if command.startswith("export "):
+            for assignment in shlex.split(command)[1:]:
+                name, _, value = assignment.partition("=")
+                env[name] = value.replace(EMULATOR_URL, emulator.base_url)
+            continue
+        if "jq " in command and shutil.which("jq") is None:
+            continue
+        code = re.search(r"#\s*exit (\d+)", command)
+        proc = subprocess.run(
+            [bash, "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        if expected is None:  # set-up of an earlier section
+            assert proc.returncode == 0, (command, proc.stderr)
+            continue
+        wanted = int(code.group(1)) if code else 0
+        if proc.returncode != wanted or not matches(expected, proc.stdout.splitlines()):
+            failures.append(
+                f"$ {command}\n  exit {proc.returncode} (want {wanted})\n"
+                f"  stdout: {proc.stdout!r}\n  want:   {expected!r}\n  stderr: {proc.stderr!r}"
             )
-            wanted = int(code.group(1)) if code else 0
-            if proc.returncode != wanted or not matches(expected, proc.stdout.splitlines()):
-                failures.append(
-                    f"$ {command}\n  exit {proc.returncode} (want {wanted})\n"
-                    f"  stdout: {proc.stdout!r}\n  want:   {expected!r}\n  stderr: {proc.stderr!r}"
-                )
     assert not failures, "docs/usage.md examples that do not work:\n" + "\n".join(failures)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -169,6 +170,7 @@ def _one_line(error: KimiError) -> None:
     assert not [c for c in printed if unicodedata.category(c) == "Cc"], printed
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=300)
 @given(chunks=split_stream())
 def test_any_event_stream_gives_chunks_or_a_kimi_error(chunks: list[bytes]) -> None:
@@ -239,6 +241,7 @@ def _call(client: KimiClient, which: str) -> None:
                 _well_typed(chunk)
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=300)
 @given(
     status=st.integers(400, 599),
@@ -258,6 +261,7 @@ def test_any_error_answer_is_a_one_line_kimi_error(
             raise AssertionError(f"HTTP {status} was taken for a success")
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=200)
 @given(body=BODIES, headers=HEADERS, which=st.sampled_from(CALLS))
 def test_any_success_body_parses_or_is_a_one_line_kimi_error(

@@ -135,7 +135,8 @@ def test_history_locked_by_another_process_warns_and_the_answer_stands(
 def test_disk_full_while_saving_the_answer_warns_and_the_answer_stands(
     configured: Emulator, history_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # As tests/history/test_history.py does: cap the database at the pages it has, as a full disk would.
+    # As tests/history/test_history.py does: cap the database at the pages it has, as a full
+    # disk would.
     opened = HistoryStore.open
 
     def open_then_fill(self: HistoryStore) -> None:
