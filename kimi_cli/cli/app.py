@@ -83,6 +83,7 @@ COMMANDS = (
     "balance",
     "tokens",
     "usage",
+    "files",
 )
 
 
