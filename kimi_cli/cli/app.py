@@ -66,24 +66,25 @@ def root(
     state.options = GlobalOptions(base_url=base_url, region=region, timeout=timeout, debug=debug)
     ctx.call_on_close(state.close)
     if ctx.invoked_subcommand is None:
-        from kimi_cli.cli.chat import run_bare
+        from kimi_cli.cli.chat_cmd import run_bare
 
         run_bare(ctx, state)
 
 
-#: Each command and the module that registers it, in the order help lists them.
-COMMANDS = {
-    "chat": "chat",
-    "models": "models",
-    "config": "config_cmd",
-    "setup": "setup",
-    "history": "history_cmd",
-    "emulator": "emulator_cmd",
-    "doctor": "doctor_cmd",
-    "balance": "balance",
-    "tokens": "tokens",
-    "usage": "usage_cmd",
-}
+#: Each command, in the order help lists them; ``kimi_cli/cli/<command>_cmd.py`` registers it.
+COMMANDS = (
+    "chat",
+    "models",
+    "config",
+    "setup",
+    "history",
+    "emulator",
+    "doctor",
+    "balance",
+    "tokens",
+    "usage",
+    "files",
+)
 
 
 def build(only: str | None = None) -> typer.Typer:
@@ -110,9 +111,9 @@ def build(only: str | None = None) -> typer.Typer:
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     target.callback(invoke_without_command=True)(root)
-    for name, module in COMMANDS.items():
+    for name in COMMANDS:
         if only is None or name == only:
-            importlib.import_module(f"kimi_cli.cli.{module}").register(target)
+            importlib.import_module(f"kimi_cli.cli.{name}_cmd").register(target)
     return target
 
 
