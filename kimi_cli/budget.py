@@ -36,6 +36,7 @@ __all__ = [
     "amount_text",
     "check_budget",
     "parse_amount",
+    "parse_max_cost",
     "spent_today_and_month",
     "verdict_before_sending",
     "worst_case",
@@ -76,19 +77,22 @@ class Limits:
     @classmethod
     def of(cls, settings: Settings | None, max_cost: str | Decimal | None = None) -> Limits:
         """From the resolved settings and the ``--max-cost`` flag (a bad amount: exit 2)."""
-        flag: Decimal | None = None
-        if isinstance(max_cost, Decimal):
-            flag = max_cost
-        elif max_cost is not None:
-            try:
-                flag = parse_amount(max_cost)
-            except ValueError as exc:
-                raise UsageError(f"--max-cost: {exc}", hint="give an amount such as 0.50") from None
+        flag = max_cost if isinstance(max_cost, Decimal) else parse_max_cost(max_cost)
         daily = monthly = None
         if settings is not None:
             daily = _configured(settings.budget_daily)
             monthly = _configured(settings.budget_monthly)
         return cls(daily, monthly, flag)
+
+
+def parse_max_cost(text: str | None) -> Decimal | None:
+    """``--max-cost AMOUNT`` (chat, batch); a bad amount is a usage error (exit 2)."""
+    if text is None:
+        return None
+    try:
+        return parse_amount(text)
+    except ValueError as exc:
+        raise UsageError(f"--max-cost: {exc}", hint="give an amount such as 0.50") from None
 
 
 def _configured(value: float | None) -> Decimal | None:
@@ -181,10 +185,8 @@ def check_budget(
                 f"raise it with 'kimi config set {key} AMOUNT', or lower --max-tokens",
             )
         if warning is None and spent + worst >= limit * WARN_SHARE:
-            warning = (
-                f"{name} budget: {amount_text(spent, currency)} of {amount_text(limit, currency)} spent"
-                f" (80 % reached with this request)"
-            )
+            of = f"{amount_text(spent, currency)} of {amount_text(limit, currency)}"
+            warning = f"{name} budget: {of} spent (80 % reached with this request)"
     return BudgetVerdict("warn", warning) if warning else BudgetVerdict("ok")
 
 

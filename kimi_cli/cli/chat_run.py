@@ -5,17 +5,22 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kimi_cli.api.types import Model
+from kimi_cli.budget import Limits
 from kimi_cli.catalog import ChatOptions, check_options, policy_for
 from kimi_cli.catalog.access import list_models_checked, resolve_model
+from kimi_cli.catalog.retirements import refuse_if_forgotten
 from kimi_cli.cli.chat_input import ChatInput, gather
 from kimi_cli.cli.common import client_factory, other_region, print_json
 from kimi_cli.cli.state import AppState
 from kimi_cli.config import Settings, Source
+from kimi_cli.conversation.budgets import BudgetGuard
 from kimi_cli.conversation.images import ImageStore
+from kimi_cli.conversation.lifecycle import ModelWatch
 from kimi_cli.conversation.rules import MEASURE_ABOVE_BYTES as MEASURE_ABOVE_BYTES
 from kimi_cli.conversation.rules import (
     check_fit,
@@ -67,6 +72,8 @@ class ChatRequest:
     options: ChatOptions = field(default_factory=ChatOptions)
     #: ``--web-search``/``--no-web-search``; None: the ``web_search`` config key.
     web_search: bool | None = None
+    #: ``--max-cost``: the most one answer may cost (the config's budgets apply as well).
+    max_cost: Decimal | None = None
 
 
 def run_chat(state: AppState, request: ChatRequest) -> int:
@@ -89,6 +96,7 @@ def run_chat(state: AppState, request: ChatRequest) -> int:
         roles_dir=state.roles_dir(),
     )
     conversation = _conversation(state, settings, model, history, resumed, chat_input)
+    _guard(conversation, state, settings, request)
     documents = _documents(conversation, settings, chat_input)
     input_tokens = _measure(conversation, chat_input, documents)
     return send_turn(conversation, request, chat_input, input_tokens, documents)
@@ -274,6 +282,9 @@ def _chosen_model(
             "no model chosen",
             hint=f"pick one: kimi models use ID (available: {', '.join(ids) or 'none'})",
         )
+    gone = refuse_if_forgotten(state.model_cache(), client.base_url, model_id)
+    if gone is not None:  # it answered 404 on an earlier run: nothing is sent for it
+        raise gone
     if request.model:
         source: Source | None = Source.flag("--model")
     else:
@@ -305,6 +316,16 @@ def _conversation(
             conversation.system = chat_input.system
         return conversation
     return Conversation(history=history, system=chat_input.system, **common)
+
+
+def _guard(
+    conversation: Conversation, state: AppState, settings: Settings, request: ChatRequest
+) -> None:
+    """The budgets before each request, and the model's end of life (a 404, a retirement)."""
+    limits = Limits.of(settings, request.max_cost)
+    if limits.any:
+        conversation.budget = BudgetGuard(limits, state.history(), warn)
+    conversation.watch = ModelWatch(state.model_cache(), settings.cache_dir)
 
 
 def _searcher(state: AppState, settings: Settings) -> WebSearch:
@@ -379,6 +400,7 @@ def _run_repl(
         require_text=False,
     )
     conversation = _conversation(state, settings, model, history, resumed, chat_input)
+    _guard(conversation, state, settings, request)
     check_options(conversation.policy, request.options)
     documents = _documents(conversation, settings, chat_input)
     client = state.client()

@@ -1,8 +1,10 @@
-"""What a turn produces and how it ends: the observer front ends implement, the result,
-and the two ways a turn leaves early with what arrived."""
+"""What a turn produces and how it ends: the observer front ends implement, the result
+(and its price), the two ways a turn leaves early with what arrived, and a finished turn
+as messages held in memory for the next one."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -10,9 +12,19 @@ from kimi_cli.errors import KimiError
 
 if TYPE_CHECKING:
     from kimi_cli.api.types import Usage
+    from kimi_cli.history import StoredMessage
     from kimi_cli.pricing import Cost
 
-__all__ = ["TurnError", "TurnInterrupted", "TurnObserver", "TurnResult", "partial_of"]
+__all__ = [
+    "TurnError",
+    "TurnInterrupted",
+    "TurnObserver",
+    "TurnResult",
+    "context_message",
+    "partial_of",
+    "price_turn",
+    "steps_json",
+]
 
 
 class TurnObserver:
@@ -78,3 +90,47 @@ def partial_of(exc: BaseException) -> TurnResult | None:
     """What arrived before ``exc`` ended a turn (SIGTERM, a closed pipe), if it did."""
     result = getattr(exc, "result", None) or getattr(exc, "turn_result", None)
     return result if isinstance(result, TurnResult) else None
+
+
+def price_turn(result: TurnResult, model_id: str, currency: str | None) -> None:
+    """Set ``cost``: the tokens of every request, plus the searches' per-call fee; unknown
+    when either price is."""
+    from kimi_cli.pricing import Cost, cost_of, search_cost
+
+    tokens = cost_of(result.usage, model_id, currency) if result.usage else None
+    result.search_cost = search_cost(len(result.searches), currency)
+    if not result.searches:
+        result.cost = tokens
+    elif tokens is None or result.search_cost is None:
+        result.cost = None
+    else:
+        result.cost = Cost(tokens.amount + result.search_cost.amount, tokens.currency)
+
+
+def context_message(
+    role: str, content: str, reasoning: str | None, model: str, *, partial: bool
+) -> StoredMessage:
+    """A message held in memory only (it is already in history, or history is off)."""
+    from kimi_cli.history import StoredMessage  # not at import: `kimi --help` skips the store
+
+    return StoredMessage(
+        id=0,
+        role=role,
+        content=content,
+        reasoning=reasoning or None,
+        model=model,
+        created_at="",
+        partial=partial,
+        finish_reason=None,
+        input_tokens=None,
+        output_tokens=None,
+        cached_tokens=None,
+        cost=None,
+        currency=None,
+    )
+
+
+def steps_json(steps: list[dict[str, Any]]) -> str | None:
+    if not steps:
+        return None
+    return json.dumps(steps, ensure_ascii=False)

@@ -27,7 +27,10 @@ from kimi_cli.conversation.outcome import (
     TurnInterrupted,
     TurnObserver,
     TurnResult,
+    context_message,
     partial_of,
+    price_turn,
+    steps_json,
 )
 from kimi_cli.conversation.rules import setting_change
 from kimi_cli.conversation.search import (
@@ -222,14 +225,14 @@ class Conversation:
         model = self.model.id
         for document in documents:
             self.earlier.append(
-                _context_message("system", document.content, None, model, partial=False)
+                context_message("system", document.content, None, model, partial=False)
             )
-        self.earlier.append(_context_message("user", text, None, model, partial=False))
-        answer = _context_message(
+        self.earlier.append(context_message("user", text, None, model, partial=False))
+        answer = context_message(
             "assistant", result.content, result.reasoning, model, partial=result.partial
         )
         if result.steps:
-            answer = replace(answer, tool_steps=_steps_json(result.steps))
+            answer = replace(answer, tool_steps=steps_json(result.steps))
         self.earlier.append(answer)
 
     def _say_setting_change(self, options: ChatOptions) -> None:
@@ -317,18 +320,7 @@ class Conversation:
         return explain(exc, self.model.id)
 
     def _price(self, result: TurnResult) -> None:
-        """``cost``: the tokens of every request, plus the searches' per-call fee; unknown
-        when either price is."""
-        from kimi_cli.pricing import Cost, cost_of, search_cost
-
-        tokens = cost_of(result.usage, self.model.id, self.currency) if result.usage else None
-        result.search_cost = search_cost(len(result.searches), self.currency)
-        if not result.searches:
-            result.cost = tokens
-        elif tokens is None or result.search_cost is None:
-            result.cost = None
-        else:
-            result.cost = Cost(tokens.amount + result.search_cost.amount, tokens.currency)
+        price_turn(result, self.model.id, self.currency)
 
     # -- history: failures warn and never change the outcome ----------------------
 
@@ -376,7 +368,7 @@ class Conversation:
                 partial=result.partial,
                 finish_reason=result.finish_reason,
                 requests=max(result.requests, 1),
-                tool_steps=_steps_json(result.steps),
+                tool_steps=steps_json(result.steps),
                 kind=self.kind,
             )
             if result.searches:
@@ -391,34 +383,3 @@ class Conversation:
                 )
         except HistoryError as exc:
             self.warn(f"history not saved: {exc.line()}")
-
-
-def _context_message(
-    role: str, content: str, reasoning: str | None, model: str, *, partial: bool
-) -> StoredMessage:
-    """A message held in memory only (it is already in history, or history is off)."""
-    from kimi_cli.history import StoredMessage
-
-    return StoredMessage(
-        id=0,
-        role=role,
-        content=content,
-        reasoning=reasoning or None,
-        model=model,
-        created_at="",
-        partial=partial,
-        finish_reason=None,
-        input_tokens=None,
-        output_tokens=None,
-        cached_tokens=None,
-        cost=None,
-        currency=None,
-    )
-
-
-def _steps_json(steps: list[dict[str, Any]]) -> str | None:
-    if not steps:
-        return None
-    import json
-
-    return json.dumps(steps, ensure_ascii=False)
