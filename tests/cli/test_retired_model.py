@@ -94,6 +94,22 @@ def test_doctor_names_the_retirement_of_the_configured_model(configured: Emulato
     assert out.code == 0  # a warning never fails
 
 
+def test_a_404_on_chat_for_a_listed_model_is_not_called_a_retirement(
+    configured: Emulator, isolated_env: Path
+) -> None:
+    configured.configure(faults=[{"name": "model_not_found", "once": True}])
+    out = run_process("chat", "ECHO hi")
+    line = out.assert_one_error_line(5)
+    assert "no longer served" not in line
+    assert "the API answered 404 for kimi-k2.6 although GET /models lists it" in line
+    assert "(Not found the model kimi-k2.6 or Permission denied)" in line
+    assert "this key may lack access to it" in line
+    # Nothing is forgotten: the next chat is sent, and answered.
+    again = run_process("chat", "ECHO hi")
+    assert (again.code, again.stdout) == (0, "hi\n"), again.stderr
+    assert requests(configured, CHAT) == 2
+
+
 K3 = Model(id="kimi-k3", context_length=262_144)
 
 
