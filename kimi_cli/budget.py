@@ -142,11 +142,13 @@ def check_budget(
     daily: Decimal | None = None,
     monthly: Decimal | None = None,
     pending: Decimal = Decimal(0),
+    what: str | None = None,
 ) -> BudgetVerdict:
     """The verdict on a request whose worst case is ``worst`` (None: price unknown).
 
     ``pending``: what the earlier requests of the same answer cost (already billed, not yet
-    in the history); it counts as spent, and towards ``max_cost``.
+    in the history); it counts as spent, and towards ``max_cost``. ``what`` names the thing
+    checked in the lines ("batch job"); by default "request", and "answer" for --max-cost.
     """
     if max_cost is None and daily is None and monthly is None:
         return BudgetVerdict("ok")
@@ -165,7 +167,8 @@ def check_budget(
         earlier = f" ({amount_text(pending, currency)} of it already spent)" if pending else ""
         return BudgetVerdict(
             "refuse",
-            f"this answer could cost up to {amount_text(pending + worst, currency)}{earlier}, "
+            f"this {what or 'answer'} could cost up to "
+            f"{amount_text(pending + worst, currency)}{earlier}, "
             f"more than --max-cost {amount_text(max_cost, currency)}; nothing was sent",
             "raise --max-cost, or lower --max-tokens or the input",
         )
@@ -180,13 +183,13 @@ def check_budget(
             return BudgetVerdict(
                 "refuse",
                 f"{name} budget {amount_text(limit, currency)} would be exceeded: "
-                f"{amount_text(spent, currency)} spent, this request could cost up to "
+                f"{amount_text(spent, currency)} spent, this {what or 'request'} could cost up to "
                 f"{amount_text(worst, currency)}; nothing was sent",
                 f"raise it with 'kimi config set {key} AMOUNT', or lower --max-tokens",
             )
         if warning is None and spent + worst >= limit * WARN_SHARE:
             of = f"{amount_text(spent, currency)} of {amount_text(limit, currency)}"
-            warning = f"{name} budget: {of} spent (80 % reached with this request)"
+            warning = f"{name} budget: {of} spent (80 % reached with this {what or 'request'})"
     return BudgetVerdict("warn", warning) if warning else BudgetVerdict("ok")
 
 
@@ -214,6 +217,7 @@ def verdict_before_sending(
     batch: bool = False,
     today: date | None = None,
     pending: Decimal = Decimal(0),
+    what: str | None = None,
 ) -> BudgetVerdict:
     """Everything in one call: worst case, what was spent, the verdict.
 
@@ -235,4 +239,5 @@ def verdict_before_sending(
         daily=daily,
         monthly=monthly,
         pending=pending,
+        what=what,
     )

@@ -15,7 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kimi_cli.catalog.retirements import explain_model_404, refuse_if_forgotten, warn_if_retiring
+from kimi_cli.catalog.retirements import (
+    explain_model_404,
+    gone_error,
+    retirement_for,
+    warn_if_retiring,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -37,13 +42,12 @@ class ModelWatch:
 
     def before_turn(self, base_url: str, model_id: str, warn: Callable[[str], None]) -> None:
         """Raise for a model that answered 404 on an earlier run; warn if it retires soon."""
-        gone = refuse_if_forgotten(self.cache, base_url, model_id)
-        if gone is not None:
-            raise gone
-        if self.state_dir is None:
-            return
         cached = self.cache.load(base_url) if self.cache is not None else None
         live = [m.id for m in cached.models] if cached is not None else []
+        if cached is not None and model_id in cached.forgotten:
+            raise gone_error(model_id, live, earlier=True)
+        if self.state_dir is None or retirement_for(model_id) is None:
+            return
         today = datetime.now(UTC).date()
         line = warn_if_retiring(model_id, today, self.state_dir, live)
         if line:
