@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from kimi_cli.conversation.exchange import one_request
-from kimi_cli.conversation.explain import explain
 from kimi_cli.conversation.images import Attachment, ImageStore, message_content, stored_text
 from kimi_cli.conversation.rules import setting_change
 from kimi_cli.conversation.search import (
@@ -236,6 +235,8 @@ class Conversation:
         try:
             self._run(body, result, observer, stream, options.max_searches)
         except KimiError as exc:
+            from kimi_cli.conversation.explain import explain  # failures only
+
             result.error = explain(exc, self.model.id)
             result.partial = True
             self._save_answer(result)
