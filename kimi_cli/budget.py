@@ -21,12 +21,12 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from kimi_cli.errors import QuotaError, UsageError
-from kimi_cli.history import HistoryStore
 from kimi_cli.pricing import BATCH, price_for
 from kimi_cli.spending import spent_per_currency
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the history store is only read through the caller's instance
     from kimi_cli.config import Settings
+    from kimi_cli.history import HistoryStore
 
 __all__ = [
     "WARN_SHARE",

@@ -159,7 +159,9 @@ class NotFoundError(APIRequestError):
 
 
 class UnexpectedResponseError(APIRequestError):
-    """A success status with a body that is not the API's (an HTML page, broken JSON)."""
+    """A body that is not the API's (an HTML page, broken JSON): the base URL points
+    elsewhere, or a proxy answered. Raised without a hint: the HTTP layer cannot know where
+    the URL came from, the caller words it (``kimi_cli.hints.base_url_fix``)."""
 
 
 class TemporaryError(KimiError):

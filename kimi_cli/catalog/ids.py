@@ -57,7 +57,7 @@ class Diagnosis:
     close_matches: tuple[str, ...]
 
 
-def normalise(model_id: str) -> str:
+def normalize(model_id: str) -> str:
     """The official spelling a pasted ID most likely means (not a verdict)."""
     text = model_id.strip()
     lowered = text.lower()
@@ -76,7 +76,7 @@ def normalise(model_id: str) -> str:
 def diagnose(model_id: str, live_ids: Sequence[str]) -> Diagnosis:
     live = set(live_ids)
     lowered = model_id.strip().lower()
-    candidate = normalise(model_id)
+    candidate = normalize(model_id)
     suggestion = candidate if candidate in live else None
     close = tuple(
         m

@@ -214,8 +214,9 @@ def run(argv: Sequence[str]) -> int:
         from typer.completion import shell_complete
 
         return shell_complete(command, {}, "kimi", COMPLETE_VAR, complete)
+    state = AppState()
     try:
-        with command.make_context("kimi", list(args)) as ctx:
+        with command.make_context("kimi", list(args), obj=state) as ctx:
             command.invoke(ctx)
         sys.stdout.flush()  # a full disk fails here, where it is reported, not at exit
         return 0
@@ -224,6 +225,7 @@ def run(argv: Sequence[str]) -> int:
     except KimiError as exc:
         if debug:
             traceback.print_exc()
+        state.fit_hint(exc)
         print_error(exc)
         return int(exc.exit_code)
     except typer.TyperException as exc:  # Typer's (vendored Click's) usage errors

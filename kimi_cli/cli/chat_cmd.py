@@ -192,7 +192,7 @@ def chat(
             temperature=temperature,
             max_tokens=max_tokens,
             json_object=response_format is Format.json,
-            schema=_schema(schema),
+            schema=None if schema is None else _schema(schema),
             max_searches=max_searches,
         ),
     )
@@ -201,10 +201,8 @@ def chat(
         raise typer.Exit(code)
 
 
-def _schema(argument: str | None) -> "OutputSchema | None":
+def _schema(argument: str) -> "OutputSchema":
     """``--schema``, read and checked before anything is sent (exit 2)."""
-    if argument is None:
-        return None
     from kimi_cli.schema import load_schema
 
     return load_schema(argument)

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from kimi_cli.conversation.exchange import one_request
-from kimi_cli.conversation.explain import explain
 from kimi_cli.conversation.images import Attachment, ImageStore, message_content, stored_text
 from kimi_cli.conversation.outcome import (
     TurnError,
@@ -317,6 +316,8 @@ class Conversation:
     def _explain(self, exc: KimiError) -> KimiError:
         if isinstance(exc, NotFoundError) and self.watch is not None:
             return self.watch.explain_404(self.client, self.model.id, exc)
+        from kimi_cli.conversation.explain import explain  # failures only
+
         return explain(exc, self.model.id)
 
     def _price(self, result: TurnResult) -> None:
