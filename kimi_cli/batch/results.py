@@ -1,0 +1,185 @@
+"""Results: every answer mapped back to its input by ``custom_id``, in input order.
+
+One record per request, the same for ``results`` and ``run``::
+
+    {custom_id, source, content, reasoning, finish_reason,
+     usage: {input_tokens, cached_tokens, output_tokens} | null,
+     cost: {amount, currency} | null, error: {type, message} | null}
+
+The output and error files of a batch are scanned once for the byte offset of each
+``custom_id``, then read back in input order: time is linear in the number of lines and
+memory holds offsets only. Lines are parsed leniently (the output format is not
+documented; the OpenAI shape is assumed and missing fields are tolerated).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from kimi_cli.api.types import Usage
+from kimi_cli.pricing import Cost, cost_of
+
+NOT_PROCESSED = {"type": "not_processed", "message": "no result: the request did not run"}
+
+
+def batch_cost(usage: Usage | None, model: str, currency: str | None) -> Cost | None:
+    """The cost at the Batch API's price (a share of the list price)."""
+    if usage is None:
+        return None
+    return cost_of(usage, model, currency, batch=True)
+
+
+def record(
+    custom_id: str,
+    source: str,
+    *,
+    content: str | None = None,
+    reasoning: str | None = None,
+    finish_reason: str | None = None,
+    usage: Usage | None = None,
+    cost: Cost | None = None,
+    error: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "custom_id": custom_id,
+        "source": source,
+        "content": content,
+        "reasoning": reasoning,
+        "finish_reason": finish_reason,
+        "usage": usage_json(usage),
+        "cost": {"amount": cost.amount, "currency": cost.currency} if cost else None,
+        "error": dict(error) if error is not None else None,
+    }
+
+
+def usage_json(usage: Usage | None) -> dict[str, int] | None:
+    if usage is None:
+        return None
+    return {
+        "input_tokens": usage.input_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "output_tokens": usage.output_tokens,
+    }
+
+
+def usage_of(data: Mapping[str, Any] | None) -> Usage | None:
+    if not data:
+        return None
+    return Usage(
+        input_tokens=int(data.get("input_tokens") or 0),
+        output_tokens=int(data.get("output_tokens") or 0),
+        cached_tokens=int(data.get("cached_tokens") or 0),
+    )
+
+
+def from_output_line(
+    line: Mapping[str, Any], source: str, model: str, currency: str | None
+) -> dict[str, Any]:
+    """A record from one line of a batch's output or error file."""
+    custom_id = str(line.get("custom_id", ""))
+    response = line.get("response") if isinstance(line.get("response"), Mapping) else {}
+    assert isinstance(response, Mapping)
+    body = response.get("body") if isinstance(response.get("body"), Mapping) else {}
+    assert isinstance(body, Mapping)
+    status = response.get("status_code")
+    error = line.get("error") or body.get("error")
+    if error or (isinstance(status, int) and status >= 400):
+        return record(custom_id, source, error=_error_json(error, status))
+    choices = body.get("choices")
+    choice = choices[0] if isinstance(choices, list) and choices else {}
+    message = choice.get("message") if isinstance(choice, Mapping) else None
+    message = message if isinstance(message, Mapping) else {}
+    raw_usage = body.get("usage")
+    usage = Usage.from_json(raw_usage) if isinstance(raw_usage, Mapping) else None
+    used_model = body.get("model") if isinstance(body.get("model"), str) else model
+    return record(
+        custom_id,
+        source,
+        content=_str(message.get("content")),
+        reasoning=_str(message.get("reasoning_content")) or None,
+        finish_reason=_str(choice.get("finish_reason")) if isinstance(choice, Mapping) else None,
+        usage=usage,
+        cost=batch_cost(usage, str(used_model), currency),
+    )
+
+
+def _error_json(error: Any, status: Any) -> dict[str, Any]:
+    if isinstance(error, Mapping):
+        kind = error.get("type") or error.get("code") or "error"
+        return {"type": str(kind), "message": str(error.get("message", ""))}
+    if isinstance(error, str):
+        return {"type": "error", "message": error}
+    return {"type": "http_error", "message": f"status {status}"}
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+@dataclass
+class LineIndex:
+    """Where each ``custom_id`` sits in the downloaded output and error files."""
+
+    files: list[Path] = field(default_factory=list)
+    offsets: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def add(self, path: Path) -> None:
+        number = len(self.files)
+        self.files.append(path)
+        with path.open("rb") as stream:
+            offset = 0
+            for raw in stream:
+                custom_id = _custom_id_of(raw)
+                # An answer in the output file wins over an error line for the same id.
+                if custom_id is not None and custom_id not in self.offsets:
+                    self.offsets[custom_id] = (number, offset)
+                offset += len(raw)
+
+    def lines(self, order: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str, Any]]:
+        """``(custom_id, source, parsed line or None)`` in the order given."""
+        streams: list[IO[bytes]] = [path.open("rb") for path in self.files]
+        try:
+            for custom_id, source in order:
+                where = self.offsets.get(custom_id)
+                if where is None:
+                    yield custom_id, source, None
+                    continue
+                stream = streams[where[0]]
+                stream.seek(where[1])
+                yield custom_id, source, json.loads(stream.readline())
+        finally:
+            for stream in streams:
+                stream.close()
+
+
+_CUSTOM_ID = re.compile(rb'"custom_id"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _custom_id_of(raw: bytes) -> str | None:
+    """The line's custom_id; a regular expression first, full JSON only when it fails."""
+    match = _CUSTOM_ID.search(raw)
+    if match is not None:
+        text = match.group(1)
+        if b"\\" not in text:
+            return text.decode("utf-8", "replace")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    value = data.get("custom_id") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def map_results(
+    index: LineIndex, order: Iterable[tuple[str, str]], model: str, currency: str | None
+) -> Iterator[dict[str, Any]]:
+    for custom_id, source, line in index.lines(order):
+        if not isinstance(line, Mapping):
+            yield record(custom_id, source, error=NOT_PROCESSED)
+        else:
+            yield from_output_line(line, source, model, currency)

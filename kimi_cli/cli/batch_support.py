@@ -1,0 +1,139 @@
+"""What the ``kimi batch`` commands share: checking and staging the input, the journal,
+the API client(s), and recording spend in history."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kimi_cli.cli.common import client_factory, other_region
+from kimi_cli.cli.state import AppState
+from kimi_cli.config import state_dirs
+from kimi_cli.render.terminal import warn
+
+if TYPE_CHECKING:
+    from kimi_cli.api.client import KimiClient
+    from kimi_cli.api.types import Model, Usage
+    from kimi_cli.batch.journal import Journal
+    from kimi_cli.batch.remote import Remote
+    from kimi_cli.batch.staging import Staged
+    from kimi_cli.catalog.policy import ChatOptions
+
+
+@dataclass(frozen=True)
+class InputArgs:
+    inputs: list[str]
+    prompt: str | None
+    lines: str | None
+    model: str | None
+    system: str | None
+    options: ChatOptions
+
+
+def stage_input(
+    state: AppState, args: InputArgs, directory: Path, *, one_model: bool
+) -> tuple[Staged, list[str]]:
+    """Check every request and write them to ``directory``; the model IDs used.
+
+    Any problem is raised before anything is uploaded or sent."""
+    from kimi_cli.batch.checks import Preparer
+    from kimi_cli.batch.inputs import select_items
+    from kimi_cli.batch.staging import stage
+    from kimi_cli.catalog.access import resolve_model
+
+    settings = state.settings()
+    key = state.require_key(settings)
+    client = state.client()
+    common: dict[str, Any] = {
+        "api_key": key,
+        "cache": state.model_cache(),
+        "other_region": other_region(state, settings),
+        "client_factory": client_factory(state, key),
+    }
+
+    def resolve(model_id: str) -> Model:
+        return resolve_model(model_id, client, **common)
+
+    preparer = Preparer(
+        resolve=resolve,
+        default_model=args.model or settings.model,
+        system=args.system,
+        options=args.options,
+        count_tokens=client.estimate_tokens,
+        one_model=one_model,
+    )
+    items = select_items(args.inputs, args.prompt, args.lines)
+    staged = stage(preparer.prepare_all(items), directory)
+    return staged, preparer.model_ids
+
+
+def journal(state: AppState) -> Journal:
+    from kimi_cli.batch.journal import Journal
+
+    _, data_dir, _ = state_dirs(state.env)
+    return Journal(data_dir / "batch.db")
+
+
+def sending_client(state: AppState) -> KimiClient:
+    """A client for ``run``: the engine retries and slows down itself, so this one never
+    retries on its own."""
+    from kimi_cli.api.client import KimiClient
+
+    base = state.client()  # the configured endpoint's checks, once
+    settings = state.settings()
+    return KimiClient(
+        base.base_url,
+        state.require_key(settings),
+        timeout=settings.timeout,
+        max_retries=0,
+        trace=_trace if state.debug else None,
+    )
+
+
+def _trace(line: str) -> None:
+    sys.stderr.write(f"kimi: debug: {line}\n")
+
+
+def remote(state: AppState) -> Remote:
+    from kimi_cli.batch.api_remote import ApiRemote
+
+    return ApiRemote(state.client())
+
+
+def record_spend(
+    state: AppState,
+    *,
+    title: str,
+    model: str,
+    requests: int,
+    usage: Usage,
+    cost: float | None,
+    currency: str | None,
+) -> None:
+    """The spend of a batch in history, so ``kimi usage`` counts it; a failure only warns."""
+    from kimi_cli.errors import KimiError
+
+    settings = state.settings()
+    if not settings.history or (usage.input_tokens == 0 and usage.output_tokens == 0):
+        return
+    try:
+        store = state.history()
+        conversation = store.new_conversation(model=model, title=title)
+        store.add_message(conversation, "user", f"{title}: {requests} requests")
+        store.add_message(
+            conversation,
+            "assistant",
+            f"{requests} results",
+            model=model,
+            usage=usage,
+            cost=cost,
+            currency=currency if cost is not None else None,
+        )
+    except KimiError as exc:
+        warn(f"the batch spend was not saved to history ({exc.message})")
+
+
+def stdout_is_tty() -> bool:
+    return sys.stdout.isatty()
