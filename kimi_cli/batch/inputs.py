@@ -61,9 +61,10 @@ def parse_line(line: str, where: str, source: str, number: int) -> InputItem:
     """One JSONL line in either shape; the simple shape's ``custom_id`` defaults to ``line-N``."""
     try:
         data = json.loads(line)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise UsageError(
-            f"{where}: not valid JSON ({exc})", hint="one JSON object per line"
+            f"{where}: not valid JSON ({exc.msg} at column {exc.colno})",
+            hint="one JSON object per line",
         ) from None
     if not isinstance(data, dict):
         raise UsageError(f"{where}: not a JSON object", hint="one JSON object per line")

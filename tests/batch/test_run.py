@@ -1,0 +1,158 @@
+"""Issue: kimi batch run. Requests go now, several at a time; a 429 storm slows it down
+without losing requests; a quota error stops it; killed with -9, a rerun sends only what
+is missing (the emulator's counters prove it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from kimi_cli.emulator import Emulator
+from tests.helpers import run_process
+
+
+def chat_bodies(emu: Emulator) -> list[dict[str, object]]:
+    return list(emu.stats()["chat_requests"])
+
+
+def asked(body: dict[str, object]) -> str:
+    return str(body["messages"][-1]["content"])  # type: ignore[index]
+
+
+def prompts(tmp_path: Path, count: int) -> Path:
+    path = tmp_path / "prompts.txt"
+    path.write_text("".join(f"ECHO answer {n}\n" for n in range(1, count + 1)), encoding="utf-8")
+    return path
+
+
+def finished_in_journal(home: Path) -> int:
+    db = home / "data" / "batch.db"
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db) as conn:
+        try:
+            return int(conn.execute("SELECT count(*) FROM finished").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+
+def test_results_come_in_input_order_one_per_line(configured: Emulator, tmp_path: Path) -> None:
+    path = prompts(tmp_path, 12)
+    out = run_process("batch", "run", "--lines", str(path), "--concurrency", "3")
+    assert out.code == 0, out.stderr
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["content"] for r in records] == [f"answer {n}" for n in range(1, 13)]
+    assert [r["custom_id"] for r in records] == [f"line-{n}" for n in range(1, 13)]
+    assert all(r["error"] is None and r["usage"]["output_tokens"] > 0 for r in records)
+    assert set(records[0]) == {
+        "custom_id",
+        "source",
+        "content",
+        "reasoning",
+        "finish_reason",
+        "usage",
+        "cost",
+        "error",
+    }
+    assert len(chat_bodies(configured)) == 12
+    assert "12 of 12" in out.stderr
+
+
+def test_output_directory_has_one_file_per_input(configured: Emulator, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("a.md", "b.txt"):
+        (docs / name).write_text(f"text of {name}", encoding="utf-8")
+    out_dir = tmp_path / "out"
+    out = run_process(
+        "batch",
+        "run",
+        "-p",
+        "ECHO done",
+        str(docs / "a.md"),
+        str(docs / "b.txt"),
+        "-o",
+        str(out_dir),
+    )
+    assert out.code == 0, out.stderr
+    assert out.stdout == ""
+    assert sorted(p.name for p in out_dir.iterdir()) == ["a.md", "b.md"]
+
+
+def test_kill_9_then_rerun_sends_only_what_is_missing(
+    configured: Emulator, isolated_env: Path, tmp_path: Path
+) -> None:
+    total = 40
+    path = prompts(tmp_path, total)
+    configured.configure(faults=[{"name": "slow_first_byte"}], delay=0.15)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "batch", "run", "--lines", str(path), "-n", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 30
+    while finished_in_journal(isolated_env) < 8 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    finished = finished_in_journal(isolated_env)
+    assert 8 <= finished < total
+    first_run = {asked(b) for b in chat_bodies(configured)}
+
+    configured.configure(faults=[], reset_stats=True)
+    out = run_process("batch", "run", "--lines", str(path), "-n", "2")
+    assert out.code == 0, out.stderr
+    assert f"resuming: {finished} of {total}" in out.stderr
+    rerun = [asked(b) for b in chat_bodies(configured)]
+    assert len(rerun) == total - finished  # nothing finished is sent twice
+    assert len(set(rerun)) == len(rerun)
+    assert first_run | set(rerun) == {f"ECHO answer {n}" for n in range(1, total + 1)}
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["content"] for r in records] == [f"answer {n}" for n in range(1, total + 1)]
+
+
+def test_a_429_storm_slows_down_and_loses_nothing(configured: Emulator, tmp_path: Path) -> None:
+    path = prompts(tmp_path, 16)
+    configured.configure(faults=[{"name": "rate_limit"}])
+    stop = threading.Timer(1.5, lambda: configured.configure(faults=[]))
+    stop.start()
+    try:
+        out = run_process("batch", "run", "--lines", str(path), "-n", "8", timeout=90)
+    finally:
+        stop.cancel()
+    assert out.code == 0, out.stderr
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["content"] for r in records] == [f"answer {n}" for n in range(1, 17)]
+    assert len(chat_bodies(configured)) > 16  # the storm refused some, sent again later
+
+
+def test_a_quota_error_stops_the_run_at_once(configured: Emulator, tmp_path: Path) -> None:
+    path = prompts(tmp_path, 30)
+    configured.configure(faults=[{"name": "quota"}])
+    out = run_process("batch", "run", "--lines", str(path), "-n", "2")
+    out.assert_one_error_line(6)
+    assert len(chat_bodies(configured)) <= 2  # never retried, nothing more sent
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(records) == 30
+    assert all(r["error"] is not None for r in records)
+
+
+def test_failed_requests_are_reported_and_the_rest_written(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    path = prompts(tmp_path, 4)
+    configured.configure(faults=[{"name": "content_filter", "once": True}])
+    out = run_process("batch", "run", "--lines", str(path), "-n", "1")
+    assert out.code == 1, out.stderr
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["error"] is None for r in records] == [False, True, True, True]
+    assert records[0]["error"]["type"]
+    assert "3 of 4" in out.stderr and "1 failed" in out.stderr
