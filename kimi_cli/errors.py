@@ -169,3 +169,24 @@ class HistoryError(KimiError):
     """
 
     exit_code = ExitCode.CONFIG
+
+
+class UnknownFileError(NotFoundError):
+    """A file ID the account does not hold (404 on ``/files/{id}``): deleted, or never there."""
+
+
+class FileLimitError(APIRequestError):
+    """The account holds as many files as the API allows; an upload needs old ones deleted."""
+
+
+class FileRefusedError(APIRequestError):
+    """The API refused a file itself: its type, its size, an empty file, or text it could not
+    extract. Retrying the same bytes gives the same answer."""
+
+
+class UnknownBatchError(NotFoundError):
+    """A batch ID the account does not hold (404 on ``/batches/{id}``)."""
+
+
+class FiberFailedError(APIRequestError):
+    """A Formula's tool call (a fiber) ran and failed, e.g. a web search that found nothing."""

@@ -9,17 +9,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kimi_cli.api.client import ChatStream, KimiClient
-    from kimi_cli.api.types import Balance, ChatChunk, Completion, Model, ThinkEfforts, Usage
+    from kimi_cli.api.client import KimiClient
+    from kimi_cli.api.stream import ChatStream
+    from kimi_cli.api.types import (
+        Balance,
+        ChatChunk,
+        Completion,
+        Model,
+        ThinkEfforts,
+        ToolCall,
+        Usage,
+    )
 
 _HOMES = {
-    "ChatStream": "kimi_cli.api.client",
+    "ChatStream": "kimi_cli.api.stream",
     "KimiClient": "kimi_cli.api.client",
     "Balance": "kimi_cli.api.types",
     "ChatChunk": "kimi_cli.api.types",
     "Completion": "kimi_cli.api.types",
     "Model": "kimi_cli.api.types",
     "ThinkEfforts": "kimi_cli.api.types",
+    "ToolCall": "kimi_cli.api.types",
     "Usage": "kimi_cli.api.types",
 }
 
@@ -31,6 +41,7 @@ __all__ = [
     "KimiClient",
     "Model",
     "ThinkEfforts",
+    "ToolCall",
     "Usage",
 ]
 

@@ -10,26 +10,29 @@ import contextlib
 import json
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from kimi_cli import __version__
+from kimi_cli.api.stream import ChatStream, chunk_from_json
+from kimi_cli.api.trace import describe_json_body
 from kimi_cli.api.translate import (
+    describe_transport,
     error_from_response,
-    error_from_stream_event,
     error_from_transport,
     request_id_of,
 )
-from kimi_cli.api.types import Balance, ChatChunk, Completion, Model, Usage, new_chunk
+from kimi_cli.api.types import Balance, Completion, Model, ToolCall, Usage
 from kimi_cli.errors import (
     KimiError,
-    StreamCutError,
     TemporaryError,
     UnexpectedResponseError,
 )
+
+__all__ = ["ChatStream", "KimiClient", "StreamedBody", "chunk_from_json"]
 
 Trace = Callable[[str], None]
 
@@ -40,6 +43,22 @@ API_TIME_LIMIT_S = 300.0
 RETRY_CAP_S = 20.0
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 8.0
+#: Statuses that refuse a request at the door: nothing was made, so even a request whose
+#: body is not safe to send twice may be sent again.
+REFUSED_AT_THE_DOOR = frozenset({429, 503})
+
+
+class StreamedBody(Protocol):
+    """A request body sent piece by piece (an upload): iterated once per attempt."""
+
+    content_type: str
+    length: int
+    summary: str  # what --debug shows instead of the bytes
+
+    def __iter__(self) -> Iterator[bytes]: ...
+
+    @property
+    def bytes_sent(self) -> int: ...
 
 
 class KimiClient:
@@ -67,12 +86,13 @@ class KimiClient:
         self._sleep = sleep
         self._retry_cap = retry_cap
         self._trace = trace
+        self._api_key = api_key or ""
         headers = {"User-Agent": f"kimi-api/{__version__}", "Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         hooks: dict[str, list[Callable[..., Any]]] = {}
         if trace is not None:
-            hooks = {"request": [self._trace_request], "response": [self._trace_response]}
+            hooks = {"response": [self._trace_response]}
         self._http = httpx.Client(
             base_url=self.base_url + "/",
             headers=headers,
@@ -85,7 +105,7 @@ class KimiClient:
     # -- endpoints -----------------------------------------------------------------
 
     def list_models(self) -> list[Model]:
-        data = self._json("GET", "models")
+        data = self.request_json("GET", "models")
         items = data.get("data") if isinstance(data, Mapping) else None
         if not isinstance(items, list):
             raise self._unexpected("models", "no model list in the answer")
@@ -96,7 +116,7 @@ class KimiClient:
         return models
 
     def balance(self) -> Balance:
-        data = self._json("GET", "users/me/balance")
+        data = self.request_json("GET", "users/me/balance")
         inner = data.get("data") if isinstance(data, Mapping) else None
         if not isinstance(inner, Mapping):
             raise self._unexpected("users/me/balance", "no balance in the answer")
@@ -111,7 +131,7 @@ class KimiClient:
 
     def estimate_tokens(self, model: str, messages: list[dict[str, Any]]) -> int:
         body = {"model": model, "messages": messages}
-        data = self._json("POST", "tokenizers/estimate-token-count", body)
+        data = self.request_json("POST", "tokenizers/estimate-token-count", json=body)
         inner = data.get("data") if isinstance(data, Mapping) else None
         total = inner.get("total_tokens") if isinstance(inner, Mapping) else None
         if not isinstance(total, int):
@@ -120,13 +140,16 @@ class KimiClient:
 
     def chat(self, body: Mapping[str, Any]) -> Completion:
         payload = {**body, "stream": False}
-        response = self._send("POST", "chat/completions", payload, read_timeout=API_TIME_LIMIT_S)
+        response = self._send(
+            "POST", "chat/completions", json=payload, read_timeout=API_TIME_LIMIT_S
+        )
         data = self._decode(response, "chat/completions")
         choices = data.get("choices") if isinstance(data, Mapping) else None
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
             raise self._unexpected("chat/completions", "no choices in the answer")
         message = choices[0].get("message") or {}
         usage = data.get("usage") or choices[0].get("usage")
+        calls = message.get("tool_calls") if isinstance(message, Mapping) else None
         return Completion(
             content=_text(message.get("content")),
             reasoning=_text(message.get("reasoning_content")),
@@ -134,12 +157,17 @@ class KimiClient:
             usage=Usage.from_json(usage) if isinstance(usage, Mapping) else None,
             model=data.get("model"),
             request_id=request_id_of(response.headers),
+            tool_calls=tuple(
+                ToolCall.from_json(call)
+                for call in (calls if isinstance(calls, list) else ())
+                if isinstance(call, Mapping)
+            ),
         )
 
     def stream_chat(self, body: Mapping[str, Any]) -> ChatStream:
         """Open a streamed chat; retries happen here, before any text is handed out."""
         payload = {**body, "stream": True}
-        response = self._send("POST", "chat/completions", payload, stream=True)
+        response = self._send("POST", "chat/completions", json=payload, stream=True)
         content_type = response.headers.get("content-type", "")
         if "text/event-stream" not in content_type:
             body_bytes = response.read()
@@ -151,10 +179,77 @@ class KimiClient:
             )
         return ChatStream(response, self.timeout)
 
-    # -- plumbing ------------------------------------------------------------------
+    # -- for the sibling modules (files, batches, formulas) ------------------------------
 
-    def _json(self, method: str, path: str, body: Any = None) -> Any:
-        return self._decode(self._send(method, path, body), path)
+    def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        read_timeout: float | None = None,
+    ) -> Any:
+        """One request, retried as the rules say; the decoded JSON answer, or a KimiError."""
+        response = self._send(method, path, json=json, params=params, read_timeout=read_timeout)
+        return self._decode(response, path)
+
+    def request_text(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        read_timeout: float | None = None,
+    ) -> str:
+        """One request whose answer is text (UTF-8, undecodable bytes replaced)."""
+        response = self._send(method, path, params=params, read_timeout=read_timeout)
+        return response.content.decode("utf-8", "replace")
+
+    def send_body(self, method: str, path: str, body: StreamedBody) -> Any:
+        """Send a body piece by piece (memory does not grow with it); the JSON answer.
+
+        Once any byte went out, an attempt is repeated only when the API refused it at the
+        door (429, 503): a request that may have been made is not made twice."""
+        headers = {"Content-Type": body.content_type, "Content-Length": str(body.length)}
+        response = self._send(
+            method,
+            path,
+            content=body,
+            headers=headers,
+            read_timeout=API_TIME_LIMIT_S,
+            summary=body.summary,
+            may_retry=lambda error: (
+                body.bytes_sent == 0 or error.status_code in REFUSED_AT_THE_DOOR
+            ),
+        )
+        return self._decode(response, path)
+
+    @contextlib.contextmanager
+    def stream_bytes(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None
+    ) -> Iterator[Iterator[bytes]]:
+        """The answer's bytes as they arrive (``with … as pieces``). Opening is retried; a
+        break while reading is a TemporaryError."""
+        response = self._send(
+            method, path, params=params, stream=True, read_timeout=API_TIME_LIMIT_S
+        )
+        try:
+            yield self._pieces(response)
+        finally:
+            response.close()
+
+    def _pieces(self, response: httpx.Response) -> Iterator[bytes]:
+        try:
+            yield from response.iter_bytes()
+        except httpx.TransportError as exc:
+            raise TemporaryError(
+                f"the download broke off: {describe_transport(exc)}",
+                hint="retry later",
+                request_id=request_id_of(response.headers),
+            ) from exc
+
+    # -- plumbing ------------------------------------------------------------------
 
     def _decode(self, response: httpx.Response, path: str) -> Any:
         try:
@@ -166,10 +261,15 @@ class KimiClient:
         self,
         method: str,
         path: str,
-        body: Any = None,
         *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        content: Iterable[bytes] | None = None,
+        headers: Mapping[str, str] | None = None,
         stream: bool = False,
         read_timeout: float | None = None,
+        summary: str | None = None,
+        may_retry: Callable[[KimiError], bool] | None = None,
     ) -> httpx.Response:
         timeout = httpx.Timeout(
             self.timeout, connect=min(self.timeout, 15.0), read=read_timeout or self.timeout
@@ -177,7 +277,17 @@ class KimiClient:
         attempt = 0
         while True:
             try:
-                request = self._http.build_request(method, path, json=body, timeout=timeout)
+                request = self._http.build_request(
+                    method,
+                    path,
+                    json=json,
+                    params=params,
+                    content=content,  # an iterable of bytes is streamed, not read whole
+                    headers=headers,
+                    timeout=timeout,
+                )
+                if self._trace:
+                    self._trace_request(request, json, summary)
                 response = self._http.send(request, stream=stream)
             except httpx.TransportError as exc:
                 error: KimiError = error_from_transport(
@@ -187,14 +297,12 @@ class KimiClient:
             else:
                 if response.is_success:
                     return response
-                content = response.read()
+                body = response.read()
                 response.close()
-                error, cause = (
-                    error_from_response(response.status_code, response.headers, content),
-                    None,
-                )
+                error = error_from_response(response.status_code, response.headers, body, path)
+                cause = None
             wait = self._retry_wait(error, attempt)
-            if wait is None:
+            if wait is None or (may_retry is not None and not may_retry(error)):
                 raise error from cause
             if self._trace:
                 self._trace(f"retrying in {wait:.1f} s after: {error.message}")
@@ -221,13 +329,17 @@ class KimiClient:
             hint="check --base-url (it should end in /v1) and any proxy",
         )
 
-    def _trace_request(self, request: httpx.Request) -> None:
+    def _trace_request(self, request: httpx.Request, body: Any, summary: str | None) -> None:
         assert self._trace is not None
         headers = {
             k: ("Bearer ***" if k.lower() == "authorization" else v)
             for k, v in request.headers.items()
         }
         self._trace(f"> {request.method} {request.url} {headers}")
+        if summary is not None:
+            self._trace(f"> body: {summary}")
+        elif body is not None:
+            self._trace(f"> body: {describe_json_body(body, self._api_key)}")
 
     def _trace_response(self, response: httpx.Response) -> None:
         assert self._trace is not None
@@ -247,123 +359,6 @@ class KimiClient:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-class ChatStream:
-    """The chunks of one streamed answer; iterate once, inside ``with``.
-
-    Raises StreamCutError when the stream ends without ``[DONE]`` or breaks off, and the
-    stream's own error class for an ``{"error": …}`` event. ``done`` tells whether
-    ``[DONE]`` arrived.
-    """
-
-    def __init__(self, response: httpx.Response, idle_timeout: float) -> None:
-        self._response = response
-        self._idle_timeout = idle_timeout
-        self.request_id = request_id_of(response.headers)
-        self.done = False
-
-    def __iter__(self) -> Iterator[ChatChunk]:
-        from kimi_cli.api.sse import SSEDecoder  # streams only: a --no-stream run skips it
-
-        decoder = SSEDecoder()
-        chunk = self._chunk
-        try:
-            for raw in self._response.iter_bytes():
-                for event in decoder.feed(raw):
-                    data = event.data
-                    if data[:1] != "{" and self._is_done(data):  # "[DONE]" is no object
-                        return
-                    yield chunk(data)
-            for event in decoder.flush():
-                if self._is_done(event.data):
-                    return
-                yield self._chunk(event.data)
-        except httpx.ReadTimeout as exc:
-            raise StreamCutError(
-                f"the stream stalled: no data for {self._idle_timeout:g} s",
-                hint="the partial answer was kept; retry, or raise --timeout",
-                request_id=self.request_id,
-            ) from exc
-        except httpx.TransportError as exc:
-            raise StreamCutError(
-                f"the stream broke off ({type(exc).__name__})",
-                hint="the partial answer was kept; retry later",
-                request_id=self.request_id,
-            ) from exc
-        finally:
-            self.close()
-        raise StreamCutError(
-            "the stream ended before the answer was complete (no [DONE])",
-            hint="the partial answer was kept; retry later",
-            request_id=self.request_id,
-        )
-
-    def _is_done(self, data: str) -> bool:
-        if data.strip() == "[DONE]":
-            self.done = True
-            return True
-        return False
-
-    def _chunk(self, data: str) -> ChatChunk:
-        try:
-            obj = json.loads(data)
-        except ValueError:
-            raise StreamCutError(
-                "the stream carried a malformed event",
-                hint="the partial answer was kept; retry later",
-                request_id=self.request_id,
-            ) from None
-        if type(obj) is not dict and not isinstance(obj, Mapping):
-            raise StreamCutError(
-                "the stream carried a malformed event",
-                hint="the partial answer was kept; retry later",
-                request_id=self.request_id,
-            )
-        if obj.get("error"):
-            raise error_from_stream_event(obj, self.request_id)
-        return chunk_from_json(obj)
-
-    def close(self) -> None:
-        self._response.close()
-
-    def __enter__(self) -> ChatStream:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-def chunk_from_json(obj: Mapping[str, Any]) -> ChatChunk:
-    """One ``chat.completion.chunk``; usage from ``chunk.usage`` or ``choices[0].usage``."""
-    # Called for every streamed piece: plain dicts are tested first (json.loads makes them),
-    # the abstract Mapping check (slower) only for anything else.
-    choices = obj.get("choices")
-    choice: Mapping[str, Any] = {}
-    if isinstance(choices, list) and choices:
-        first = choices[0]
-        if type(first) is dict or isinstance(first, Mapping):
-            choice = first
-    delta = choice.get("delta")
-    if type(delta) is not dict and not isinstance(delta, Mapping):
-        delta = {}
-    usage = obj.get("usage") or choice.get("usage")
-    model = obj.get("model")
-    content = delta.get("content")
-    reasoning = delta.get("reasoning_content")
-    finish = choice.get("finish_reason")
-    return new_chunk(
-        content if isinstance(content, str) else "",
-        reasoning if isinstance(reasoning, str) else "",
-        finish if isinstance(finish, str) and finish else None,
-        Usage.from_json(usage) if usage is not None and isinstance(usage, Mapping) else None,
-        model if isinstance(model, str) else None,
-    )
 
 
 def _text(value: object) -> str:

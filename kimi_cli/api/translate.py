@@ -76,7 +76,11 @@ def retry_after_of(headers: httpx.Headers, message: str | None) -> float | None:
     return None
 
 
-def error_from_response(status: int, headers: httpx.Headers, body: bytes) -> KimiError:
+def error_from_response(
+    status: int, headers: httpx.Headers, body: bytes, path: str = "chat/completions"
+) -> KimiError:
+    """``path`` (relative to the base URL) only picks words: a model is overloaded on chat,
+    the API on any other endpoint."""
     request_id = request_id_of(headers)
     kind, message, is_json = parse_envelope(body)
     content_type = headers.get("content-type", "")
@@ -134,7 +138,7 @@ def error_from_response(status: int, headers: httpx.Headers, body: bytes) -> Kim
             )
         wait = retry_after_of(headers, message)
         if kind == "engine_overloaded_error":
-            what = "the model is overloaded (429)"
+            what = f"the {'model' if path.startswith('chat/') else 'API'} is overloaded (429)"
         else:
             what = f"rate limited: {shown or 'HTTP 429'}"
         return TemporaryError(what, hint=_later(wait), retry_after=wait, **common)
@@ -214,15 +218,39 @@ def _proxy_for(url: str) -> str | None:
     return f"{found.scheme}://{host}" + (f":{found.port}" if found.port else "")
 
 
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
+def describe_transport(exc: httpx.TransportError) -> str:
+    """What went wrong on the wire, in words: never an exception's class name.
+
+    A broken connection is said in our words (httpx's text for it is protocol jargon);
+    a failure to connect keeps httpx's text, which names the cause (DNS, refused)."""
+    for kind, words in _TRANSPORT_WORDS:
+        if isinstance(exc, kind):
+            return words
+    text = str(exc).strip()
+    if text:
+        return _shorten(text.splitlines()[0])
+    if isinstance(exc, httpx.TimeoutException):
+        return "the connection timed out"
+    return "the connection failed"
+
+
+_TRANSPORT_WORDS: tuple[tuple[type[httpx.TransportError], str], ...] = (
+    (httpx.RemoteProtocolError, "the server closed the connection before the answer was complete"),
+    (httpx.LocalProtocolError, "the request could not be sent as it was built"),
+    (httpx.ReadError, "the connection was lost while reading the answer"),
+    (httpx.WriteError, "the connection was lost while sending the request"),
+)
+
+
+def _reason(exc: httpx.TransportError) -> str:
+    text = describe_transport(exc)
     if "Name or service not known" in text or "nodename nor servname" in text:
         return "DNS lookup failed"
     if "getaddrinfo failed" in text or "Temporary failure in name resolution" in text:
         return "DNS lookup failed"
     if "Connection refused" in text or "Errno 111" in text:
         return "connection refused: nothing is listening there"
-    return _shorten(text.splitlines()[0])
+    return text
 
 
 def _later(wait: float | None) -> str:

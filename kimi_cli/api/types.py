@@ -48,12 +48,12 @@ class Model:
             )
         return cls(
             id=model_id,
-            context_length=_int_or_none(data.get("context_length")),
-            display_name=_str_or_none(data.get("display_name")),
+            context_length=int_or_none(data.get("context_length")),
+            display_name=str_or_none(data.get("display_name")),
             supports_reasoning=_bool_or_none(data.get("supports_reasoning")),
             supports_image_in=_bool_or_none(data.get("supports_image_in")),
             supports_video_in=_bool_or_none(data.get("supports_video_in")),
-            supports_thinking_type=_str_or_none(data.get("supports_thinking_type")),
+            supports_thinking_type=str_or_none(data.get("supports_thinking_type")),
             think_efforts=think,
             raw=dict(data),
         )
@@ -87,21 +87,71 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """One complete call the model asks for; ``arguments`` is the API's JSON string, verbatim
+    (the Formula fibers take it unchanged)."""
+
+    id: str
+    name: str
+    arguments: str
+    type: str = "function"
+
+    def to_json(self) -> dict[str, Any]:
+        """The assistant message's ``tool_calls`` entry, as the API wants it sent back."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ToolCall:
+        function = data.get("function")
+        function = function if isinstance(function, Mapping) else {}
+        return cls(
+            id=str_or_none(data.get("id")) or "",
+            name=str_or_none(function.get("name")) or "",
+            arguments=arguments_text(function.get("arguments")),
+            type=str_or_none(data.get("type")) or "function",
+        )
+
+
+def arguments_text(value: object) -> str:
+    """Arguments as a string: kept verbatim; an object (some gateways send one) as JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
 class ChatChunk:
-    """One decoded stream event: text deltas, and the finish reason/usage when they come."""
+    """One decoded stream event: text deltas, and the finish reason/usage when they come.
+
+    ``tool_calls`` is set once, on the chunk that carries the finish reason: every call
+    complete, its pieces joined."""
 
     content: str = ""
     reasoning: str = ""
     finish_reason: str | None = None
     usage: Usage | None = None
     model: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 _new = object.__new__
 
 
 def new_chunk(
-    content: str, reasoning: str, finish_reason: str | None, usage: Usage | None, model: str | None
+    content: str,
+    reasoning: str,
+    finish_reason: str | None,
+    usage: Usage | None,
+    model: str | None,
+    tool_calls: tuple[ToolCall, ...] = (),
 ) -> ChatChunk:
     """``ChatChunk(...)`` for the stream's every piece, in a third of the time: a frozen
     dataclass's ``__init__`` goes through ``object.__setattr__`` field by field, this fills
@@ -113,6 +163,7 @@ def new_chunk(
     fields["finish_reason"] = finish_reason
     fields["usage"] = usage
     fields["model"] = model
+    fields["tool_calls"] = tool_calls
     return chunk
 
 
@@ -124,9 +175,10 @@ class Completion:
     usage: Usage | None
     model: str | None
     request_id: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
-def _int_or_none(value: object) -> int | None:
+def int_or_none(value: object) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -138,7 +190,7 @@ def _int_or_none(value: object) -> int | None:
 
 def _count(value: object) -> int:
     """A token count: a whole number that SQLite can store; 0 for anything else."""
-    number = _int_or_none(value)
+    number = int_or_none(value)
     return number if number is not None and 0 <= number < 2**63 else 0
 
 
@@ -146,5 +198,5 @@ def _bool_or_none(value: object) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-def _str_or_none(value: object) -> str | None:
+def str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None

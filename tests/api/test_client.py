@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,29 +19,7 @@ from kimi_cli.errors import (
     TemporaryError,
     UnexpectedResponseError,
 )
-
-KEY = "sk-test-0123456789abcdef"
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-def make(handler: Handler, **kw: object) -> tuple[KimiClient, list[float]]:
-    sleeps: list[float] = []
-    client = KimiClient(
-        "https://api.example/v1",
-        KEY,
-        transport=httpx.MockTransport(handler),
-        sleep=sleeps.append,
-        **kw,  # type: ignore[arg-type]
-    )
-    return client, sleeps
-
-
-def error(
-    status: int, kind: str, message: str, headers: dict[str, str] | None = None
-) -> httpx.Response:
-    return httpx.Response(
-        status, json={"error": {"type": kind, "message": message}}, headers=headers or {}
-    )
+from tests.api.mock import KEY, error, make
 
 
 def sse(*events: object, done: bool = True) -> httpx.Response:
