@@ -110,20 +110,7 @@ def stage(
     if staged.requests == 0:
         raise UsageError("the input holds no requests", hint="give at least one line or file")
     staged.fingerprint = digest.hexdigest()
-    staged.parts = [_named(part, staged.fingerprint, n) for n, part in enumerate(staged.parts, 1)]
     return staged
-
-
-def _named(part: Part, fingerprint: str, number: int) -> Part:
-    """The upload's name carries the fingerprint, so a rerun can find an upload that a
-    killed run made but never recorded."""
-    path = part.path.with_name(upload_name(fingerprint, number))
-    part.path.replace(path)
-    return Part(path, part.requests, part.bytes)
-
-
-def upload_name(fingerprint: str, number: int) -> str:
-    return f"kimi-batch-{fingerprint[:16]}-{number}.jsonl"
 
 
 def _part(staged: Staged, count: int, size: int) -> Part:

@@ -12,10 +12,12 @@ So a rerun neither loses nor duplicates a batch.
 from __future__ import annotations
 
 import contextlib
+import secrets
 from dataclasses import dataclass
 
+from kimi_cli.api.batches import Batch
 from kimi_cli.batch.journal import Job, Journal, PartRow
-from kimi_cli.batch.remote import RECENT_BATCHES, BatchInfo, Remote
+from kimi_cli.batch.remote import RECENT_BATCHES, Remote
 from kimi_cli.batch.staging import Staged
 from kimi_cli.errors import KimiError, NotFoundError
 
@@ -45,13 +47,16 @@ def submit(
         known = [p.batch_id for p in journal.parts(job.id) if p.batch_id]
         return Submitted(job, known, reused=True)
     if job is None:
+        nonce = secrets.token_hex(4)
         job = journal.add_job(
             kind="submit",
             fingerprint=staged.fingerprint,
             model=model,
             name=name,
             items=staged.index_rows(),
-            parts=[(n, p.requests, p.path.name) for n, p in enumerate(staged.parts)],
+            parts=[
+                (n, p.requests, upload_name(staged, nonce, n)) for n, p in enumerate(staged.parts)
+            ],
         )
     metadata = {"kimi_job": staged.fingerprint[:16]}
     if name:
@@ -122,12 +127,15 @@ def _upload(
             with contextlib.suppress(KimiError):
                 remote.delete_file(extra)
     else:
-        file_id = remote.upload(staged.parts[row.part].path)
+        path = staged.parts[row.part].path
+        if path.name != row.filename:
+            path = path.replace(path.with_name(row.filename))
+        file_id = remote.upload(path)
     journal.update_part(row.job_id, row.part, file_id=file_id, status="uploaded")
     return file_id, fresh
 
 
-def _adopt(remote: Remote, file_id: str) -> BatchInfo | None:
+def _adopt(remote: Remote, file_id: str) -> Batch | None:
     """A batch made from ``file_id`` by a run that was killed before recording it."""
     for batch in remote.batches(limit=RECENT_BATCHES):
         if batch.input_file_id == file_id:
@@ -135,5 +143,12 @@ def _adopt(remote: Remote, file_id: str) -> BatchInfo | None:
     return None
 
 
-def counts_of(info: BatchInfo) -> dict[str, int]:
-    return {"completed": info.completed, "failed": info.failed, "total": info.total}
+def upload_name(staged: Staged, nonce: str, part: int) -> str:
+    """Unique to the job and part: a rerun finds an upload that a killed run made but never
+    recorded by this name, and a job submitted again never mistakes another's for its own."""
+    return f"kimi-batch-{staged.fingerprint[:12]}-{nonce}-{part + 1}.jsonl"
+
+
+def counts_of(info: Batch) -> dict[str, int]:
+    counts = info.request_counts
+    return {"completed": counts.completed, "failed": counts.failed, "total": counts.total}

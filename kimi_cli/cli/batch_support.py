@@ -97,7 +97,7 @@ def _trace(line: str) -> None:
 
 
 def remote(state: AppState) -> Remote:
-    from kimi_cli.batch.api_remote import ApiRemote
+    from kimi_cli.batch.remote import ApiRemote
 
     return ApiRemote(state.client())
 
