@@ -47,6 +47,7 @@ class Preparer:
     system: str | None = None
     options: ChatOptions = field(default_factory=ChatOptions)
     count_tokens: CountTokens | None = None
+    response_format: dict[str, Any] | None = None  # from --schema
     one_model: bool = False  # the Batch API takes one model per input file
 
     def __post_init__(self) -> None:
@@ -117,10 +118,13 @@ class Preparer:
             messages.append({"role": "system", "content": system})
         messages.append({"role": "user", "content": item.text or ""})
         try:
-            return build_body(policy, messages, self.options)
+            body = build_body(policy, messages, self.options)
         except UsageError as exc:
             exc.message = f"{item.where}: {exc.message}"
             raise
+        if self.response_format is not None:
+            body["response_format"] = self.response_format
+        return body
 
     def _checked_body(
         self, item: InputItem, raw: dict[str, Any], policy: ModelPolicy

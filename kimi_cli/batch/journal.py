@@ -28,7 +28,8 @@ ITEM_CHUNK = 2000
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS jobs (
         id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, fingerprint TEXT NOT NULL,
-        model TEXT NOT NULL, name TEXT, requests INTEGER NOT NULL, created_at TEXT NOT NULL)""",
+        model TEXT NOT NULL, name TEXT, requests INTEGER NOT NULL, created_at TEXT NOT NULL,
+        schema TEXT)""",
     "CREATE INDEX IF NOT EXISTS jobs_by_input ON jobs (kind, fingerprint)",
     """CREATE TABLE IF NOT EXISTS items (
         job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE, seq INTEGER NOT NULL,
@@ -57,6 +58,11 @@ class Job:
     name: str | None
     requests: int
     created_at: str
+    schema: str | None = None  # the JSON Schema of --schema, answers are checked against
+
+    @property
+    def schema_dict(self) -> dict[str, Any] | None:
+        return json.loads(self.schema) if self.schema else None
 
 
 @dataclass(frozen=True)
@@ -157,16 +163,18 @@ class Journal:
         name: str | None,
         items: Iterable[tuple[int, str, str, bool, int]],
         parts: Iterable[tuple[int, int, str]] = (),
+        schema: dict[str, Any] | None = None,
     ) -> Job:
         """A job with its items and (for submit) its parts ``(part, requests, filename)``,
         in one transaction: it exists completely or not at all."""
         created = now()
+        schema_text = json.dumps(schema) if schema is not None else None
 
         def work(db: sqlite3.Connection) -> Job:
             cursor = db.execute(
-                "INSERT INTO jobs (kind, fingerprint, model, name, requests, created_at)"
-                " VALUES (?, ?, ?, ?, 0, ?)",
-                (kind, fingerprint, model, name, created),
+                "INSERT INTO jobs (kind, fingerprint, model, name, requests, created_at, schema)"
+                " VALUES (?, ?, ?, ?, 0, ?, ?)",
+                (kind, fingerprint, model, name, created, schema_text),
             )
             job_id = int(cursor.lastrowid or 0)
             count = 0
@@ -183,7 +191,7 @@ class Journal:
                 " VALUES (?, ?, ?, ?, 'pending', ?)",
                 [(job_id, p, n, f, created) for p, n, f in parts],
             )
-            return Job(job_id, kind, fingerprint, model, name, count, created)
+            return Job(job_id, kind, fingerprint, model, name, count, created, schema_text)
 
         return self._write(work)
 

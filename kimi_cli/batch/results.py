@@ -175,11 +175,28 @@ def _custom_id_of(raw: bytes) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def checked(result: dict[str, Any], schema: dict[str, Any] | None) -> dict[str, Any]:
+    """An answer that breaks the job's ``--schema`` becomes a failure (its content kept)."""
+    if schema is None or result["error"] is not None:
+        return result
+    from kimi_cli.schema import first_violation
+
+    violation = first_violation(schema, result["content"] or "")
+    if violation is not None:
+        message = f"the answer does not match the schema at {violation.path}: {violation.message}"
+        result["error"] = {"type": "schema_mismatch", "message": message}
+    return result
+
+
 def map_results(
-    index: LineIndex, order: Iterable[tuple[str, str]], model: str, currency: str | None
+    index: LineIndex,
+    order: Iterable[tuple[str, str]],
+    model: str,
+    currency: str | None,
+    schema: dict[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
     for custom_id, source, line in index.lines(order):
         if not isinstance(line, Mapping):
             yield record(custom_id, source, error=NOT_PROCESSED)
         else:
-            yield from_output_line(line, source, model, currency)
+            yield checked(from_output_line(line, source, model, currency), schema)

@@ -16,7 +16,7 @@ from kimi_cli.api.types import Completion, Usage
 from kimi_cli.batch.engine import Engine, Progress, Send, Task
 from kimi_cli.batch.journal import Job, Journal
 from kimi_cli.batch.output import Output
-from kimi_cli.batch.results import NOT_PROCESSED, record
+from kimi_cli.batch.results import NOT_PROCESSED, checked, record
 from kimi_cli.batch.staging import Staged
 from kimi_cli.errors import KimiError
 from kimi_cli.pricing import cost_of
@@ -34,7 +34,13 @@ class RunState:
     errors: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def open_job(staged: Staged, journal: Journal, model: str, name: str | None) -> RunState:
+def open_job(
+    staged: Staged,
+    journal: Journal,
+    model: str,
+    name: str | None,
+    schema: dict[str, Any] | None = None,
+) -> RunState:
     jobs = journal.find_jobs("run", staged.fingerprint)
     if jobs:
         job = jobs[0]
@@ -45,6 +51,7 @@ def open_job(staged: Staged, journal: Journal, model: str, name: str | None) -> 
         model=model,
         name=name,
         items=staged.index_rows(),
+        schema=schema,
     )
     return RunState(job, skipped=0)
 
@@ -63,6 +70,7 @@ def run_missing(
     done = journal.finished_ids(state.job.id)
     sources = {cid: source for _, cid, source, _, _ in journal.items(state.job.id)}
     state.currency = currency
+    schema = state.job.schema_dict
 
     def tasks() -> Iterator[Task]:
         for custom_id, body in staged.bodies():
@@ -87,19 +95,19 @@ def run_missing(
             state.cost += cost.amount
         elif usage is not None:
             state.cost_unknown = True
-        journal.finish(
-            state.job.id,
+        result = record(
             custom_id,
-            record(
-                custom_id,
-                source,
-                content=completion.content,
-                reasoning=completion.reasoning or None,
-                finish_reason=completion.finish_reason,
-                usage=usage,
-                cost=cost,
-            ),
+            source,
+            content=completion.content,
+            reasoning=completion.reasoning or None,
+            finish_reason=completion.finish_reason,
+            usage=usage,
+            cost=cost,
         )
+        if checked(result, schema)["error"] is not None:
+            state.errors[custom_id] = result  # not finished: a rerun asks again
+        else:
+            journal.finish(state.job.id, custom_id, result)
 
     engine = Engine(
         send=send, concurrency=concurrency, on_result=on_result, on_progress=on_progress

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from kimi_cli.api.batches import Batch
 from kimi_cli.batch.journal import Job, Journal, PartRow
@@ -41,6 +42,7 @@ def submit(
     name: str | None,
     window: str,
     force: bool,
+    schema: dict[str, Any] | None = None,
 ) -> Submitted:
     job = _job_to_resume(staged, journal, remote, force)
     if job is not None and all(p.batch_id for p in journal.parts(job.id)):
@@ -57,6 +59,7 @@ def submit(
             parts=[
                 (n, p.requests, upload_name(staged, nonce, n)) for n, p in enumerate(staged.parts)
             ],
+            schema=schema,
         )
     metadata = {"kimi_job": staged.fingerprint[:16]}
     if name:

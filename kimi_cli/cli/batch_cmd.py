@@ -73,6 +73,12 @@ TemperatureOpt = Annotated[
     float | None, typer.Option("--temperature", help="Sampling temperature (0..1).")
 ]
 NameOpt = Annotated[str | None, typer.Option("--name", help="A name for the job.")]
+SchemaOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--schema", help="Answer as JSON matching this schema (file, inline JSON, short form)."
+    ),
+]
 
 
 def _args(
@@ -86,6 +92,7 @@ def _args(
     effort: Effort | None,
     max_tokens: int | None,
     temperature: float | None,
+    schema: str | None,
 ) -> batch_support.InputArgs:
     from kimi_cli.catalog.policy import ChatOptions
 
@@ -102,6 +109,7 @@ def _args(
             max_tokens=max_tokens,
             json_object=response_format is Format.json,
         ),
+        schema=schema,
     )
 
 
@@ -118,6 +126,7 @@ def submit_cmd(
     effort: EffortOpt = None,
     max_tokens: MaxTokensOpt = None,
     temperature: TemperatureOpt = None,
+    schema: SchemaOpt = None,
     window: Annotated[
         str, typer.Option("--window", help="Completion window (the API takes 12h to 7d).")
     ] = "24h",
@@ -148,6 +157,7 @@ def submit_cmd(
         effort,
         max_tokens,
         temperature,
+        schema,
     )
     with tempfile.TemporaryDirectory(prefix="kimi-batch-") as tmp:
         staged, models = batch_support.stage_input(state, args, Path(tmp), one_model=True)
@@ -174,6 +184,7 @@ def submit_cmd(
                 name=name,
                 window=window,
                 force=force,
+                schema=args.schema_dict(),
             )
     if done.reused:
         note(
@@ -225,6 +236,7 @@ def run_cmd(
     effort: EffortOpt = None,
     max_tokens: MaxTokensOpt = None,
     temperature: TemperatureOpt = None,
+    schema: SchemaOpt = None,
     concurrency: Annotated[
         int, typer.Option("--concurrency", "-n", help="Requests in flight at most.")
     ] = 4,
@@ -256,6 +268,7 @@ def run_cmd(
         effort,
         max_tokens,
         temperature,
+        schema,
     )
     code = run_now(
         state, args, concurrency=concurrency, out_dir=out_dir, as_json=as_json, name=name

@@ -44,7 +44,8 @@ def fetch_results(
         if out_dir is not None and as_json:
             outputs.append(JsonLines())
         usage, cost, unknown = Usage(), 0.0, False
-        records = map_results(index, ((c, s) for c, s, _ in rows), model, currency)
+        schema = job.schema_dict if job else None
+        records = map_results(index, ((c, s) for c, s, _ in rows), model, currency, schema)
         for record, is_file in zip(records, _each(from_file), strict=True):
             for output in outputs:
                 output.write(record, is_file)

@@ -29,7 +29,7 @@ def run_now(
     with tempfile.TemporaryDirectory(prefix="kimi-batch-") as tmp:
         staged, models = batch_support.stage_input(state, args, Path(tmp), one_model=False)
         with batch_support.journal(state) as journal:
-            job = open_job(staged, journal, ", ".join(models), name)
+            job = open_job(staged, journal, ", ".join(models), name, args.schema_dict())
             total = job.job.requests
             if job.skipped:
                 note(

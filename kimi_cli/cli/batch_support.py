@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from kimi_cli.cli.common import client_factory, other_region
 from kimi_cli.cli.state import AppState
 from kimi_cli.config import state_dirs
+from kimi_cli.errors import UsageError
 from kimi_cli.render.terminal import warn
 
 if TYPE_CHECKING:
@@ -30,6 +31,24 @@ class InputArgs:
     model: str | None
     system: str | None
     options: ChatOptions
+    schema: str | None = None  # the --schema argument
+
+    def schema_dict(self) -> dict[str, Any] | None:
+        """The checked JSON Schema of --schema (exit 2 for a bad one), or None."""
+        if self.schema is None:
+            return None
+        from kimi_cli.schema import load_schema
+
+        if self.options.json_object:
+            raise UsageError("--schema and --format json both shape the answer", hint="use one")
+        return load_schema(self.schema).schema
+
+    def response_format(self) -> dict[str, Any] | None:
+        if self.schema is None:
+            return None
+        from kimi_cli.schema import load_schema
+
+        return load_schema(self.schema).response_format()
 
 
 def stage_input(
@@ -63,6 +82,7 @@ def stage_input(
         options=args.options,
         count_tokens=client.estimate_tokens,
         one_model=one_model,
+        response_format=args.response_format(),
     )
     items = select_items(args.inputs, args.prompt, args.lines)
     staged = stage(preparer.prepare_all(items), directory)

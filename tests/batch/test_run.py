@@ -156,3 +156,19 @@ def test_failed_requests_are_reported_and_the_rest_written(
     assert [r["error"] is None for r in records] == [False, True, True, True]
     assert records[0]["error"]["type"]
     assert "3 of 4" in out.stderr and "1 failed" in out.stderr
+
+
+def test_schema_is_sent_and_answers_that_break_it_fail(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "p.txt"
+    path.write_text('ECHO {"answer": "yes"}\nECHO {"other": 1}\n', encoding="utf-8")
+    out = run_process("batch", "run", "--lines", str(path), "--schema", "answer")
+    assert out.code == 1, out.stderr
+    good, bad = (json.loads(line) for line in out.stdout.splitlines())
+    assert good["error"] is None and json.loads(good["content"]) == {"answer": "yes"}
+    assert bad["error"]["type"] == "schema_mismatch"
+    formats = [b["response_format"] for b in chat_bodies(configured)]
+    assert all(f["type"] == "json_schema" and f["json_schema"]["strict"] for f in formats)
+    again = run_process("batch", "run", "--lines", str(path), "--schema", "answer")
+    assert "resuming: 1 of 2" in again.stderr  # the mismatch is asked again, the rest kept
