@@ -50,14 +50,18 @@ def register(root: typer.Typer) -> None:
 InputsArg = Annotated[
     list[str] | None,
     typer.Argument(
-        help="INPUT.jsonl (or - for stdin); with -p, the files to send.", show_default=False
+        help="INPUT.jsonl (or - for stdin); with -p, the files to send.",
+        metavar="INPUT",
+        show_default=False,
     ),
 ]
 PromptOpt = Annotated[
-    str | None, typer.Option("--prompt", "-p", help="Prompt sent after each file (or line).")
+    str | None,
+    typer.Option("--prompt", "-p", help="Prompt sent after each file (or line).", metavar="PROMPT"),
 ]
 LinesOpt = Annotated[
-    str | None, typer.Option("--lines", help="One request per non-empty line of FILE.")
+    str | None,
+    typer.Option("--lines", help="One request per non-empty line of FILE.", metavar="FILE"),
 ]
 ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model ID (verified).")]
 SystemOpt = Annotated[str | None, typer.Option("--system", "-s", help="System prompt.")]
@@ -76,7 +80,9 @@ NameOpt = Annotated[str | None, typer.Option("--name", help="A name for the job.
 SchemaOpt = Annotated[
     str | None,
     typer.Option(
-        "--schema", help="Answer as JSON matching this schema (file, inline JSON, short form)."
+        "--schema",
+        help="Answer as JSON matching this schema (file, inline JSON, short form).",
+        metavar="SCHEMA",
     ),
 ]
 
