@@ -3,7 +3,8 @@ plus broken transports (HTML from a proxy, a stream cut off, a malformed line, a
 
 A fault is switched on with ``--fault NAME[:once]`` (chat only) or ``POST /_emulator/config``
 (``{"faults": [{"name", "once", "endpoint"}]}``, endpoint ``chat``, ``models``, ``balance``,
-``tokens`` or ``all``). ``once`` faults act on the next matching request only.
+``tokens``, a Files/Batch/Formula endpoint such as ``files.upload`` or a whole group such as
+``files``, or ``all``). ``once`` faults act on the next matching request only.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .routes import ENDPOINTS as ROUTE_ENDPOINTS
+from .routes import GROUPS
 from .rules import ApiError, model_not_found
 
 ORG = "org-emulator"
@@ -61,6 +64,7 @@ ERROR_FAULTS: dict[str, tuple[int, str, str, dict[str, str]]] = {
     ),
     "client_closed": (499, "client_closed_request", "client closed request", {}),
     "server_error": (500, "server_error", "emulated internal error", {}),
+    "extract_failed": (500, "server_error", "Failed to extract file: emulated parse error", {}),
     "unavailable": (503, "server_unavailable", "service unavailable", {}),
 }  # fmt: skip
 
@@ -95,6 +99,18 @@ STREAM_FAULTS = ("malformed_sse", "stream_error", "stall")
 DELAY_FAULT = "slow_first_byte"
 CUT_FAULT = "stream_cut"
 MODEL_FAULT = "model_not_found"
+STORM_FAULT = "rate_limit_storm"
+# Faults that change what an endpoint does rather than replacing its answer with an error;
+# each acts on its own endpoint unless another is given.
+BEHAVIOUR_FAULTS = {
+    "file_type_refused": "files.upload",
+    "files_full": "files.upload",
+    "fiber_failed": "formulas.fibers",
+    "schema_broken": "chat",
+    "batch_expire": "batches.create",
+    STORM_FAULT: "chat",
+}
+DEFAULT_ENDPOINT = {**BEHAVIOUR_FAULTS, "extract_failed": "files.content"}
 
 FAULT_NAMES: tuple[str, ...] = (
     *ERROR_FAULTS,
@@ -103,8 +119,9 @@ FAULT_NAMES: tuple[str, ...] = (
     CUT_FAULT,
     *STREAM_FAULTS,
     DELAY_FAULT,
+    *BEHAVIOUR_FAULTS,
 )
-ENDPOINTS = ("chat", "models", "balance", "tokens", "all")
+ENDPOINTS = (*ROUTE_ENDPOINTS, *GROUPS, "all")
 
 STREAM_ERROR_EVENT = {
     "error": {
@@ -121,7 +138,8 @@ class Fault:
     endpoint: str = "chat"
 
     def matches(self, endpoint: str, stream: bool) -> bool:
-        if self.endpoint not in ("all", endpoint):
+        group = endpoint.split(".", 1)[0]
+        if self.endpoint not in ("all", endpoint, group):
             return False
         return stream or self.name not in STREAM_FAULTS
 
@@ -138,18 +156,18 @@ def parse_fault(spec: Any) -> Fault:
         name, _, flag = spec.partition(":")
         if flag not in ("", "once"):
             raise ValueError(f"bad fault {spec!r}: the only suffix is ':once'")
-        fault = Fault(name=name, once=flag == "once")
+        fault = Fault(name=name, once=flag == "once", endpoint=DEFAULT_ENDPOINT.get(name, "chat"))
     elif isinstance(spec, Mapping):
         unknown = sorted(set(spec) - {"name", "once", "endpoint"})
         if unknown:
             raise ValueError(f"unknown fault field {unknown[0]!r}")
         given = spec.get("name")
         once = spec.get("once", False)
-        endpoint = spec.get("endpoint", "chat")
+        endpoint = spec.get("endpoint", DEFAULT_ENDPOINT.get(str(given), "chat"))
         if not isinstance(given, str) or not isinstance(once, bool):
             raise ValueError("a fault needs a string 'name' and a boolean 'once'")
         if endpoint not in ENDPOINTS:
-            raise ValueError(f"unknown fault endpoint {endpoint!r}: use {', '.join(ENDPOINTS)}")
+            raise ValueError(f"unknown fault endpoint {endpoint!r}; known: {', '.join(ENDPOINTS)}")
         fault = Fault(name=given, once=once, endpoint=str(endpoint))
     else:
         raise ValueError("a fault is a string or an object")

@@ -6,49 +6,20 @@ known (§8.2 and the "seen in the wild" list); the rest are written in the same 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .answers import cached_tokens, estimate_prompt
+from .api_error import ApiError, bad, model_not_found
 from .models import context_length, default_budget, has_fixed_sampling, thinking_type, valid_efforts
+from .schema import check_response_schema
+from .tool_rules import check_tool_turns, check_tools
 
 ROLES = ("system", "user", "assistant", "tool")
 _PART_TYPES = ("text", "image_url", "video_url")
 _RESPONSE_FORMATS = ("text", "json_object", "json_schema")
-_TOOL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9\-_]{2,63}$")
-
-
-class ApiError(Exception):
-    """An error answer: HTTP status, Moonshot error ``type`` and ``message``."""
-
-    def __init__(
-        self,
-        status: int,
-        type_: str,
-        message: str,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.type = type_
-        self.message = message
-        self.headers = dict(headers or {})
-
-    def body(self) -> dict[str, Any]:
-        return {"error": {"message": self.message, "type": self.type}}
-
-
-def bad(message: str) -> ApiError:
-    return ApiError(400, "invalid_request_error", message)
-
-
-def model_not_found(model_id: str) -> ApiError:
-    """§8.2: unknown, retired or not-entitled model."""
-    return ApiError(
-        404, "resource_not_found_error", f"Not found the model {model_id} or Permission denied"
-    )
+__all__ = ["ApiError", "ChatRequest", "bad", "check_chat", "check_estimate", "model_not_found"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +35,9 @@ class ChatRequest:
     prompt_tokens: int
     cached_tokens: int
     json_mode: bool
+    tools: list[Mapping[str, Any]]
+    schema: Mapping[str, Any] | None
+    cache_key: str | None
 
     @property
     def model_id(self) -> str:
@@ -203,20 +177,26 @@ def _check_sampling(body: Mapping[str, Any], model: Mapping[str, Any], reasons: 
             raise bad(f"invalid {name}: must be between {low:g} and {high:g}")
 
 
-def _check_options(body: Mapping[str, Any], messages: list[Mapping[str, Any]]) -> bool:
-    """§3.1: response_format, stop, tools, stream options. Returns whether JSON mode is on."""
+def _check_format(
+    body: Mapping[str, Any], messages: list[Mapping[str, Any]]
+) -> tuple[bool, Mapping[str, Any] | None]:
+    """§3.1, structured output: whether JSON mode is on, and the json_schema's schema."""
     json_mode = False
+    schema = None
     fmt = body.get("response_format")
     if fmt is not None:
         if not isinstance(fmt, Mapping) or fmt.get("type") not in _RESPONSE_FORMATS:
             raise bad("invalid response_format: type must be one of text, json_object, json_schema")
         if fmt["type"] == "json_schema":
-            schema = fmt.get("json_schema")
-            if not isinstance(schema, Mapping) or not isinstance(schema.get("schema"), Mapping):
-                raise bad("invalid response_format: json_schema needs a name and a schema object")
+            schema = check_response_schema(fmt)
         json_mode = fmt["type"] != "text"
     if json_mode and messages[-1].get("partial"):  # §3.5
         raise bad("Invalid request: partial mode cannot be combined with response_format")
+    return json_mode, schema
+
+
+def _check_options(body: Mapping[str, Any]) -> str | None:
+    """§3.1: stop, stream options, the prompt cache fields. Returns the prompt cache key."""
     stop = body.get("stop")
     if stop is not None:
         stops = [stop] if isinstance(stop, str) else stop
@@ -226,25 +206,18 @@ def _check_options(body: Mapping[str, Any], messages: list[Mapping[str, Any]]) -
             or not all(isinstance(s, str) and len(s.encode()) <= 32 for s in stops)
         ):
             raise bad("invalid stop: at most 5 strings of at most 32 bytes each")
-    tools = body.get("tools")
-    if tools is not None:
-        if not isinstance(tools, list) or len(tools) > 128:
-            raise bad("invalid tools: at most 128 tools")
-        for tool in tools:
-            if not isinstance(tool, Mapping):
-                raise bad("invalid tools: each tool must be an object")
-            function = tool.get("function")
-            name = function.get("name") if isinstance(function, Mapping) else None
-            if tool.get("type") == "builtin_function" and isinstance(name, str):
-                continue
-            if not isinstance(name, str) or not _TOOL_NAME.match(name):
-                raise bad(f"invalid tools: function name {name!r} is not valid")
     if "stream" in body and not isinstance(body["stream"], bool):
         raise bad("Invalid request: stream must be a boolean")
     options = body.get("stream_options")
     if options is not None and not isinstance(options, Mapping):
         raise bad("Invalid request: stream_options must be an object")
-    return json_mode
+    key = body.get("prompt_cache_key")
+    if key is not None and not isinstance(key, str):
+        raise bad("Invalid request: prompt_cache_key must be a string")
+    cache_options = body.get("prompt_cache_options")
+    if cache_options is not None and not isinstance(cache_options, Mapping):
+        raise bad("Invalid request: prompt_cache_options must be an object")
+    return key
 
 
 def _budget(body: Mapping[str, Any], model: Mapping[str, Any], prompt: int) -> int:
@@ -277,7 +250,10 @@ def check_chat(raw: Any, models: Sequence[Mapping[str, Any]]) -> ChatRequest:
             raise bad(f"invalid request: {kind} input is not supported by model {model['id']}")
     reasons = _check_thinking(body, model)
     _check_sampling(body, model, reasons)
-    json_mode = _check_options(body, messages)
+    json_mode, schema = _check_format(body, messages)
+    cache_key = _check_options(body)
+    tools = check_tools(body.get("tools"))
+    check_tool_turns(messages, reasons)
     prompt = estimate_prompt(messages, body.get("tools"))
     budget = _budget(body, model, prompt)
     options = body.get("stream_options") or {}
@@ -291,6 +267,9 @@ def check_chat(raw: Any, models: Sequence[Mapping[str, Any]]) -> ChatRequest:
         prompt_tokens=prompt,
         cached_tokens=cached_tokens(messages),
         json_mode=json_mode,
+        tools=tools,
+        schema=schema,
+        cache_key=cache_key,
     )
 
 

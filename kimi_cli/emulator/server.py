@@ -8,20 +8,26 @@ import socket
 import sys
 import threading
 import traceback
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
-from .answers import Answer, answer_text, last_user_text, plan_answer, reasoning_text
+from .api_files import upload
+from .endpoints import answer as json_answer
 from .faults import (
     CUT_FAULT,
     DELAY_FAULT,
     ERROR_FAULTS,
+    STORM_FAULT,
     STREAM_ERROR_EVENT,
     RawAnswer,
     fault_answer,
 )
-from .rules import ApiError, ChatRequest, bad, check_chat, check_estimate
+from .multipart import BodyStream
+from .replies import Reply, plan_reply
+from .routes import route
+from .rules import ApiError, ChatRequest, bad, check_chat
 from .state import EmulatorState
 from .wire import (
     DONE,
@@ -34,14 +40,19 @@ from .wire import (
     usage_body,
 )
 
-ROUTES = {
-    ("GET", "/v1/models"): "models",
-    ("POST", "/v1/chat/completions"): "chat",
-    ("GET", "/v1/users/me/balance"): "balance",
-    ("POST", "/v1/tokenizers/estimate-token-count"): "tokens",
-}
 _REASONS = {499: "Client Closed Request"}
+ARGUMENT_PIECE = 8  # characters of tool-call arguments per stream event
 _NO_JSON = object()
+
+
+@dataclass(frozen=True)
+class Request:
+    endpoint: str | None
+    path: str
+    item: str
+    query: dict[str, list[str]]
+    body: Any
+    stream: BodyStream
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
@@ -117,22 +128,6 @@ class Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._handle("PATCH")
 
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            parts: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline(65537).split(b";")[0].strip(), 16)
-                if size == 0:
-                    while self.rfile.readline(65537).strip():
-                        pass
-                    return b"".join(parts)
-                parts.append(self.rfile.read(size))
-                self.rfile.readline(65537)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length < 0:
-            raise ValueError("negative Content-Length")
-        return self.rfile.read(length) if length else b""
-
     def _headers_common(self) -> None:
         self.send_header("x-trace-id", self.request_id)
         self.send_header("Msh-Request-Id", self.request_id)
@@ -175,10 +170,15 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         self.request_id = f"emu-{state.next_id()}"
         self.response_started = False
-        path = urlsplit(self.path).path
+        parts = urlsplit(self.path)
+        path = parts.path
+        endpoint, item = route(method, path)
         try:
             try:
-                raw = self._read_body()
+                chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+                length = int(self.headers.get("Content-Length") or 0)
+                stream = BodyStream(self.rfile, chunked=chunked, length=length)
+                raw = b"" if endpoint == "files.upload" else stream.read_all()
             except (ValueError, OSError):
                 self.close_connection = True
                 self._send_json(400, bad("Invalid request: could not read the body").body())
@@ -191,10 +191,12 @@ class Handler(BaseHTTPRequestHandler):
             if path.startswith("/_emulator/"):
                 self._control(method, path, body)
                 return
-            endpoint = ROUTES.get((method, path))
             recorded = text if body is _NO_JSON else body
-            state.record(method, path, recorded, dict(self.headers.items()), endpoint == "chat")
-            self._api(endpoint, path, body)
+            if endpoint == "files.upload":
+                recorded = {"content_type": self.headers.get("Content-Type", "")}
+            state.record(method, path, endpoint, recorded, dict(self.headers.items()))
+            request = Request(endpoint, path, item, parse_qs(parts.query), body, stream)
+            self._api(request)
         except ClientGone:
             state.count_disconnect()
             self._drop()
@@ -210,39 +212,47 @@ class Handler(BaseHTTPRequestHandler):
             except ClientGone:
                 self._drop()
 
-    def _api(self, endpoint: str | None, path: str, body: Any) -> None:
+    def _api(self, request: Request) -> None:
         state = self.server.state
+        endpoint, body = request.endpoint, request.body
         try:
-            if endpoint is None:
-                raise ApiError(404, "resource_not_found_error", f"Not found: {path}")
-            self._authenticate()
-            is_dict = isinstance(body, dict)
-            stream = endpoint == "chat" and is_dict and body.get("stream") is True
-            faults = {f.name for f in state.take_faults(endpoint, stream)}
-            if DELAY_FAULT in faults:
-                self._pause(state.delay)
-            model_id = body.get("model") if is_dict else None
-            for name in faults:
-                answer = fault_answer(name, model_id if isinstance(model_id, str) else "unknown")
-                if isinstance(answer, ApiError):
-                    raise answer
-                if isinstance(answer, RawAnswer):
-                    self._send(answer.status, answer.content_type, answer.body.encode("utf-8"))
+            try:
+                if endpoint is None:
+                    raise ApiError(404, "resource_not_found_error", f"Not found: {request.path}")
+                self._authenticate()
+                is_dict = isinstance(body, dict)
+                stream = endpoint == "chat" and is_dict and body.get("stream") is True
+                faults = {f.name for f in state.take_faults(endpoint, stream)}
+                if DELAY_FAULT in faults:
+                    self._pause(state.delay)
+                model_id = body.get("model") if is_dict else None
+                for name in faults:
+                    fault = fault_answer(name, model_id if isinstance(model_id, str) else "unknown")
+                    if isinstance(fault, ApiError):
+                        raise fault
+                    if isinstance(fault, RawAnswer):
+                        self._send(fault.status, fault.content_type, fault.body.encode("utf-8"))
+                        return
+                if CUT_FAULT in faults and not stream:
+                    self._drop()
                     return
-            if CUT_FAULT in faults and not stream:
-                self._drop()
-                return
-            if body is _NO_JSON and endpoint in ("chat", "tokens"):
-                raise bad("Invalid request: the body is not valid JSON")
-            if endpoint == "models":
-                self._send_json(200, {"object": "list", "data": state.model_list()})
-            elif endpoint == "balance":
-                self._send_json(200, self._balance())
-            elif endpoint == "tokens":
-                total = check_estimate(body, state.model_list())
-                self._send_json(200, {"data": {"total_tokens": total}})
-            else:
-                self._chat(body, faults)
+                if body is _NO_JSON and endpoint not in ("files.upload",):
+                    raise bad("Invalid request: the body is not valid JSON")
+                if endpoint == "files.upload":
+                    content_type = self.headers.get("Content-Type", "")
+                    stored = upload(state.files, content_type, request.stream, faults)
+                    state.stats_.count_upload(stored.bytes)
+                    self._send_json(200, stored.object())
+                elif endpoint == "chat":
+                    self._chat(body, faults)
+                else:
+                    reply = json_answer(state, endpoint, request.item, request.query, body, faults)
+                    if isinstance(reply, bytes):
+                        self._send(200, "text/plain; charset=utf-8", reply)
+                    else:
+                        self._send_json(200, reply)
+            finally:
+                request.stream.drain()
         except ApiError as error:
             self._send_json(error.status, error.body(), error.headers)
 
@@ -254,19 +264,6 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(401, "incorrect_api_key_error", "Incorrect API key provided")
         if not self.server.state.key_ok(header[7:].strip()):
             raise ApiError(401, "invalid_authentication_error", "Invalid Authentication")
-
-    def _balance(self) -> dict[str, Any]:
-        balance = self.server.state.current_balance()
-        return {
-            "code": 0,
-            "data": {
-                "available_balance": balance["available"],
-                "voucher_balance": balance["voucher"],
-                "cash_balance": balance["cash"],
-            },
-            "scode": "0x0",
-            "status": True,
-        }
 
     def _control(self, method: str, path: str, body: Any) -> None:
         state = self.server.state
@@ -289,33 +286,51 @@ class Handler(BaseHTTPRequestHandler):
 
     def _chat(self, body: Any, faults: set[str]) -> None:
         state = self.server.state
+        if STORM_FAULT in faults:
+            state.start_storm()
+        if state.take_storm():
+            state.stats_.count_rate_limited()
+            status, type_, message, headers = ERROR_FAULTS["rate_limit"]
+            raise ApiError(status, type_, message, headers)
         if state.current_balance()["available"] <= 0:  # §4: no balance, no inference
             status, type_, message, _ = ERROR_FAULTS["quota"]
             raise ApiError(status, type_, message)
         request = check_chat(body, state.model_list())
-        prompt = last_user_text(request.messages)
-        content = answer_text(prompt, json_mode=request.json_mode)
-        reasoning = reasoning_text(prompt) if request.reasons else None
-        answer = plan_answer(reasoning, content, request.budget)
-        usage = usage_body(request.prompt_tokens, answer, request.cached_tokens)
-        completion_id = f"chatcmpl-emu{state.next_id():06d}"
-        if not request.stream:
-            value = completion_body(
-                completion_id, request.model_id, answer, usage, reasons=request.reasons
-            )
-            self._send_json(200, value)
-            return
-        self._stream(request, completion_id, answer, usage, faults)
+        with state.stats_.chat_in_flight():
+            if state.latency:
+                self._pause(state.latency)
+            reply = plan_reply(request, faults)
+            cached = request.cached_tokens
+            if request.cache_key is not None:
+                messages = request.messages
+                cached = state.prompt_cache.cached_tokens(
+                    request.cache_key, messages, request.prompt_tokens
+                )
+            usage = usage_body(request.prompt_tokens, reply.answer, cached)
+            completion_id = f"chatcmpl-emu{state.next_id():06d}"
+            if not request.stream:
+                value = completion_body(
+                    completion_id,
+                    request.model_id,
+                    reply.answer,
+                    usage,
+                    reasons=request.reasons,
+                    tool_calls=reply.tool_calls,
+                )
+                self._send_json(200, value)
+                return
+            self._stream(request, completion_id, reply, usage, faults)
 
     def _stream(
         self,
         request: ChatRequest,
         completion_id: str,
-        answer: Answer,
+        reply: Reply,
         usage: dict[str, int],
         faults: set[str],
     ) -> None:
         state = self.server.state
+        answer = reply.answer
         self.response_started = True
         try:
             self.send_response(200)
@@ -336,6 +351,13 @@ class Handler(BaseHTTPRequestHandler):
         out.add(events.role())
         for piece in answer.reasoning:
             out.add(events.reasoning(piece))
+        for index, call in enumerate(reply.tool_calls):
+            out.add(events.tool_call_start(index, call))
+            arguments = call["function"]["arguments"]
+            for start in range(0, len(arguments), ARGUMENT_PIECE):
+                out.add(
+                    events.tool_call_arguments(index, arguments[start : start + ARGUMENT_PIECE])
+                )
         content: list[str] = answer.content
         count = len(content)
         early = (count + 1) // 2

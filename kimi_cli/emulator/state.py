@@ -1,7 +1,7 @@
 """The emulator's mutable state: its configuration and the request statistics, behind one lock.
 
-Configuration keys (``POST /_emulator/config`` and ``Emulator.configure``): ``faults``,
-``balance``, ``models``, ``keys``, ``reset_stats``, ``delay``, ``stall``, ``token_delay``.
+Configuration keys (``POST /_emulator/config`` and ``Emulator.configure``) are listed in
+``CONFIG_KEYS``; docs/emulator.md describes each.
 """
 
 from __future__ import annotations
@@ -11,8 +11,12 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from .batches import BatchStore
 from .faults import DELAY_FAULT, STREAM_FAULTS, Fault, parse_fault
+from .files import FileStore
 from .models import default_models, normalize_model
+from .replies import PromptCache
+from .stats import Stats
 
 DEFAULT_BALANCE = {"available": 49.58894, "voucher": 46.58893, "cash": 3.00001}  # §4's example
 CONFIG_KEYS = (
@@ -24,8 +28,19 @@ CONFIG_KEYS = (
     "delay",
     "stall",
     "token_delay",
+    "latency",
+    "retired",
+    "file_max_bytes",
+    "file_max_count",
+    "keep_bodies",
+    "rate_limit_storm",
+    "storm_size",
+    "batch_step_s",
+    "fiber_output",
 )
-_SECONDS_KEYS = ("delay", "stall", "token_delay")
+_SECONDS_KEYS = ("delay", "stall", "token_delay", "latency", "batch_step_s")
+_COUNT_KEYS = ("file_max_bytes", "file_max_count", "keep_bodies", "rate_limit_storm", "storm_size")
+_FIBER_OUTPUTS = ("encrypted", "plain")
 
 
 def _parse_balance(current: Mapping[str, float], raw: Any) -> dict[str, float]:
@@ -52,6 +67,18 @@ def _parse_seconds(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ValueError(f"{name} must be a number of seconds >= 0")
     return float(value)
+
+
+def _parse_count(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0")
+    return value
+
+
+def _parse_retired(raw: Any) -> list[str]:
+    if not isinstance(raw, list) or not all(isinstance(m, str) and m for m in raw):
+        raise ValueError("retired must be a list of model IDs")
+    return list(raw)
 
 
 def _parse_keys(raw: Any) -> list[str]:
@@ -82,15 +109,37 @@ class EmulatorState:
         self.delay = 2.0
         self.stall = 30.0
         self.token_delay = 0.0
+        self.latency = 0.0
+        self.retired: list[str] = []
+        self.keep_bodies = 20
+        self.rate_limit_storm = 0
+        self.storm_size = 10
+        self.batch_step_s = 2.0
+        self.fiber_output = "encrypted"
+        self.files = FileStore()
+        self.batches = BatchStore(self.files)
+        self.stats_ = Stats()
+        self.prompt_cache = PromptCache()
         self._ids = 0
-        self._reset_stats()
 
-    def _reset_stats(self) -> None:
-        self._requests: dict[str, int] = {}
-        self._total = 0
-        self._chat_requests: list[Any] = []
-        self._last_request: dict[str, Any] | None = None
-        self._disconnects = 0
+    def close(self) -> None:
+        self.files.close()
+
+    @property
+    def file_max_bytes(self) -> int:
+        return self.files.max_bytes
+
+    @file_max_bytes.setter
+    def file_max_bytes(self, value: int) -> None:
+        self.files.max_bytes = value
+
+    @property
+    def file_max_count(self) -> int:
+        return self.files.max_count
+
+    @file_max_count.setter
+    def file_max_count(self, value: int) -> None:
+        self.files.max_count = value
 
     # --- configuration ------------------------------------------------------------------------
 
@@ -107,6 +156,15 @@ class EmulatorState:
             "delay": self.delay,
             "stall": self.stall,
             "token_delay": self.token_delay,
+            "latency": self.latency,
+            "retired": list(self.retired),
+            "file_max_bytes": self.file_max_bytes,
+            "file_max_count": self.file_max_count,
+            "keep_bodies": self.keep_bodies,
+            "rate_limit_storm": self.rate_limit_storm,
+            "storm_size": self.storm_size,
+            "batch_step_s": self.batch_step_s,
+            "fiber_output": self.fiber_output,
         }
 
     def configure(self, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -133,13 +191,23 @@ class EmulatorState:
             for name in _SECONDS_KEYS:
                 if name in changes:
                     updates[name] = _parse_seconds(name, changes[name])
+            for name in _COUNT_KEYS:
+                if name in changes:
+                    updates[name] = _parse_count(name, changes[name])
+            if "retired" in changes:
+                updates["retired"] = _parse_retired(changes["retired"])
+            if "fiber_output" in changes:
+                if changes["fiber_output"] not in _FIBER_OUTPUTS:
+                    raise ValueError("fiber_output must be encrypted or plain")
+                updates["fiber_output"] = changes["fiber_output"]
             reset = changes.get("reset_stats", False)
             if not isinstance(reset, bool):
                 raise ValueError("reset_stats must be true or false")
             for name, value in updates.items():
                 setattr(self, name, value)
             if reset:
-                self._reset_stats()
+                self.stats_.reset()
+                self.prompt_cache.clear()
             return self._config()
 
     def current_balance(self) -> dict[str, float]:
@@ -151,8 +219,21 @@ class EmulatorState:
             return key in self.keys
 
     def model_list(self) -> list[dict[str, Any]]:
+        """The models ``/models`` lists and chat accepts: retired ones are gone from both."""
         with self._lock:
-            return copy.deepcopy(self.models)
+            return copy.deepcopy([m for m in self.models if m["id"] not in self.retired])
+
+    def take_storm(self) -> bool:
+        """Whether this chat request falls in a 429 storm (and uses up one of its requests)."""
+        with self._lock:
+            if self.rate_limit_storm <= 0:
+                return False
+            self.rate_limit_storm -= 1
+            return True
+
+    def start_storm(self) -> None:
+        with self._lock:
+            self.rate_limit_storm = max(self.rate_limit_storm, self.storm_size)
 
     def take_faults(self, endpoint: str, stream: bool) -> list[Fault]:
         """The faults acting on this request; ``once`` faults among them are used up.
@@ -188,32 +269,15 @@ class EmulatorState:
             return self._ids
 
     def record(
-        self, method: str, path: str, body: Any, headers: Mapping[str, str], chat: bool
+        self, method: str, path: str, endpoint: str | None, body: Any, headers: Mapping[str, str]
     ) -> None:
-        name = f"{method} {path}"
-        shown = {k: v for k, v in headers.items() if k.lower() != "authorization"}
-        with self._lock:
-            self._requests[name] = self._requests.get(name, 0) + 1
-            self._total += 1
-            if chat:
-                self._chat_requests.append(body)
-            self._last_request = {"method": method, "path": path, "body": body, "headers": shown}
+        self.stats_.record(method, path, endpoint, body, headers, self.keep_bodies)
 
     def count_disconnect(self) -> None:
-        with self._lock:
-            self._disconnects += 1
+        self.stats_.count_disconnect()
 
     def stats(self) -> dict[str, Any]:
-        with self._lock:
-            return copy.deepcopy(
-                {
-                    "requests": self._requests,
-                    "total": self._total,
-                    "chat_requests": self._chat_requests,
-                    "last_request": self._last_request,
-                    "disconnects": self._disconnects,
-                }
-            )
+        return self.stats_.snapshot()
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

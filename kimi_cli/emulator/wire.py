@@ -48,11 +48,15 @@ def completion_body(
     usage: dict[str, int],
     *,
     reasons: bool,
+    tool_calls: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """§3.7: the non-stream response; ``reasoning_content`` beside ``content`` when it thinks."""
+    """§3.7: the non-stream response; ``reasoning_content`` beside ``content`` when it thinks,
+    ``tool_calls`` (and ``content: ""``) when it calls tools."""
     message: dict[str, Any] = {"role": "assistant", "content": answer.content_text}
     if reasons:
         message["reasoning_content"] = answer.reasoning_text
+    if tool_calls:
+        message["tool_calls"] = tool_calls
     return {
         "id": completion_id,
         "object": "chat.completion",
@@ -84,6 +88,18 @@ class Events:
 
     def content(self, piece: str) -> bytes:
         return self._delta('"content":' + _dumps(piece))
+
+    def tool_call_start(self, index: int, call: dict[str, Any]) -> bytes:
+        """The first piece of a tool call: index, id, type and name, empty arguments."""
+        name = call["function"]["name"]
+        start = {"index": index, "id": call["id"], "type": "function"}
+        start["function"] = {"name": name, "arguments": ""}
+        return self._delta('"tool_calls":' + _dumps([start]))
+
+    def tool_call_arguments(self, index: int, piece: str) -> bytes:
+        return self._delta(
+            '"tool_calls":' + _dumps([{"index": index, "function": {"arguments": piece}}])
+        )
 
     def finish(self, finish_reason: str, usage: dict[str, int] | None) -> bytes:
         """The finish chunk; usage rides in ``choices[0].usage`` unless ``include_usage``."""

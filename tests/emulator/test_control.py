@@ -94,10 +94,16 @@ def test_config_endpoint(emulator: Emulator) -> None:
         assert config["faults"] == []
         assert emulator.stats() == {
             "requests": {},
+            "endpoints": {},
+            "bodies": {},
             "total": 0,
             "chat_requests": [],
             "last_request": None,
             "disconnects": 0,
+            "chat_in_flight": 0,
+            "chat_max_in_flight": 0,
+            "rate_limited": 0,
+            "uploaded_bytes": 0,
         }
 
 
@@ -114,6 +120,11 @@ def test_config_endpoint(emulator: Emulator) -> None:
         {"stall": "long"},
         {"reset_stats": "yes"},
         {"colour": "blue"},
+        {"retired": "kimi-k3"},
+        {"file_max_count": -1},
+        {"file_max_bytes": 1.5},
+        {"fiber_output": "secret"},
+        {"batch_step_s": -1},
     ],
 )
 def test_bad_config_is_400_and_changes_nothing(

@@ -362,6 +362,6 @@ def test_unknown_fault_is_refused(emulator: Emulator, client: httpx.Client) -> N
     with pytest.raises(ValueError, match="meteor"):
         emulator.configure(faults=["meteor"])
     with pytest.raises(ValueError, match="endpoint"):
-        emulator.configure(faults=[{"name": "auth", "endpoint": "files"}])
+        emulator.configure(faults=[{"name": "auth", "endpoint": "uploads"}])
     with pytest.raises(ValueError):
         Emulator(faults=["auth:twice"])

@@ -261,6 +261,7 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
                 {
                     "role": "assistant",
                     "content": "",
+                    "reasoning_content": "",
                     "tool_calls": [
                         {
                             "id": "c1",
