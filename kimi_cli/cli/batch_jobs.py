@@ -168,10 +168,10 @@ def _ended(info: Batch) -> int:
             )
         )
         return int(ExitCode.API_ERROR)
-    finished = counts.completed + counts.failed
     print_error(
         APIRequestError(
-            f"batch {info.id} {info.status}: {finished} of {counts.total} request(s) finished",
+            f"batch {info.id} {info.status}: {counts.completed} of {counts.total} request(s) "
+            "answered",
             hint=fetch,
         )
     )
