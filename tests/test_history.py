@@ -17,7 +17,7 @@ import pytest
 
 from kimi_cli import history
 from kimi_cli.api.types import Usage
-from kimi_cli.errors import ExitCode, HistoryError
+from kimi_cli.errors import ExitCode, HistoryError, UsageError
 from kimi_cli.history import ConversationSummary, HistoryStore, StoredMessage
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
@@ -101,7 +101,7 @@ def test_wal_and_pragmas(store: HistoryStore, db_path: Path) -> None:
     store.open()
     with closing(_raw(db_path)) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert _user_version(db_path) == history.SCHEMA_VERSION == 1
+    assert _user_version(db_path) == history.SCHEMA_VERSION == 2
 
 
 def test_empty_v0_file_opens(db_path: Path) -> None:
@@ -110,7 +110,7 @@ def test_empty_v0_file_opens(db_path: Path) -> None:
     with HistoryStore(db_path) as store:
         cid = store.new_conversation(model="kimi-k3", title="hello")
         assert store.get(cid) is not None
-    assert _user_version(db_path) == 1
+    assert _user_version(db_path) == 2
 
 
 def test_v1_file_with_data_opens(db_path: Path) -> None:
@@ -133,20 +133,20 @@ def test_v1_file_with_data_opens(db_path: Path) -> None:
         assert [m.content for m in store.messages("abcd2345")] == ["hi"]
         store.add_message("abcd2345", "assistant", "hello again")
         assert store.last_used() == store.get("abcd2345")
-    assert _user_version(db_path) == 1
+    assert _user_version(db_path) == 2
 
 
 def test_adding_a_migration_is_one_function(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with HistoryStore(db_path) as store:
         cid = store.new_conversation(model="kimi-k3", title="t")
 
-    def to_v2(db: sqlite3.Connection) -> None:
+    def to_v3(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
 
-    monkeypatch.setattr(history, "_MIGRATIONS", [*history._MIGRATIONS, to_v2])
+    monkeypatch.setattr(history.schema, "MIGRATIONS", [*history.schema.MIGRATIONS, to_v3])
     with HistoryStore(db_path) as store:
         assert store.get(cid) is not None
-    assert _user_version(db_path) == 2
+    assert _user_version(db_path) == 3
     with closing(_raw(db_path)) as db:
         columns = [row[1] for row in db.execute("PRAGMA table_info(conversations)")]
     assert "pinned" in columns
@@ -159,10 +159,10 @@ def test_failed_migration_changes_nothing(db_path: Path, monkeypatch: pytest.Mon
         db.execute("CREATE TABLE half_done (x)")
         db.execute("THIS IS NOT SQL")
 
-    monkeypatch.setattr(history, "_MIGRATIONS", [*history._MIGRATIONS, broken])
+    monkeypatch.setattr(history.schema, "MIGRATIONS", [*history.schema.MIGRATIONS, broken])
     with pytest.raises(HistoryError, match=re.escape(str(db_path))):
         HistoryStore(db_path).open()
-    assert _user_version(db_path) == 1
+    assert _user_version(db_path) == 2
     with closing(_raw(db_path)) as db:
         assert (
             db.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'").fetchone() is None
@@ -247,7 +247,7 @@ def test_unicode_and_empty_content(store: HistoryStore) -> None:
     store.add_message(cid, "assistant", "", partial=True)
     store.add_message(cid, "user", "naïve ☃ \x00 nul")
     assert [m.content for m in store.messages(cid)] == ["", "naïve ☃ \x00 nul"]
-    assert store.list()[0].title == "月之暗面 🌙"
+    assert store.recent()[0].title == "月之暗面 🌙"
 
 
 def test_timestamps_are_utc_iso_with_microseconds(store: HistoryStore) -> None:
@@ -286,22 +286,22 @@ def test_ambiguous_prefix_names_the_matches(
     store: HistoryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = iter(["abc00001", "abc00001", "abc00002", "abd00003"])  # one duplicate, retried
-    monkeypatch.setattr(history, "_new_id", lambda: next(ids))
+    monkeypatch.setattr(history.store, "_new_id", lambda: next(ids))
     first = store.new_conversation(model="m", title="1")
     second = store.new_conversation(model="m", title="2")
     third = store.new_conversation(model="m", title="3")
     assert (first, second, third) == ("abc00001", "abc00002", "abd00003")
-    with pytest.raises(HistoryError) as caught:
+    with pytest.raises(UsageError) as caught:
         store.get("abc")
     line = caught.value.line()
     assert "ambiguous" in line and "abc00001" in line and "abc00002" in line
     assert "abd00003" not in line
-    assert caught.value.exit_code == ExitCode.CONFIG
+    assert caught.value.exit_code == ExitCode.USAGE  # like an unknown id
     assert store.get("abd") is not None
     assert store.get("abc00002") is not None  # a full id is never ambiguous
-    with pytest.raises(HistoryError):
+    with pytest.raises(UsageError):
         store.delete("ab")
-    assert len(store.list()) == 3
+    assert len(store.recent()) == 3
 
 
 def test_last_used_is_by_use_not_creation(store: HistoryStore) -> None:
@@ -313,19 +313,19 @@ def test_last_used_is_by_use_not_creation(store: HistoryStore) -> None:
     store.add_message(a, "user", "back to A")
     last = store.last_used()
     assert last is not None and last.id == a
-    assert [s.id for s in store.list()] == [a, b]
+    assert [s.id for s in store.recent()] == [a, b]
     store.add_message(b, "user", "and B")
-    assert [s.id for s in store.list()] == [b, a]
+    assert [s.id for s in store.recent()] == [b, a]
 
 
 def test_list_and_limit(store: HistoryStore) -> None:
-    assert store.list() == []
+    assert store.recent() == []
     ids = [store.new_conversation(model="kimi-k3", title=str(n)) for n in range(5)]
-    listed = store.list()
+    listed = store.recent()
     assert [s.id for s in listed] == ids[::-1]
     assert all(isinstance(s, ConversationSummary) for s in listed)
-    assert [s.id for s in store.list(limit=2)] == ids[:-3:-1]
-    assert store.list(limit=0) == []
+    assert [s.id for s in store.recent(limit=2)] == ids[:-3:-1]
+    assert store.recent(limit=0) == []
 
 
 def test_set_title(store: HistoryStore) -> None:
@@ -348,7 +348,7 @@ def test_delete_and_delete_all(store: HistoryStore, db_path: Path) -> None:
     c = store.new_conversation(model="kimi-k3", title="C")
     store.add_message(c, "user", "y")
     assert store.delete_all() == 2
-    assert store.list() == [] and store.get(b) is None
+    assert store.recent() == [] and store.get(b) is None
     assert store.delete_all() == 0
 
 
@@ -369,7 +369,7 @@ def test_lazy_open_close_and_reopen(db_path: Path) -> None:
 def _every_public_call(store: HistoryStore) -> list[Callable[[], object]]:
     return [
         store.open,
-        store.list,
+        store.recent,
         store.last_used,
         lambda: store.get("abc"),
         lambda: store.messages("abc"),
@@ -403,7 +403,7 @@ def test_locked_for_writing(db_path: Path) -> None:
     holder.execute("BEGIN EXCLUSIVE")
     store = HistoryStore(db_path, busy_timeout_s=0.05)
     try:
-        assert store.list() == []  # WAL: readers are not blocked
+        assert store.recent() == []  # WAL: readers are not blocked
         with pytest.raises(HistoryError) as caught:
             store.new_conversation(model="kimi-k3", title="T")
         line = caught.value.line()
@@ -441,8 +441,10 @@ def test_disk_full(store: HistoryStore) -> None:
 def test_unwritable_location(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory", encoding="utf-8")
+    store = HistoryStore(blocker / "history.db")
+    assert store.recent() == [] and store.search("x") == []  # a read finds nothing stored
     with pytest.raises(HistoryError) as caught:
-        HistoryStore(blocker / "history.db").list()
+        store.new_conversation(model="m", title="t")
     assert "could not write" in caught.value.line() and str(blocker) in caught.value.line()
 
 
@@ -468,7 +470,7 @@ def _sqlite_error(code: int) -> sqlite3.Error:
     ],
 )
 def test_translation(code: int, words: str, tmp_path: Path) -> None:
-    error = history._translate(_sqlite_error(code), tmp_path / "h.db")
+    error = history.failures.translate(_sqlite_error(code), tmp_path / "h.db")
     assert isinstance(error, HistoryError)
     assert words in error.line() and str(tmp_path / "h.db") in error.line()
 
@@ -501,7 +503,7 @@ def test_concurrent_processes_lose_no_row(db_path: Path) -> None:
         process.join(timeout=90)
     assert [process.exitcode for process in processes] == [0] * WORKERS
     with HistoryStore(db_path) as store:
-        conversations = store.list()
+        conversations = store.recent()
     assert len(conversations) == WORKERS * CONVERSATIONS_EACH
     assert len({c.id for c in conversations}) == WORKERS * CONVERSATIONS_EACH
     assert all(c.messages == 2 for c in conversations)
@@ -516,4 +518,4 @@ def test_lone_surrogates_do_not_break_a_write(store: HistoryStore) -> None:
     store.add_message(cid, "assistant", "a\udc00b 🌙", reasoning="\ud83d")
     [message] = store.messages(cid)
     assert (message.content, message.reasoning) == ("a\ufffdb 🌙", "\ufffd")
-    assert store.list()[0].title == "t\ufffd"
+    assert store.recent()[0].title == "t\ufffd"

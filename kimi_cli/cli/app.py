@@ -79,6 +79,7 @@ COMMANDS = {
     "doctor": "doctor_cmd",
     "balance": "balance",
     "tokens": "tokens",
+    "usage": "usage_cmd",
     "batch": "batch_cmd",
 }
 

@@ -330,7 +330,7 @@ def _run_repl(
 
     def recent(limit: int) -> list[ConversationSummary]:
         with state.history() as store:
-            return store.list(limit=limit)
+            return store.recent(limit=limit)
 
     config = ReplConfig(
         history_file=settings.data_dir / "repl_history",

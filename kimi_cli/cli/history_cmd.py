@@ -1,15 +1,18 @@
-"""``kimi history list|show|delete``."""
+"""``kimi history list|show|search|export|delete``."""
 
 from __future__ import annotations
 
 import sys
 from dataclasses import asdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kimi_cli.cli.common import print_json, state_of
 from kimi_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from kimi_cli.history import ConversationSummary, HistoryStore
 
 app = typer.Typer(
     help="Saved conversations (SQLite in the data dir).\n\nExample: kimi history list --limit 5",
@@ -42,16 +45,24 @@ def list_(
                     "updated_at": c.updated_at,
                     "messages": c.messages,
                 }
-                for c in store.list()
+                for c in store.recent()
             ]
         )
         return
-    rows = store.list(limit)
+    rows = store.recent(limit)
     if not rows:
         sys.stderr.write("kimi: no conversations yet\n")
         return
     lines = [f"{c.id}  {c.updated_at[:16].replace('T', ' ')}  {c.model}  {c.title}" for c in rows]
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _found(ctx: typer.Context, conversation_id: str) -> tuple[HistoryStore, ConversationSummary]:
+    store = state_of(ctx).history()
+    summary = store.get(conversation_id)
+    if summary is None:
+        raise UsageError(f"no conversation {conversation_id!r}", hint="see 'kimi history list'")
+    return store, summary
 
 
 @app.command("show")
@@ -60,25 +71,74 @@ def show(
     conversation_id: Annotated[str, typer.Argument(help="ID (or a unique prefix).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Print one conversation.
+    """Print one conversation (Markdown rendered on a terminal).
 
     Example: kimi history show 3f9k2a1b
     """
-    store = state_of(ctx).history()
-    summary = store.get(conversation_id)
-    if summary is None:
-        raise UsageError(f"no conversation {conversation_id!r}", hint="see 'kimi history list'")
+    from kimi_cli.history.export import to_data, to_markdown
+
+    store, summary = _found(ctx, conversation_id)
     messages = store.messages(summary.id)
     if as_json:
-        print_json({**asdict(summary), "messages": [asdict(m) for m in messages]})
+        print_json(to_data(summary, messages, store.searches_in(summary.id)))
+    elif sys.stdout.isatty():
+        from kimi_cli.render.transcript import print_conversation
+
+        print_conversation(summary, messages)
+    else:
+        sys.stdout.write(to_markdown(summary, messages, store.searches_in(summary.id)))
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    conversation_id: Annotated[str, typer.Argument(help="ID (or a unique prefix).")],
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="markdown|json", help="Transcript format.")
+    ] = "markdown",
+) -> None:
+    """Write a readable transcript to stdout: roles, model, times, reasoning folded.
+
+    Example: kimi history export 3f9k2a1b > chat.md
+    """
+    from kimi_cli.history.export import to_data, to_markdown
+
+    if fmt not in ("markdown", "json"):
+        raise UsageError(f"--format must be markdown or json, not {fmt!r}")
+    store, summary = _found(ctx, conversation_id)
+    messages = store.messages(summary.id)
+    searches = store.searches_in(summary.id)
+    if fmt == "json":
+        print_json(to_data(summary, messages, searches))
+    else:
+        sys.stdout.write(to_markdown(summary, messages, searches))
+
+
+@app.command("search")
+def search(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="Words to find (all of them), in any order.")],
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Most hits shown.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Find prompts and answers containing every word, newest first.
+
+    Example: kimi history search "commit message"
+    """
+    if not text.split():
+        raise UsageError("nothing to search for", hint="give one or more words")
+    hits = state_of(ctx).history().search(text, limit=max(limit, 1))
+    if as_json:
+        print_json([asdict(hit) for hit in hits])
         return
-    out = [f"# {summary.title}", f"{summary.id} · {summary.model} · {summary.updated_at}", ""]
-    for message in messages:
-        mark = " (partial)" if message.partial else ""
-        out.append(f"## {message.role}{mark}")
-        out.append(message.content)
-        out.append("")
-    sys.stdout.write("\n".join(out))
+    if not hits:
+        sys.stderr.write(f"kimi: no message contains {text!r}\n")
+        return
+    lines = [
+        f"{h.conversation_id}  {h.created_at[:16].replace('T', ' ')}  {h.role:9}  {h.snippet}"
+        for h in hits
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 @app.command("delete")
@@ -86,6 +146,9 @@ def delete(
     ctx: typer.Context,
     conversation_id: Annotated[str | None, typer.Argument(help="ID (or a unique prefix).")] = None,
     delete_all: Annotated[bool, typer.Option("--all", help="Delete every conversation.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask (needed for --all off a terminal).")
+    ] = False,
 ) -> None:
     """Delete one conversation, or all of them.
 
@@ -97,9 +160,25 @@ def delete(
         )
     store = state_of(ctx).history()
     if delete_all:
-        sys.stderr.write(f"kimi: deleted {store.delete_all()} conversations\n")
+        if not yes:
+            _confirm_delete_all(len(store.recent()))
+        count = store.delete_all()
+        sys.stderr.write(f"kimi: deleted {count} conversation{'' if count == 1 else 's'}\n")
         return
     assert conversation_id is not None
     if not store.delete(conversation_id):
         raise UsageError(f"no conversation {conversation_id!r}", hint="see 'kimi history list'")
     sys.stderr.write(f"kimi: deleted {conversation_id}\n")
+
+
+def _confirm_delete_all(count: int) -> None:
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "history delete --all needs confirmation", hint="add --yes to delete without asking"
+        )
+    sys.stderr.write(f"Delete all {count} conversations? [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
+    if answer not in ("y", "yes"):
+        sys.stderr.write("kimi: nothing deleted\n")
+        raise typer.Exit(0)

@@ -12,6 +12,7 @@ from kimi_cli.api.types import Model
 from kimi_cli.cli.common import client_factory, other_region, print_json, state_of
 from kimi_cli.cli.completion import complete_model_ids
 from kimi_cli.cli.state import AppState
+from kimi_cli.errors import UsageError
 
 app = typer.Typer(
     help=(
@@ -41,7 +42,25 @@ def live_models(state: AppState) -> list[Model]:
     )
 
 
-def model_json(model: Model, configured: str | None) -> dict[str, Any]:
+def _retirement_json(model_id: str, live_ids: list[str]) -> dict[str, Any] | None:
+    from kimi_cli.catalog.retirements import retirement_for, successor_for
+
+    retirement = retirement_for(model_id)
+    if retirement is None:
+        return None
+    successor, named = successor_for(model_id, live_ids)
+    return {
+        "date": retirement.on.isoformat(),
+        "certainty": retirement.certainty,
+        "source": retirement.source,
+        "successor": successor if named else None,
+        "suggested": None if named else successor,
+    }
+
+
+def model_json(
+    model: Model, configured: str | None, live_ids: list[str] | None = None
+) -> dict[str, Any]:
     data: dict[str, Any] = dict(model.raw)
     data.update(
         id=model.id,
@@ -50,6 +69,7 @@ def model_json(model: Model, configured: str | None) -> dict[str, Any]:
         supports_image_in=model.supports_image_in,
         supports_video_in=model.supports_video_in,
         configured=model.id == configured,
+        retirement=_retirement_json(model.id, live_ids or []),
     )
     return data
 
@@ -71,12 +91,15 @@ def models(
     state = state_of(ctx)
     found = live_models(state)
     configured = state.settings().model
+    ids = [m.id for m in found]
     if as_json:
-        print_json([model_json(m, configured) for m in found])
+        print_json([model_json(m, configured, ids) for m in found])
     elif sys.stdout.isatty():
+        from kimi_cli.catalog.retirements import retirement_line
         from kimi_cli.render.tables import print_models
 
-        print_models(found, configured)
+        notes = {m: line for m in ids if (line := retirement_line(m, ids))}
+        print_models(found, configured, notes)
     else:
         sys.stdout.write("".join(f"{m.id}\n" for m in found))
 
@@ -96,6 +119,8 @@ def use(
 
     Example: kimi models use kimi-k3.1-pro
     """
+    if not model_id.strip():
+        raise UsageError("the model ID is empty", hint="see 'kimi models' for the IDs")
     state = state_of(ctx)
     verify_and_store(state, model_id)
 

@@ -134,7 +134,7 @@ def test_no_log_and_history_false_store_nothing(
     configured: Emulator, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run_process("chat", "--no-log", "ECHO x")
-    assert history(isolated_env).list() == []
+    assert history(isolated_env).recent() == []
 
 
 def test_broken_pipe_is_quiet_and_closes_the_stream(configured: Emulator) -> None:

@@ -26,18 +26,55 @@ def test_list_show_and_delete(configured: Emulator) -> None:
         ("assistant", "one"),
     ]
     text = run_process("history", "show", first).stdout
-    assert "## user\nECHO one" in text and "## assistant\none" in text
+    assert "## user · " in text and "\nECHO one\n" in text and "## assistant · kimi-k2.6" in text
 
     assert run_process("history", "delete", first).code == 0
     run_process("history", "show", first).assert_one_error_line(2)
     assert [c["id"] for c in json.loads(run_process("history", "list", "--json").stdout)] == [
         second
     ]
-    gone = run_process("history", "delete", "--all")
-    assert gone.code == 0 and "deleted 1" in gone.stderr
+    run_process("history", "delete", "--all").assert_one_error_line(2)  # not a terminal
+    gone = run_process("history", "delete", "--all", "--yes")
+    assert gone.code == 0 and "deleted 1 conversation\n" in gone.stderr
     assert json.loads(run_process("history", "list", "--json").stdout) == []
 
 
 def test_delete_needs_an_id_or_all(configured: Emulator) -> None:
     run_process("history", "delete").assert_one_error_line(2)
     run_process("history", "delete", "abc", "--all").assert_one_error_line(2)
+
+
+def test_search_and_export(configured: Emulator) -> None:
+    first = json.loads(run_process("chat", "--json", "ECHO the red fox").stdout)["conversation_id"]
+    second = json.loads(run_process("chat", "--json", "ECHO a brown fox").stdout)["conversation_id"]
+    hits = json.loads(run_process("history", "search", "--json", "fox").stdout)
+    assert [h["conversation_id"] for h in hits][:2] == [second, second]  # newest first
+    assert {h["conversation_id"] for h in hits} == {first, second}
+    assert any("«fox»" in h["snippet"] for h in hits)
+    table = run_process("history", "search", "red fox")
+    assert table.code == 0 and table.stdout.startswith(first) and "«red»" in table.stdout
+    none = run_process("history", "search", "zebra")
+    assert none.code == 0 and none.stdout == "" and "no message contains" in none.stderr
+    run_process("history", "search", " ").assert_one_error_line(2)
+
+    markdown = run_process("history", "export", first[:6])
+    assert markdown.code == 0
+    assert markdown.stdout.startswith("# ECHO the red fox\n")
+    assert f"- conversation: `{first}`" in markdown.stdout and "UTC" in markdown.stdout
+    data = json.loads(run_process("history", "export", first, "--format", "json").stdout)
+    assert data["id"] == first and [m["role"] for m in data["messages"]] == ["user", "assistant"]
+    run_process("history", "export", first, "--format", "html").assert_one_error_line(2)
+    run_process("history", "export", "zzzzzzzz").assert_one_error_line(2)
+
+
+def test_ambiguous_id_is_a_usage_error(configured: Emulator) -> None:
+    for _ in range(40):  # 40 ids over 32 first letters: two share a first letter
+        run_process("chat", "ECHO x")
+        ids = [c["id"] for c in json.loads(run_process("history", "list", "--json").stdout)]
+        firsts = [i[0] for i in ids]
+        shared = next((f for f in firsts if firsts.count(f) > 1), None)
+        if shared:
+            break
+    assert shared is not None
+    line = run_process("history", "show", shared).assert_one_error_line(2)
+    assert "ambiguous" in line

@@ -2,99 +2,56 @@
 
 One file (``history.db`` in the data dir; the caller passes its path). Several ``kimi``
 processes may append to it at once: WAL, a busy timeout and short ``BEGIN IMMEDIATE``
-write transactions keep every row. The schema version lives in ``PRAGMA user_version``;
-``_MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``, so a new version is
-one more function at the end of that list.
+write transactions keep every row. The schema version lives in ``PRAGMA user_version``
+(``kimi_cli.history.schema``).
 
 Each exchange is stored as it happens: the caller writes the user message when the turn
 starts and the assistant message when it ends (``partial=True`` for a cut or interrupted
 answer). "Last used" is a counter bumped by every write to a conversation, so it is exact
-even when two writes share a timestamp or the clock steps back.
+even when two writes share a timestamp or the clock steps back. Every billed thing (an
+answer, a batch result, a set of web searches) is also a row of ``usage``, which
+``kimi usage`` and the budgets sum.
 
-Every ``sqlite3`` error is translated into a one-line ``HistoryError`` naming the file
-and what to do. The API key is never stored: there is no column for it.
+Reading never needs to write: when the data dir is read-only or full, reads open the
+file read-only (or find no file: no conversations yet). Every ``sqlite3`` error is
+translated into a one-line ``HistoryError`` naming the file and what to do. The API key
+is never stored: there is no column for it.
 """
 
 from __future__ import annotations
 
-import builtins
 import contextlib
-import os
 import re
 import secrets
-import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, TypeVar, overload
 
-from kimi_cli.errors import HistoryError
+from kimi_cli.errors import HistoryError, UsageError
+from kimi_cli.history import queries
+from kimi_cli.history.connection import connect, connect_read_only
+from kimi_cli.history.failures import is_write_failure, rollback, translate
+from kimi_cli.history.records import (
+    ConversationSummary,
+    SearchHit,
+    StoredMessage,
+    UsageTotals,
+    stored_message,
+)
 
 if TYPE_CHECKING:  # kimi_cli.api's package imports httpx; only the type is needed
     from kimi_cli.api.types import Usage
 
-__all__ = ["ROLES", "SCHEMA_VERSION", "ConversationSummary", "HistoryStore", "StoredMessage"]
+__all__ = ["KINDS", "ROLES", "HistoryStore"]
 
 ROLES = ("system", "user", "assistant")
+KINDS = ("chat", "repl", "batch", "search")  # what a usage row was billed for
 _ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case, URL-safe
 _ID_LENGTH = 8  # 40 random bits; uniqueness is checked under the write lock
 _T = TypeVar("_T")
-
-
-def _migrate_to_1(db: sqlite3.Connection) -> None:
-    db.execute(
-        """CREATE TABLE conversations (
-            id TEXT PRIMARY KEY, title TEXT NOT NULL, model TEXT NOT NULL,
-            created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-            used_seq INTEGER NOT NULL DEFAULT 0)"""
-    )
-    db.execute("CREATE INDEX conversations_by_use ON conversations (used_seq)")
-    db.execute(
-        """CREATE TABLE messages (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
-            role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
-            content TEXT NOT NULL, reasoning TEXT, model TEXT, created_at TEXT NOT NULL,
-            partial INTEGER NOT NULL DEFAULT 0, finish_reason TEXT,
-            input_tokens INTEGER, output_tokens INTEGER, cached_tokens INTEGER,
-            cost REAL, currency TEXT)"""
-    )
-    db.execute("CREATE INDEX messages_by_conversation ON messages (conversation_id, id)")
-
-
-# _MIGRATIONS[n] upgrades version n to n + 1. Append; never edit a released one.
-_MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1]
-SCHEMA_VERSION = len(_MIGRATIONS)
-
-
-@dataclass(frozen=True)
-class StoredMessage:
-    id: int
-    role: str  # "system" | "user" | "assistant"
-    content: str
-    reasoning: str | None
-    model: str | None
-    created_at: str  # ISO 8601, UTC, microseconds
-    partial: bool
-    finish_reason: str | None
-    input_tokens: int | None
-    output_tokens: int | None
-    cached_tokens: int | None
-    cost: float | None
-    currency: str | None
-
-
-@dataclass(frozen=True)
-class ConversationSummary:
-    id: str
-    title: str
-    model: str  # the model used last
-    created_at: str
-    updated_at: str
-    messages: int  # every stored message, the system prompt included
 
 
 _SUMMARY_SQL = """SELECT c.id, c.title, c.model, c.created_at, c.updated_at,
@@ -105,13 +62,10 @@ _MESSAGE_SQL = """SELECT id, role, content, reasoning, model, created_at, partia
 _INSERT_MESSAGE_SQL = """INSERT INTO messages (created_at, conversation_id, role, content,
     reasoning, model, partial, finish_reason, input_tokens, output_tokens, cached_tokens,
     cost, currency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+_INSERT_USAGE_SQL = """INSERT INTO usage (at, day, kind, conversation_id, message_id, ref,
+    model, requests, searches, input_tokens, cached_tokens, output_tokens, cost, currency)
+    VALUES (?, substr(?, 1, 10), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 _NEXT_SEQ = "(SELECT COALESCE(MAX(used_seq), 0) + 1 FROM conversations)"
-
-
-def _message(row: Any) -> StoredMessage:
-    values = list(row)
-    values[6] = bool(values[6])  # partial
-    return StoredMessage(*values)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -134,43 +88,10 @@ def _new_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
 
 
-_CORRUPT = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
-_LOCKED = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-_NO_ACCESS: tuple[int, ...] = (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN)
-_NO_ACCESS += (sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH, sqlite3.SQLITE_IOERR)
-
-
-def _translate(exc: BaseException, path: Path) -> HistoryError:
-    """One line for any sqlite3 (or file system) failure on ``path``."""
-    detail = str(exc).strip() or type(exc).__name__
-    code = getattr(exc, "sqlite_errorcode", None)
-    primary = code & 0xFF if isinstance(code, int) else None  # extended -> primary code
-    if primary in _CORRUPT:
-        message = f"history database {path} is corrupt"
-        hint = "move it aside; kimi will start a new one"
-    elif primary in _LOCKED:
-        message, hint = f"history database {path} is locked by another process", "retry"
-    elif primary == sqlite3.SQLITE_FULL or (primary in _NO_ACCESS and _no_space(path)):
-        message, hint = f"could not write history database {path}", "free disk space"
-    elif primary in _NO_ACCESS or isinstance(exc, OSError):
-        message, hint = f"could not write history database {path}", "check permissions"
-    else:
-        message = f"history database {path} failed"
-        hint = "retry; if it persists, move the file aside and kimi will start a new one"
-    return HistoryError(f"{message} ({detail})", hint=hint)
-
-
-def _no_space(path: Path) -> bool:
-    """A full disk shows as an I/O error when SQLite grows its -shm file: check for room."""
-    with contextlib.suppress(OSError):
-        return shutil.disk_usage(path.parent).free == 0
-    return False
-
-
-def _rollback(db: sqlite3.Connection) -> None:
-    if db.in_transaction:  # the first error is the one worth reporting
-        with contextlib.suppress(sqlite3.Error):
-            db.execute("ROLLBACK")
+def _tokens(usage: Usage | None) -> tuple[int, int, int]:
+    if usage is None:
+        return (0, 0, 0)
+    return (usage.input_tokens, usage.cached_tokens, usage.output_tokens)
 
 
 class HistoryStore:
@@ -189,30 +110,8 @@ class HistoryStore:
     def open(self) -> None:
         """Create the file (0600, dir 0700) if needed, set WAL and migrate the schema."""
         with self._lock:
-            if self._db is not None:
-                return
-            try:
-                self._prepare_files()
-                db = sqlite3.connect(
-                    self.path,
-                    timeout=self.busy_timeout_s,
-                    isolation_level=None,  # we issue BEGIN/COMMIT ourselves
-                    check_same_thread=False,  # guarded by self._lock
-                )
-            except (OSError, sqlite3.Error) as exc:
-                raise _translate(exc, self.path) from exc
-            try:
-                db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
-                db.execute("PRAGMA journal_mode = WAL")
-                db.execute("PRAGMA synchronous = NORMAL")
-                db.execute("PRAGMA foreign_keys = ON")
-                self._migrate(db)
-            except BaseException as exc:
-                db.close()
-                if isinstance(exc, sqlite3.Error):
-                    raise _translate(exc, self.path) from exc
-                raise
-            self._db = db
+            if self._db is None:
+                self._db = connect(self.path, self.busy_timeout_s)
 
     def close(self) -> None:
         with self._lock:
@@ -221,7 +120,7 @@ class HistoryStore:
                 try:
                     db.close()
                 except sqlite3.Error as exc:
-                    raise _translate(exc, self.path) from exc
+                    raise translate(exc, self.path) from exc
 
     def __enter__(self) -> HistoryStore:
         self.open()
@@ -229,40 +128,6 @@ class HistoryStore:
 
     def __exit__(self, *_: object) -> None:
         self.close()
-
-    def _prepare_files(self) -> None:
-        parent = self.path.parent
-        if not parent.exists():
-            parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.chmod(parent, 0o700)  # mkdir's mode is cut by the umask
-        if not self.path.exists():
-            with contextlib.suppress(FileExistsError):  # another process was faster
-                os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        with contextlib.suppress(PermissionError):  # not ours; sqlite says if it can use it
-            os.chmod(self.path, 0o600)  # also when the umask let the file be created looser
-
-    def _migrate(self, db: sqlite3.Connection) -> None:
-        """Run the migrations from ``PRAGMA user_version`` up, in one write transaction."""
-        latest = len(_MIGRATIONS)
-        if db.execute("PRAGMA user_version").fetchone()[0] == latest:
-            return
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            # Read under the write lock: another process may have migrated meanwhile.
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            if version > latest:
-                raise HistoryError(
-                    f"history database {self.path} has schema version {version}, "
-                    f"newer than this kimi knows ({latest})",
-                    hint="upgrade kimi, or move the file aside",
-                )
-            for step in range(version, latest):
-                _MIGRATIONS[step](db)
-                db.execute(f"PRAGMA user_version = {step + 1}")
-            db.execute("COMMIT")
-        except BaseException:
-            _rollback(db)
-            raise
 
     @contextlib.contextmanager
     def _session(self) -> Iterator[sqlite3.Connection]:
@@ -273,7 +138,24 @@ class HistoryStore:
             try:
                 yield self._db
             except sqlite3.Error as exc:
-                raise _translate(exc, self.path) from exc
+                raise translate(exc, self.path) from exc
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection | None]:
+        """Like ``_session``, but a data dir that cannot be written does not stop a read:
+        the file is opened read-only, and no file at all is None (nothing stored yet)."""
+        with self._lock:
+            if self._db is None:
+                try:
+                    self.open()
+                except HistoryError as exc:
+                    if exc.__cause__ is None or not is_write_failure(exc.__cause__):
+                        raise
+                    self._db = connect_read_only(self.path, exc)
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise translate(exc, self.path) from exc
 
     def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run ``work`` in one short ``BEGIN IMMEDIATE`` transaction."""
@@ -283,7 +165,7 @@ class HistoryStore:
                 result = work(db)
                 db.execute("COMMIT")
             except BaseException:
-                _rollback(db)
+                rollback(db)
                 raise
             return result
 
@@ -326,19 +208,25 @@ class HistoryStore:
         currency: str | None = None,
         partial: bool = False,
         finish_reason: str | None = None,
+        kind: str = "chat",
+        requests: int = 1,
     ) -> int:
         """Append a message; the conversation becomes the last used (and takes ``model``).
 
-        Returns the message's id. An unknown conversation is a ``HistoryError``; a role
-        outside ``ROLES`` is a ``ValueError`` (a bug in the caller).
+        An assistant message with ``usage`` or ``cost`` is also a ``usage`` row of
+        ``kind`` ("chat" or "repl"), counting ``requests`` API requests (a turn with a
+        tool loop takes several). Returns the message's id. An unknown conversation is a
+        ``HistoryError``; a role outside ``ROLES`` is a ``ValueError`` (a bug in the caller).
         """
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}, not {role!r}")
+        _check_kind(kind)
         counts: tuple[int | None, ...] = (None, None, None)
         if usage is not None:
             counts = (usage.input_tokens, usage.output_tokens, usage.cached_tokens)
         content, reasoning, model = _text(content), _text(reasoning), _text(model)
         values = (conversation_id, role, content, reasoning, model, int(partial), finish_reason)
+        billed = role == "assistant" and (usage is not None or cost is not None)
 
         def work(db: sqlite3.Connection) -> int:
             now = _now()
@@ -354,34 +242,112 @@ class HistoryStore:
                 )
             cursor = db.execute(_INSERT_MESSAGE_SQL, (now, *values, *counts, cost, currency))
             assert cursor.lastrowid is not None
+            if billed:
+                row = (now, now, kind, conversation_id, cursor.lastrowid, None, model, requests)
+                db.execute(_INSERT_USAGE_SQL, (*row, 0, *_tokens(usage), cost, currency))
             return cursor.lastrowid
 
         return self._write(work)
 
-    def messages(self, conversation_id: str) -> builtins.list[StoredMessage]:
+    def record_usage(
+        self,
+        *,
+        kind: str,
+        model: str | None,
+        usage: Usage | None = None,
+        cost: float | None = None,
+        currency: str | None = None,
+        requests: int = 1,
+        searches: int = 0,
+        conversation_id: str | None = None,
+        ref: str | None = None,
+    ) -> None:
+        """Record something billed that is not a stored answer.
+
+        A batch result: ``kind="batch"``, its usage, its cost *at the batch price* (None
+        when the price is unknown) and ``ref`` = the batch id (with the custom id, e.g.
+        ``"batch_abc/request-1"``). Web searches: ``kind="search"``, ``requests=0``,
+        ``searches=n``, the per-call fee as ``cost`` and the conversation they served.
+        """
+        _check_kind(kind)
+        model, ref = _text(model), _text(ref)
+
+        def work(db: sqlite3.Connection) -> None:
+            now = _now()
+            row = (now, now, kind, conversation_id, None, ref, model, requests, searches)
+            db.execute(_INSERT_USAGE_SQL, (*row, *_tokens(usage), cost, currency))
+
+        self._write(work)
+
+    def record_batch_result(
+        self,
+        batch_id: str,
+        custom_id: str,
+        *,
+        model: str | None,
+        usage: Usage | None,
+        cost: float | None,
+        currency: str | None,
+    ) -> None:
+        """One result line of a finished batch job (``cost`` at the batch price)."""
+        self.record_usage(
+            kind="batch",
+            model=model,
+            usage=usage,
+            cost=cost,
+            currency=currency,
+            ref=f"{batch_id}/{custom_id}",
+        )
+
+    def usage_totals(self, *, since_day: str | None = None, by: str = "day") -> list[UsageTotals]:
+        """Sums of what was billed since ``since_day`` (YYYY-MM-DD, UTC), grouped ``by``
+        "day", "model" or "conversation"; [] when nothing was stored yet."""
+        if by not in queries.GROUPINGS:
+            raise ValueError(f"by must be one of {sorted(queries.GROUPINGS)}, not {by!r}")
+        with self._reading() as db:
+            return [] if db is None else queries.usage_totals(db, since_day, by)
+
+    def searches_in(self, conversation_id: str) -> int:
+        """How many web searches were recorded for the conversation (exact id)."""
+        with self._reading() as db:
+            if db is None:
+                return 0
+            sql = "SELECT COALESCE(SUM(searches), 0) FROM usage WHERE conversation_id = ?"
+            return int(db.execute(sql, (conversation_id,)).fetchone()[0])
+
+    def search(self, text: str, *, limit: int = 20) -> list[SearchHit]:
+        """Messages holding every word of ``text``, newest first."""
+        with self._reading() as db:
+            return [] if db is None else queries.search(db, text, limit)
+
+    def messages(self, conversation_id: str) -> list[StoredMessage]:
         """The messages of a conversation, oldest first; [] if there is no such conversation."""
-        with self._session() as db:
-            resolved = self._resolve(db, conversation_id)
-            rows = [] if resolved is None else db.execute(_MESSAGE_SQL, (resolved,)).fetchall()
-        return [_message(row) for row in rows]
+        with self._reading() as db:
+            resolved = None if db is None else self._resolve(db, conversation_id)
+            if db is None or resolved is None:
+                return []
+            rows = db.execute(_MESSAGE_SQL, (resolved,)).fetchall()
+        return [stored_message(row) for row in rows]
 
     def get(self, conversation_id: str) -> ConversationSummary | None:
-        """The conversation, or None. An ambiguous prefix is a HistoryError naming the matches."""
-        with self._session() as db:
-            resolved = self._resolve(db, conversation_id)
-            if resolved is None:
+        """The conversation, or None. An ambiguous prefix is a UsageError naming the matches."""
+        with self._reading() as db:
+            resolved = None if db is None else self._resolve(db, conversation_id)
+            if db is None or resolved is None:
                 return None
             rows = self._summaries(db, " WHERE c.id = ?", (resolved,))
         return rows[0] if rows else None
 
     def last_used(self) -> ConversationSummary | None:
         """The conversation written to most recently (not the one created last)."""
-        rows = self.list(limit=1)
+        rows = self.recent(limit=1)
         return rows[0] if rows else None
 
-    def list(self, limit: int | None = None) -> builtins.list[ConversationSummary]:
+    def recent(self, limit: int | None = None) -> list[ConversationSummary]:
         """Conversations, most recently used first."""
-        with self._session() as db:
+        with self._reading() as db:
+            if db is None:
+                return []
             tail = " ORDER BY c.used_seq DESC, c.rowid DESC LIMIT ?"
             return self._summaries(db, tail, (-1 if limit is None else limit,))
 
@@ -433,7 +399,7 @@ class HistoryStore:
         ]
         if len(matches) > 1:
             shown = ", ".join(matches[:10]) + (", …" if len(matches) > 10 else "")
-            raise HistoryError(
+            raise UsageError(
                 f"conversation id {conversation_id.strip()!r} is ambiguous: {shown}",
                 hint="type more of the id",
             )
@@ -442,5 +408,10 @@ class HistoryStore:
     @staticmethod
     def _summaries(
         db: sqlite3.Connection, tail: str, params: Sequence[object]
-    ) -> builtins.list[ConversationSummary]:
+    ) -> list[ConversationSummary]:
         return [ConversationSummary(*row) for row in db.execute(_SUMMARY_SQL + tail, params)]
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")

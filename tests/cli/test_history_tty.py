@@ -1,0 +1,55 @@
+"""kimi history on a terminal: Markdown rendered with times to the second; --all asks."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+
+import pexpect
+import pytest
+
+from kimi_cli.emulator import Emulator
+from tests.helpers import run_process
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+
+
+def spawn(*args: str) -> pexpect.spawn:
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "40"}
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "kimi_cli", *args],
+        env=env,
+        dimensions=(40, 100),
+        timeout=20,
+        encoding="utf-8",
+    )
+
+
+def test_show_renders_markdown_with_seconds(configured: Emulator) -> None:
+    done = json.loads(run_process("chat", "--json", "ECHO # Title\n\nSome **bold** text.").stdout)
+    child = spawn("history", "show", done["conversation_id"])
+    child.expect(pexpect.EOF)
+    output = child.before or ""
+    answer = output.split("assistant · ")[1]
+    assert "bold" in answer and "**bold**" not in answer and "\x1b[1mbold" in answer
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", output)
+
+
+def test_delete_all_asks_on_a_terminal(configured: Emulator) -> None:
+    run_process("chat", "ECHO keep me")
+    child = spawn("history", "delete", "--all")
+    child.expect(r"Delete all 1 conversations\? \[y/N\] ")
+    child.sendline("")
+    child.expect(pexpect.EOF)
+    assert "nothing deleted" in (child.before or "")
+    assert len(json.loads(run_process("history", "list", "--json").stdout)) == 1
+
+    child = spawn("history", "delete", "--all")
+    child.expect(r"\[y/N\] ")
+    child.sendline("y")
+    child.expect(pexpect.EOF)
+    assert "deleted 1 conversation" in (child.before or "")
+    assert json.loads(run_process("history", "list", "--json").stdout) == []

@@ -1,0 +1,67 @@
+"""kimi models as a user runs it: full IDs at any width, retirements shown, usage errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pexpect
+import pytest
+
+from kimi_cli.emulator import Emulator
+from tests.helpers import run_process
+
+LONGEST = "kimi-k3.1-pro-highspeed"
+
+
+def _table(columns: int) -> str:
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": str(columns), "LINES": "40"}
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "kimi_cli", "models"],
+        env=env,
+        dimensions=(40, columns),
+        timeout=20,
+        encoding="utf-8",
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    return child.before or ""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+@pytest.mark.parametrize("columns", [100, 50, 30])
+def test_ids_are_never_cut(configured: Emulator, columns: int) -> None:
+    output = _table(columns)
+    assert LONGEST in output and "…" not in output.split("reported")[0]
+    assert "kimi-k2.6: reported to retire 2026-12-31; suggested: kimi-k3.1-pro" in " ".join(
+        output.split()
+    ).replace("\r", "")
+    if columns >= 100:
+        assert "vision" in output and "context" in output
+    if columns == 30:
+        assert "vision" not in output and "reasoning" not in output
+
+
+def test_json_carries_the_retirement(configured: Emulator) -> None:
+    models = {m["id"]: m for m in json.loads(run_process("models", "--json").stdout)}
+    assert models["kimi-k2.6"]["retirement"] == {
+        "date": "2026-12-31",
+        "certainty": "reported",
+        "source": models["kimi-k2.6"]["retirement"]["source"],
+        "successor": None,
+        "suggested": "kimi-k3.1-pro",
+    }
+    assert models["kimi-k3"]["retirement"] is None
+
+
+def test_piped_list_is_ids_only(configured: Emulator) -> None:
+    out = run_process("models").stdout.splitlines()
+    assert LONGEST in out and all(" " not in line for line in out)
+
+
+def test_use_empty_is_a_usage_error(configured: Emulator) -> None:
+    run_process("models", "use", "").assert_one_error_line(2)
+    run_process("models", "use", "  ").assert_one_error_line(2)

@@ -1,0 +1,71 @@
+"""kimi usage as a user runs it: real chats against the emulator, then the sums."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kimi_cli.api.types import Usage
+from kimi_cli.emulator import Emulator
+from kimi_cli.history import HistoryStore
+from kimi_cli.pricing import price_for
+from tests.helpers import run_process
+
+
+@pytest.fixture
+def global_region(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """The global region (USD prices) served by the emulator."""
+    monkeypatch.setenv("KIMI_GLOBAL_BASE_URL", emulator.base_url)
+    monkeypatch.setenv("KIMI_REGION", "global")
+    monkeypatch.setenv("KIMI_API_KEY", "sk-emulator")
+    monkeypatch.setenv("KIMI_MODEL", "kimi-k2.6")
+    return emulator
+
+
+def test_usage_totals_equal_the_sum_of_each_chat(
+    global_region: Emulator, isolated_env: Path
+) -> None:
+    costs = []
+    for prompt in ("ECHO one", "ECHO two two", "ECHO three three three"):
+        done = json.loads(run_process("chat", "--json", prompt).stdout)
+        costs.append(done["cost"])
+    assert all(c and c["currency"] == "USD" for c in costs)
+    out = run_process("usage", "--json")
+    assert out.code == 0, out.stderr
+    report = json.loads(out.stdout)
+    (total,) = report["totals"]
+    assert total["currency"] == "USD" and total["requests"] == 3
+    assert total["cost"] == pytest.approx(sum(c["amount"] for c in costs), abs=1e-12)
+
+    by_conversation = json.loads(run_process("usage", "--json", "--by", "conversation").stdout)
+    assert len(by_conversation["groups"]) == 3
+
+    # A batch result recorded by the batch feature is billed at 60 % and shows its saving.
+    with HistoryStore(isolated_env / "data" / "history.db") as store:
+        price = price_for("kimi-k2.6", "USD")
+        assert price is not None
+        store.record_batch_result(
+            "batch_x",
+            "r1",
+            model="kimi-k2.6",
+            usage=Usage(1_000_000, 0, 0),
+            cost=0.57,
+            currency="USD",
+        )
+        store.record_usage(kind="chat", model="kimi-k9", usage=Usage(5, 5, 0))  # no price
+    report = json.loads(run_process("usage", "--json", "--by", "model").stdout)
+    totals = {t["priced"]: t for t in report["totals"]}
+    assert totals[True]["batch_saving"] == pytest.approx(0.38)  # 0.95 list - 0.57 paid
+    assert totals[False]["cost"] is None and totals[False]["requests"] == 1
+    text = run_process("usage", "--by", "model")
+    assert text.code == 0 and "no known price (not counted)" in text.stdout
+    assert "total" in text.stdout and "USD" in text.stdout
+
+
+def test_usage_options_are_checked(global_region: Emulator) -> None:
+    run_process("usage", "--since", "yesterday").assert_one_error_line(2)
+    run_process("usage", "--by", "week").assert_one_error_line(2)
+    empty = run_process("usage", "--since", "2026-01-01")
+    assert empty.code == 0 and empty.stdout == "" and "nothing spent" in empty.stderr
