@@ -30,6 +30,7 @@ class RunState:
     cost: float = 0.0
     currency: str | None = None
     sent: int = 0
+    answered: int = 0  # requests billed by this run
     cost_unknown: bool = False  # some usage had no listed price: the total is not known
     errors: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -88,6 +89,7 @@ def run_missing(
             )
             return
         usage = completion.usage
+        state.answered += 1
         cost = cost_of(usage, completion.model or state.job.model, currency) if usage else None
         if usage is not None:
             state.usage = _add(state.usage, usage)

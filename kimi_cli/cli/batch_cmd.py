@@ -221,7 +221,7 @@ def _estimate_line(state: AppState, requests: int, chars: int, model: str) -> st
     tokens = max(1, chars // CHARS_PER_TOKEN)
     cost = cost_of(Usage(input_tokens=tokens), model, state.settings().currency, batch=True)
     money = (
-        f"≈ {cost.amount:.4f} {cost.currency} for the input at the batch price "
+        f"≈ {cost.amount:.6f} {cost.currency} for the input at the batch price "
         "(output billed as generated)"
         if cost is not None
         else "cost unknown (no listed price for this model and currency)"

@@ -43,13 +43,14 @@ def fetch_results(
         outputs: list[Output] = [Directory(out_dir) if out_dir is not None else JsonLines()]
         if out_dir is not None and as_json:
             outputs.append(JsonLines())
-        usage, cost, unknown = Usage(), 0.0, False
+        usage, cost, unknown, answered = Usage(), 0.0, False, 0
         schema = job.schema_dict if job else None
         records = map_results(index, ((c, s) for c, s, _ in rows), model, currency, schema)
         for record, is_file in zip(records, _each(from_file), strict=True):
             for output in outputs:
                 output.write(record, is_file)
             if record["usage"] is not None:
+                answered += 1
                 used = usage_of(record["usage"])
                 assert used is not None
                 usage = Usage(
@@ -67,9 +68,10 @@ def fetch_results(
     if journal.mark_recorded(info.id):
         batch_support.record_spend(
             state,
-            title=f"batch {info.id}",
-            model=model or "unknown",
-            requests=first.written,
+            kind="batch",
+            ref=info.id,
+            model=model or None,
+            requests=answered,
             usage=usage,
             cost=None if unknown or not currency else cost,
             currency=currency,

@@ -80,12 +80,13 @@ def run_now(
 def _finish(state: AppState, job: RunState, progress: ProgressLine | None) -> None:
     if progress is not None:
         progress.finish()
-    if job.sent:
+    if job.answered:
         batch_support.record_spend(
             state,
-            title=f"batch run {job.job.name or job.job.fingerprint[:12]}",
+            kind="chat",
+            ref=f"batch-run/{job.job.fingerprint[:12]}",
             model=job.job.model,
-            requests=job.sent,
+            requests=job.answered,
             usage=job.usage,
             cost=None if job.cost_unknown or not job.currency else job.cost,
             currency=job.currency,

@@ -125,31 +125,30 @@ def remote(state: AppState) -> Remote:
 def record_spend(
     state: AppState,
     *,
-    title: str,
-    model: str,
+    kind: str,
+    ref: str,
+    model: str | None,
     requests: int,
     usage: Usage,
     cost: float | None,
     currency: str | None,
 ) -> None:
-    """The spend of a batch in history, so ``kimi usage`` counts it; a failure only warns."""
+    """What a batch (``kind="batch"``, at the batch price) or a run (``"chat"``) billed,
+    as one row of history's usage, so ``kimi usage`` counts it; a failure only warns."""
     from kimi_cli.errors import KimiError
 
     settings = state.settings()
-    if not settings.history or (usage.input_tokens == 0 and usage.output_tokens == 0):
+    if not settings.history or requests == 0:
         return
     try:
-        store = state.history()
-        conversation = store.new_conversation(model=model, title=title)
-        store.add_message(conversation, "user", f"{title}: {requests} requests")
-        store.add_message(
-            conversation,
-            "assistant",
-            f"{requests} results",
+        state.history().record_usage(
+            kind=kind,
             model=model,
             usage=usage,
             cost=cost,
             currency=currency if cost is not None else None,
+            requests=requests,
+            ref=ref,
         )
     except KimiError as exc:
         warn(f"the batch spend was not saved to history ({exc.message})")

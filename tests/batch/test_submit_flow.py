@@ -249,3 +249,21 @@ def test_run_keeps_at_most_n_in_flight_and_survives_a_429_storm(
     stats = emu.stats()
     assert stats["rate_limited"] == 12
     assert 2 <= stats["chat_max_in_flight"] <= 8
+
+
+def test_results_cost_goes_into_usage_once_at_the_batch_price(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    assert run_process("config", "set", "currency", "USD").code == 0
+    batch_id = run_process("batch", "submit", "--lines", lines_file(tmp_path, 3)).stdout.strip()
+    assert run_process("batch", "wait", batch_id, "--interval", "0.1").code == 0
+    first = run_process("batch", "results", batch_id)
+    second = run_process("batch", "results", batch_id)
+    assert first.stdout == second.stdout
+    records = [json.loads(r) for r in first.stdout.splitlines()]
+    total = sum(r["cost"]["amount"] for r in records)
+    usage = json.loads(run_process("usage", "--json").stdout)
+    (spend,) = usage["totals"]
+    assert spend["requests"] == 3 and spend["currency"] == "USD"
+    assert abs(spend["cost"] - total) < 1e-9
+    assert abs(spend["batch_saving"] - total / 0.6 * 0.4) < 1e-9
