@@ -185,7 +185,7 @@ def submit_cmd(
             done = submit(
                 staged,
                 journal,
-                batch_support.remote(state),
+                batch_support.remote(state, show_upload=True),
                 model=models[0],
                 name=name,
                 window=window,

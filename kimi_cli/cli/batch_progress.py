@@ -59,3 +59,22 @@ class ProgressLine:
                 self.stream.write("\n")
                 self.stream.flush()
                 self._drawn = False
+
+
+class UploadLine:
+    """``uploading 12.3 of 40.0 MB`` redrawn in place on a terminal; nothing elsewhere."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self._last = 0.0
+
+    def __call__(self, sent: int, total: int) -> None:
+        now = time.monotonic()
+        if sent < total and now - self._last < REDRAW_EVERY_S:
+            return
+        self._last = now
+        mb = 1_000_000
+        self.stream.write(f"\r\x1b[2Kkimi: uploading {sent / mb:.1f} of {total / mb:.1f} MB")
+        if sent >= total:
+            self.stream.write("\r\x1b[2K")
+        self.stream.flush()

@@ -3,6 +3,7 @@ the API client(s), and recording spend in history."""
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from kimi_cli.cli.common import client_factory, other_region
 from kimi_cli.cli.state import AppState
 from kimi_cli.config import state_dirs
 from kimi_cli.errors import UsageError
-from kimi_cli.render.terminal import warn
+from kimi_cli.render.terminal import is_tty, warn
 
 if TYPE_CHECKING:
     from kimi_cli.api.client import KimiClient
@@ -116,10 +117,17 @@ def _trace(line: str) -> None:
     sys.stderr.write(f"kimi: debug: {line}\n")
 
 
-def remote(state: AppState) -> Remote:
+def remote(state: AppState, *, show_upload: bool = False) -> Remote:
+    """The Files and Batch APIs; with ``show_upload`` an upload draws its progress on a
+    terminal."""
     from kimi_cli.batch.remote import ApiRemote
 
-    return ApiRemote(state.client())
+    progress = None
+    if show_upload and is_tty(sys.stderr) and os.environ.get("TERM") != "dumb":
+        from kimi_cli.cli.batch_progress import UploadLine
+
+        progress = UploadLine()
+    return ApiRemote(state.client(), progress)
 
 
 def record_spend(
@@ -152,7 +160,3 @@ def record_spend(
         )
     except KimiError as exc:
         warn(f"the batch spend was not saved to history ({exc.message})")
-
-
-def stdout_is_tty() -> bool:
-    return sys.stdout.isatty()
