@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import tempfile
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from kimi_cli.cli import batch_support
+from kimi_cli.cli.batch_jobs import JsonLinesOpt, OutDirOpt
+from kimi_cli.cli.chat import Effort, Format
 from kimi_cli.cli.common import print_json, state_of
 from kimi_cli.cli.state import AppState
 from kimi_cli.errors import UsageError
@@ -28,16 +29,6 @@ app = typer.Typer(
 
 #: Characters per token for the cost estimate before upload (the API counts after).
 CHARS_PER_TOKEN = 4
-
-
-class Effort(StrEnum):
-    low = "low"
-    high = "high"
-    max = "max"
-
-
-class Format(StrEnum):
-    json = "json"
 
 
 def register(root: typer.Typer) -> None:
@@ -246,12 +237,8 @@ def run_cmd(
     concurrency: Annotated[
         int, typer.Option("--concurrency", "-n", help="Requests in flight at most.")
     ] = 4,
-    out_dir: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write one file per input into DIR.")
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="JSON lines on stdout (also with -o).")
-    ] = False,
+    out_dir: OutDirOpt = None,
+    as_json: JsonLinesOpt = False,
     name: NameOpt = None,
 ) -> None:
     """Send the requests now through chat completions, resumably; results in input order.

@@ -26,6 +26,10 @@ LIST_LIMIT = 100
 
 IdArg = Annotated[str, typer.Argument(help="Batch ID (as 'submit' printed it).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+OutDirOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write one file per input into DIR.")
+]
+JsonLinesOpt = Annotated[bool, typer.Option("--json", help="JSON lines on stdout (also with -o).")]
 
 
 def add_commands(app: typer.Typer) -> None:
@@ -181,12 +185,8 @@ def _ended(info: Batch) -> int:
 def results(
     ctx: typer.Context,
     batch_id: IdArg,
-    out_dir: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write one file per input into DIR.")
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="JSON lines on stdout (also with -o).")
-    ] = False,
+    out_dir: OutDirOpt = None,
+    as_json: JsonLinesOpt = False,
 ) -> None:
     """Download the results, mapped to the inputs in input order; again at any time.
 
