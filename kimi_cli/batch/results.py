@@ -78,34 +78,36 @@ def usage_of(data: Mapping[str, Any] | None) -> Usage | None:
 
 
 def from_output_line(
-    line: Mapping[str, Any], source: str, model: str, currency: str | None
+    line: dict[str, Any], source: str, model: str, currency: str | None
 ) -> dict[str, Any]:
-    """A record from one line of a batch's output or error file."""
+    """A record from one line (parsed JSON) of a batch's output or error file."""
     custom_id = str(line.get("custom_id", ""))
-    response = line.get("response") if isinstance(line.get("response"), Mapping) else {}
-    assert isinstance(response, Mapping)
-    body = response.get("body") if isinstance(response.get("body"), Mapping) else {}
-    assert isinstance(body, Mapping)
+    response = _obj(line.get("response"))
+    body = _obj(response.get("body"))
     status = response.get("status_code")
     error = line.get("error") or body.get("error")
-    if error or (isinstance(status, int) and status >= 400):
+    if error or (type(status) is int and status >= 400):
         return record(custom_id, source, error=_error_json(error, status))
     choices = body.get("choices")
-    choice = choices[0] if isinstance(choices, list) and choices else {}
-    message = choice.get("message") if isinstance(choice, Mapping) else None
-    message = message if isinstance(message, Mapping) else {}
+    choice = _obj(choices[0]) if type(choices) is list and choices else {}
+    message = _obj(choice.get("message"))
     raw_usage = body.get("usage")
-    usage = Usage.from_json(raw_usage) if isinstance(raw_usage, Mapping) else None
-    used_model = body.get("model") if isinstance(body.get("model"), str) else model
+    usage = Usage.from_json(raw_usage) if type(raw_usage) is dict else None
+    used_model = body.get("model")
     return record(
         custom_id,
         source,
         content=_str(message.get("content")),
         reasoning=_str(message.get("reasoning_content")) or None,
-        finish_reason=_str(choice.get("finish_reason")) if isinstance(choice, Mapping) else None,
+        finish_reason=_str(choice.get("finish_reason")) or None,
         usage=usage,
-        cost=batch_cost(usage, str(used_model), currency),
+        cost=batch_cost(usage, used_model if type(used_model) is str else model, currency),
     )
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """A JSON object, or an empty one for anything else (JSON objects load as dicts)."""
+    return value if type(value) is dict else {}
 
 
 def _error_json(error: Any, status: Any) -> dict[str, Any]:
@@ -196,7 +198,7 @@ def map_results(
     schema: dict[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
     for custom_id, source, line in index.lines(order):
-        if not isinstance(line, Mapping):
+        if type(line) is not dict:
             yield record(custom_id, source, error=NOT_PROCESSED)
         else:
             yield checked(from_output_line(line, source, model, currency), schema)
