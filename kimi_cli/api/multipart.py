@@ -31,7 +31,10 @@ class FileUpload:
         progress: Progress | None = None,
     ) -> None:
         self.path = path
-        self.size = path.stat().st_size
+        try:
+            self.size = path.stat().st_size
+        except OSError as exc:
+            raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
         self._progress = progress
         boundary = secrets.token_hex(16)
         self.content_type = f"multipart/form-data; boundary={boundary}"
@@ -64,7 +67,11 @@ class FileUpload:
         self._sent = 0
         self._report()
         yield self._head
-        with self.path.open("rb") as source:
+        try:
+            source = self.path.open("rb")
+        except OSError as exc:
+            raise UsageError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
+        with source:
             left = self.size
             while left > 0:
                 piece = source.read(min(PIECE_BYTES, left))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -296,7 +297,8 @@ def test_stream_usage_from_top_level_and_prompt_tokens_details() -> None:
     assert (chunks[-1].usage.input_tokens, chunks[-1].usage.cached_tokens) == (9, 4)
 
 
-def test_stream_without_done_is_cut_and_keeps_what_arrived() -> None:
+def test_stream_without_a_finish_reason_is_cut_and_keeps_what_arrived() -> None:
+    """No finish reason and no [DONE]: cut off, even though the body closed cleanly."""
     client, _ = make(lambda r: sse(delta(content="partial"), done=False))
     got: list[str] = []
     with (
@@ -307,6 +309,7 @@ def test_stream_without_done_is_cut_and_keeps_what_arrived() -> None:
             got.append(chunk.content)
     assert got == ["partial"]
     assert info.value.exit_code == ExitCode.TEMPORARY
+    assert not stream.finished
 
 
 def test_error_object_inside_a_stream_is_classified_by_type() -> None:
@@ -353,12 +356,74 @@ def test_error_raised_while_iterating_is_translated() -> None:
     assert isinstance(info.value.__cause__, httpx.ReadTimeout)
 
 
-def test_stream_opening_is_retried_but_not_after_text() -> None:
-    answers = iter([httpx.Response(503, text="down"), sse(delta(content="ok"))])
+def test_stream_opening_is_retried() -> None:
+    answers = iter([httpx.Response(503, text="down"), sse(delta(content="ok", finish="stop"))])
     client, sleeps = make(lambda r: next(answers))
     with client.stream_chat({"model": "m", "messages": []}) as stream:
         assert [c.content for c in stream] == ["ok"]
     assert len(sleeps) == 1
+
+
+def test_nothing_is_retried_once_answer_text_arrived() -> None:
+    """The first answer breaks after some text; a second request would succeed, and must
+    never be made: the text is already on the user's screen."""
+
+    class TextThenBreak(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            yield b'data: {"choices": [{"delta": {"content": "Hel"}}]}\n\n'
+            raise httpx.ReadError("connection reset by peer")
+
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) == 1:
+            return httpx.Response(
+                200, stream=TextThenBreak(), headers={"content-type": "text/event-stream"}
+            )
+        return sse(delta(content="Hello again", finish="stop"))
+
+    client, sleeps = make(handler, max_retries=3)
+    got: list[str] = []
+    with (
+        pytest.raises(StreamCutError) as info,
+        client.stream_chat({"model": "m", "messages": []}) as stream,
+    ):
+        got.extend(chunk.content for chunk in stream)
+    assert got == ["Hel"]
+    assert len(calls) == 1 and sleeps == []
+    assert "ReadError" not in info.value.line()
+    assert "connection was lost" in info.value.line()
+
+
+def test_stream_with_a_finish_reason_is_complete_without_done() -> None:
+    """Some proxies drop [DONE]; the answer that carried its finish reason is whole."""
+    client, _ = make(lambda r: sse(delta(content="all"), delta(finish="length"), done=False))
+    with client.stream_chat({"model": "m", "messages": []}) as stream:
+        chunks = list(stream)
+    assert "".join(c.content for c in chunks) == "all"
+    assert chunks[-1].finish_reason == "length"
+    assert stream.finished and not stream.done
+
+
+def test_stream_cut_after_a_finish_reason_is_still_cut_when_the_connection_breaks() -> None:
+    class FinishThenBreak(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            yield f"data: {json.dumps(delta(content='x', finish='stop'))}\n\n".encode()
+            raise httpx.RemoteProtocolError("incomplete chunked read")
+
+    client, _ = make(
+        lambda r: httpx.Response(
+            200, stream=FinishThenBreak(), headers={"content-type": "text/event-stream"}
+        )
+    )
+    with (
+        pytest.raises(StreamCutError) as info,
+        client.stream_chat({"model": "m", "messages": []}) as stream,
+    ):
+        list(stream)
+    assert "RemoteProtocolError" not in info.value.line()
+    assert "closed the connection" in info.value.line()
 
 
 def test_non_stream_chat_parses_the_completion() -> None:
@@ -390,3 +455,89 @@ def test_debug_trace_redacts_the_key() -> None:
     client.list_models()
     assert lines and all(KEY not in line for line in lines)
     assert any("Bearer ***" in line for line in lines)
+
+
+def test_debug_trace_shows_the_body_with_the_key_masked_and_images_summarised() -> None:
+    lines: list[str] = []
+    client = KimiClient(
+        "https://api.example/v1",
+        KEY,
+        transport=httpx.MockTransport(
+            lambda r: httpx.Response(200, json={"data": {"total_tokens": 3}})
+        ),
+        trace=lines.append,
+    )
+    image = "data:image/png;base64," + "A" * 40_000
+    messages = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": f"is {KEY} my key? ünïcode"},
+                {"type": "image_url", "image_url": {"url": image}},
+            ],
+        }
+    ]
+    client.estimate_tokens("kimi-k3", messages)
+    [body] = [line for line in lines if line.startswith("> body: ")]
+    assert '"model": "kimi-k3"' in body and "ünïcode" in body
+    assert KEY not in body and "is *** my key" in body
+    assert "data:image/png;base64,<30,000 bytes>" in body and "AAAA" not in body
+
+
+def test_debug_trace_cuts_a_long_body_saying_how_long() -> None:
+    from kimi_cli.api.trace import SHOWN_CHARS, describe_json_body
+
+    shown = describe_json_body({"messages": [{"role": "user", "content": "x" * 50_000}]})
+    assert len(shown) < SHOWN_CHARS + 100 and "50,0" in shown and "characters in all" in shown
+
+
+def test_debug_trace_summarises_an_upload(tmp_path: Path) -> None:
+    from kimi_cli.api import files
+
+    source = tmp_path / "report.pdf"
+    source.write_bytes(b"%PDF" + b"\0" * 5000)
+    lines: list[str] = []
+    client = KimiClient(
+        "https://api.example/v1",
+        KEY,
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"id": "file-1"})),
+        trace=lines.append,
+    )
+    files.upload(client, source, "file-extract")
+    [body] = [line for line in lines if line.startswith("> body: ")]
+    assert "purpose=file-extract" in body and "'report.pdf', 5,004 bytes" in body
+    assert "%PDF" not in body
+
+
+def test_overloaded_names_the_model_only_on_chat() -> None:
+    busy = error(429, "engine_overloaded_error", "The engine is currently overloaded")
+    client, _ = make(lambda r: busy, max_retries=0)
+    with pytest.raises(TemporaryError) as listing:
+        client.list_models()
+    with pytest.raises(TemporaryError) as chatting:
+        client.chat({"model": "kimi-k3", "messages": []})
+    assert "the API is overloaded" in listing.value.line()
+    assert "model" not in listing.value.message
+    assert "the model is overloaded" in chatting.value.line()
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.RemoteProtocolError(""),
+        httpx.ReadError(""),
+        httpx.WriteError(""),
+        httpx.LocalProtocolError(""),
+        httpx.ConnectError(""),
+        httpx.ProxyError(""),
+    ],
+)
+def test_transport_failures_are_said_in_words(failure: httpx.TransportError) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise failure
+
+    client, _ = make(handler, max_retries=0)
+    with pytest.raises(TemporaryError) as info:
+        client.list_models()
+    assert type(failure).__name__ not in info.value.line()
+    assert "()" not in info.value.line()

@@ -266,3 +266,13 @@ def test_download_broken_midway_is_temporary_in_words() -> None:
         files.download(client, "file-out", out)
     assert "RemoteProtocolError" not in info.value.line()
     assert "closed the connection" in info.value.line()
+
+
+def test_a_missing_file_is_a_usage_error_before_any_request(tmp_path: Path) -> None:
+    from kimi_cli.errors import UsageError
+
+    calls: list[httpx.Request] = []
+    client, _ = make(lambda r: (calls.append(r), httpx.Response(200, json=FILE_JSON))[1])
+    with pytest.raises(UsageError) as info:
+        files.upload(client, tmp_path / "gone.pdf", "file-extract")
+    assert "gone.pdf" in info.value.line() and calls == []
