@@ -184,7 +184,9 @@ def _ended(info: Batch) -> int:
 
 def results(
     ctx: typer.Context,
-    batch_id: IdArg,
+    batch_ids: Annotated[
+        list[str], typer.Argument(help="Batch ID(s): all that 'submit' printed, in order.")
+    ],
     out_dir: OutDirOpt = None,
     as_json: JsonLinesOpt = False,
 ) -> None:
@@ -192,20 +194,35 @@ def results(
 
     Example: kimi batch results batch_abc123 -o answers/
     """
+    from kimi_cli.batch.output import Directory, JsonLines, Output
     from kimi_cli.cli.batch_fetch import fetch_results
 
     state = state_of(ctx)
+    remote = batch_support.remote(state)
     with batch_support.journal(state) as journal:
-        info = batch_support.remote(state).retrieve(batch_id)
-        _row(info, journal)
-        if not (info.output_file_id or info.error_file_id or info.finished):
-            raise TemporaryError(
-                f"batch {batch_id} is {info.status}: no results yet",
-                hint=f"kimi batch wait {batch_id}",
-            )
-        code = fetch_results(state, info, journal, out_dir=out_dir, as_json=as_json)
-    if code:
-        raise typer.Exit(code)
+        infos = []
+        for batch_id in batch_ids:  # every one ready before anything is written
+            info = remote.retrieve(batch_id)
+            _row(info, journal)
+            if not (info.output_file_id or info.error_file_id or info.finished):
+                raise TemporaryError(
+                    f"batch {batch_id} is {info.status}: no results yet",
+                    hint=f"kimi batch wait {batch_id}",
+                )
+            infos.append(info)
+        outputs: list[Output] = [Directory(out_dir) if out_dir is not None else JsonLines()]
+        if out_dir is not None and as_json:
+            outputs.append(JsonLines())
+        for info in infos:
+            fetch_results(state, info, journal, outputs)
+        for output in outputs:
+            output.close()
+    first = outputs[0]
+    where = f" into {out_dir}" if out_dir is not None else ""
+    ok = first.written - first.failed
+    note(f"kimi: {ok} of {first.written} result(s) written{where}; {first.failed} failed")
+    if first.failed:
+        raise typer.Exit(int(ExitCode.API_ERROR))
 
 
 def _row(info: Batch, journal: Journal) -> dict[str, Any]:

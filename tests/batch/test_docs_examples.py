@@ -17,14 +17,29 @@ SH_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 PLACEHOLDER = "batch_abc123"
 
 
+def blocks() -> list[str]:
+    return SH_BLOCK.findall(PAGE.read_text(encoding="utf-8"))
+
+
 def commands() -> list[str]:
-    text = PAGE.read_text(encoding="utf-8")
     return [
         line.strip()
-        for block in SH_BLOCK.findall(text)
+        for block in blocks()
         for line in block.splitlines()
         if line.strip().startswith("kimi ")
     ]
+
+
+def runnable(block: str) -> str:
+    """The block as a script; where it names ``batch_abc123``, the ID its submit printed."""
+    if PLACEHOLDER not in block:
+        return block
+    lines = []
+    for line in block.splitlines():
+        if line.startswith("kimi batch submit"):
+            line = f"batch_id=$({line})"
+        lines.append(line.replace(PLACEHOLDER, "$batch_id"))
+    return "\n".join(lines)
 
 
 def test_the_page_has_examples_of_submit_wait_results_and_run() -> None:
@@ -39,20 +54,14 @@ def test_every_example_runs(configured: Emulator, tmp_path: Path) -> None:
         for n in (1, 2):
             (tmp_path / folder / f"f{n}{suffix}").write_text(f"ECHO {folder} {n}\n", "utf-8")
     (tmp_path / "questions.txt").write_text("ECHO one\nECHO two\n", encoding="utf-8")
-    shell = f'kimi() {{ {shlex.quote(sys.executable)} -m kimi_cli "$@"; }}\n'
-    batch_id = None
-    for command in commands():
-        if PLACEHOLDER in command:
-            assert batch_id, f"no submit before: {command}"
-            command = command.replace(PLACEHOLDER, batch_id)
+    prelude = f'set -e\nkimi() {{ {shlex.quote(sys.executable)} -m kimi_cli "$@"; }}\n'
+    for block in blocks():
         done = subprocess.run(
-            ["bash", "-c", shell + command],
+            ["bash", "-c", prelude + runnable(block)],
             cwd=tmp_path,
             capture_output=True,
             text=True,
             env=dict(os.environ),
-            timeout=120,
+            timeout=180,
         )
-        assert done.returncode == 0, (command, done.stderr)
-        if command.startswith("kimi batch submit"):
-            batch_id = done.stdout.strip()
+        assert done.returncode == 0, (block, done.stderr)

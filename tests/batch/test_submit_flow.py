@@ -267,3 +267,22 @@ def test_results_cost_goes_into_usage_once_at_the_batch_price(
     assert spend["requests"] == 3 and spend["currency"] == "USD"
     assert abs(spend["cost"] - total) < 1e-9
     assert abs(spend["batch_saving"] - total / 0.6 * 0.4) < 1e-9
+
+
+def test_results_of_several_batches_go_out_in_the_order_given(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    ids = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.txt"
+        path.write_text(f"ECHO {name}1\nECHO {name}2\n", encoding="utf-8")
+        ids.append(run_process("batch", "submit", "--lines", str(path)).stdout.strip())
+    assert ids[0] != ids[1]
+    for batch_id in ids:
+        assert run_process("batch", "wait", batch_id, "--interval", "0.1").code == 0
+    out = run_process("batch", "results", *ids, "-o", str(tmp_path / "out"), "--json")
+    assert out.code == 0, out.stderr
+    records = [json.loads(r) for r in out.stdout.splitlines()]
+    assert [r["content"] for r in records] == ["a1", "a2", "b1", "b2"]
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["line-1-2.txt", "line-1.txt", "line-2-2.txt", "line-2.txt"]
