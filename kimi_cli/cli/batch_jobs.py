@@ -81,6 +81,9 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
                         "total": counts.get("total", part.requests),
                         "created_at": job.created_at if job else None,
                         "model": job.model if job else None,
+                        "output_file_id": None,
+                        "error_file_id": None,
+                        "errors": [],
                     }
                 )
     if as_json:
