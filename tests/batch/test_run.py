@@ -170,3 +170,29 @@ def test_schema_is_sent_and_answers_that_break_it_fail(
     assert all(f["type"] == "json_schema" and f["json_schema"]["strict"] for f in formats)
     again = run_process("batch", "run", "--lines", str(path), "--schema", "answer")
     assert "resuming: 1 of 2" in again.stderr  # the mismatch is asked again, the rest kept
+
+
+def test_ctrl_c_stops_the_run_and_says_how_to_resume(
+    configured: Emulator, isolated_env: Path, tmp_path: Path
+) -> None:
+    path = prompts(tmp_path, 30)
+    configured.configure(latency=0.2)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "batch", "run", "--lines", str(path), "-n", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 30
+    while finished_in_journal(isolated_env) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    text = err.decode()
+    assert "run the same command again" in text and "Traceback" not in text
+    assert out == b""
+    configured.configure(latency=0)
+    again = run_process("batch", "run", "--lines", str(path), "-n", "4")
+    assert again.code == 0 and "resuming" in again.stderr
+    assert len(again.stdout.splitlines()) == 30
