@@ -133,7 +133,7 @@ class Preparer:
         where = item.where
         body = dict(raw)
         body["model"] = policy.model_id
-        if body.pop("stream", False) is not False:
+        if body.pop("stream", None) not in (None, False):
             raise UsageError(f"{where}: a batch request cannot stream", hint="drop 'stream'")
         body.pop("stream_options", None)
         messages = body.get("messages")
