@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from kimi_cli.api.types import Usage
 from kimi_cli.pricing import Cost, cost_of
@@ -128,7 +128,7 @@ class LineIndex:
     """Where each ``custom_id`` sits in the downloaded output and error files."""
 
     files: list[Path] = field(default_factory=list)
-    offsets: dict[str, tuple[int, int]] = field(default_factory=dict)
+    offsets: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # file, start, size
 
     def add(self, path: Path) -> None:
         number = len(self.files)
@@ -139,12 +139,13 @@ class LineIndex:
                 custom_id = _custom_id_of(raw)
                 # An answer in the output file wins over an error line for the same id.
                 if custom_id is not None and custom_id not in self.offsets:
-                    self.offsets[custom_id] = (number, offset)
+                    self.offsets[custom_id] = (number, offset, len(raw))
                 offset += len(raw)
 
     def lines(self, order: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str, Any]]:
         """``(custom_id, source, parsed line or None)`` in the order given."""
-        streams: list[IO[bytes]] = [path.open("rb") for path in self.files]
+        # Unbuffered: a seek then a read of exactly the line, not of a whole buffer.
+        streams = [path.open("rb", buffering=0) for path in self.files]
         try:
             for custom_id, source in order:
                 where = self.offsets.get(custom_id)
@@ -153,7 +154,7 @@ class LineIndex:
                     continue
                 stream = streams[where[0]]
                 stream.seek(where[1])
-                yield custom_id, source, json.loads(stream.readline())
+                yield custom_id, source, json.loads(stream.read(where[2]))
         finally:
             for stream in streams:
                 stream.close()
