@@ -40,7 +40,7 @@ def run_now(
 
             def show(p: Progress) -> None:
                 if progress is not None:
-                    status = f"{p.in_flight} in flight (limit {p.limit})"
+                    status = f"running, {p.limit} at a time"
                     progress.update(job.skipped + p.done, p.failed, total, status)
 
             client = batch_support.sending_client(state)
