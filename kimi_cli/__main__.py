@@ -1,5 +1,4 @@
-"""Entry point. ``kimi --version`` answers here, before anything heavy is imported, and the
-process ends without the interpreter's teardown."""
+"""Entry point. ``kimi --version`` answers here, before anything heavy is imported."""
 
 from __future__ import annotations
 
@@ -13,39 +12,19 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(f"kimi {__version__}\n")
         return 0
-    from kimi_cli.cli.app import run
+    import kimi_cli.cli.app as cli  # not ``from … import``: that asks the module for __path__
 
-    code = run(args)
+    code = cli.run(args)
     if argv is None:  # the program itself, not a caller in the same process
-        _exit_now(code)
+        # At exit the interpreter collects garbage over every object it still holds, several
+        # times while it tears the modules down: ~30 ms of a ~250 ms one-shot chat
+        # (docs/performance.md). Nothing left needs the collector (``run`` has closed the
+        # history database and the HTTP clients), so the objects are moved out of its reach;
+        # the exit stays the ordinary one (atexit handlers, flushing, joining threads).
+        import gc
+
+        gc.freeze()
     return code
-
-
-def _exit_now(code: int) -> None:
-    """End the process without the interpreter's teardown, which would free every object
-    one by one and collect garbage a last time: ~30 ms, a tenth of a one-shot chat
-    (docs/performance.md). By now ``run`` has closed the history database and the HTTP
-    clients; the atexit handlers still run and the output is flushed here. Python never
-    promised ``__del__`` at exit. Returns (the ordinary exit follows) if another non-daemon
-    thread is running or the output cannot be flushed."""
-    import atexit
-    import contextlib
-    import os
-    import threading
-
-    main_thread = threading.main_thread()
-    if any(t is not main_thread and not t.daemon for t in threading.enumerate()):
-        return
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError, AttributeError):
-        return
-    atexit._run_exitfuncs()  # they run once: the list is emptied
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        sys.stdout.flush()
-        sys.stderr.flush()
-    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ prints ``kimi: error: <message> — <hint>`` and exits with ``exit_code``.
     KimiError
     ├── UsageError                 2   bad option, flag the model refuses, empty input
     ├── ConfigError                3   no key, no model, corrupt config, not the API
-    ├── AuthError                  4   401/403, wrong region, Kimi Code key
+    ├── AuthError                  4   401/403, Kimi Code key
+    │   └── WrongRegionError       4   the key belongs to the other region
     ├── ModelNotFoundError         5   not in /models, gateway ID, retired
     ├── QuotaError                 6   no balance, exceeded_current_quota_error
     ├── APIRequestError            1   400, content filter, other 4xx
@@ -20,6 +21,7 @@ Standard library only: this module is imported by everything else.
 
 from __future__ import annotations
 
+import errno
 from enum import IntEnum
 
 
@@ -110,6 +112,21 @@ class AuthError(KimiError):
     exit_code = ExitCode.AUTH
 
 
+class WrongRegionError(AuthError):
+    """A 401 from one region for a key that ``region`` (the other one) accepts."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        region: str,
+        hint: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint, request_id=request_id, status_code=401)
+        self.region = region
+
+
 class ModelNotFoundError(KimiError):
     exit_code = ExitCode.MODEL_NOT_FOUND
 
@@ -190,3 +207,19 @@ class UnknownBatchError(NotFoundError):
 
 class FiberFailedError(APIRequestError):
     """A Formula's tool call (a fiber) ran and failed, e.g. a web search that found nothing."""
+
+
+def os_error_fix(exc: OSError, where: object) -> str:
+    """What to do about a file that could not be read or written, by what went wrong:
+    a full disk is not a permission problem."""
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return f"free some disk space where {where} lives"
+    if exc.errno == errno.EROFS:
+        return f"{where} is on a read-only file system: make it writable or move it"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"check permissions of {where}"
+    if exc.errno == errno.EISDIR:
+        return f"{where} is a directory: move it away"
+    if exc.errno == errno.ENOTDIR:
+        return f"a part of the path {where} is a file, not a directory: move it away"
+    return f"check {where}"

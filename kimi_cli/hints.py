@@ -1,31 +1,36 @@
 """Fixes worded by where a setting came from: a config command does not beat a variable.
 
-Used by the CLI and the doctor alike; standard library only, so it costs nothing to import."""
+Used by the CLI, the catalog and the doctor alike; it costs nothing to import."""
 
 from __future__ import annotations
 
-SET_REGION = "kimi config set region "
+from kimi_cli.config_store import Source
 
 
-def unset_source(source: str, key: str) -> str:
-    """How to stop ``source`` (``env X``, ``flag --x``, ``config file``) from setting ``key``."""
-    if source.startswith("env "):
-        return f"unset {source[4:]}"
-    if source.startswith("flag"):
-        return f"drop {source[5:] or 'the flag'}"
-    if source == "config file":
-        return f"kimi config unset {key}"
-    return f"change {source}"
-
-
-def region_fix(hint: str | None, base_url_source: str) -> str | None:
+def region_fix(region: str, base_url_source: Source) -> str:
     """``kimi config set region cn`` when that is enough; else what beats KIMI_REGION or a flag."""
-    if not hint or not hint.startswith(SET_REGION):
-        return hint
-    region = hint[len(SET_REGION) :]
-    if base_url_source == "env KIMI_REGION":
+    command = f"kimi config set region {region}"
+    if base_url_source == Source.env("KIMI_REGION"):
         overrides = "it overrides the config file"
-        return f"export KIMI_REGION={region} ({overrides}), or unset it and run: {hint}"
-    if base_url_source.startswith("flag"):
-        return f"use --region {region}, or save it: {hint}"
-    return hint
+        return f"export KIMI_REGION={region} ({overrides}), or unset it and run: {command}"
+    if base_url_source.is_flag:
+        return f"use --region {region}, or save it: {command}"
+    return command
+
+
+def model_fix(source: Source | None, suggestion: str | None, fallback: str | None) -> str | None:
+    """The fix for a model ID the live list lacks, fitted to where the ID came from.
+
+    ``fallback`` is the catalog's own hint (``kimi models use …``, close matches), right for a
+    saved model; a variable or a flag would still win over a saved one, so they are named.
+    """
+    if source is None or not (source.is_env or source.is_flag):
+        return fallback
+    if source.is_flag:
+        return f"use {source.name} {suggestion}" if suggestion else fallback
+    change = f"export {source.name}={suggestion}" if suggestion else f"fix {source.name}"
+    rest = f"; {fallback}" if fallback and not suggestion else ""
+    return (
+        f"{change} ({source.name} overrides the saved model), "
+        f"or {source.unset_fix('model')} to use the saved one{rest}"
+    )

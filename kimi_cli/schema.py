@@ -142,7 +142,12 @@ def first_violation(schema: dict[str, Any], answer: str) -> SchemaViolation | No
     error = best_match(Draft202012Validator(schema).iter_errors(document))
     if error is None:
         return None
-    return SchemaViolation(_json_path(list(error.absolute_path)), error.message)
+    path = list(error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        # The path of what is missing, not of the object that misses it.
+        missing = [n for n in error.validator_value if n not in error.instance]
+        path += missing[:1]
+    return SchemaViolation(_json_path(path), error.message)
 
 
 def violation_error(violation: SchemaViolation) -> APIRequestError:

@@ -4,8 +4,9 @@
     python scripts/gen_cli_reference.py --check   # exit 1 and print a diff if it is out of date
 
 Every command and sub-command is found by walking the Typer app, so a new command appears
-without editing this script. Each ``kimi … --help`` runs in-process through Typer's CliRunner,
-100 columns wide, with NO_COLOR and no terminal, so the text is the same on every machine.
+without editing this script. Each ``kimi … --help`` runs as a real process (``python -m
+kimi_cli``, so the text is what users see), 100 columns wide, with NO_COLOR and no terminal,
+so the text is the same on every machine.
 CI runs ``--check`` (``.ci/run``, and ``tests/test_docs.py``): the reference cannot drift from
 the code. Change the help in ``kimi_cli/cli/*.py``, then run this script and commit both.
 """
@@ -15,8 +16,10 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -76,30 +79,32 @@ def command_paths() -> list[tuple[str, ...]]:
 
 def help_text(path: tuple[str, ...]) -> str:
     """What ``kimi PATH --help`` prints, in a fixed environment."""
-    from typer.testing import CliRunner
-
-    from kimi_cli.cli.app import app
-
-    env: dict[str, str | None] = {"NO_COLOR": "1", "COLUMNS": str(WIDTH), "TERM": "dumb"}
-    env[_TYPER_NO_DETECTION] = None
-    result = CliRunner().invoke(
-        app,
-        [*path, "--help"],
+    env = {k: v for k, v in os.environ.items() if k != _TYPER_NO_DETECTION}
+    env.update(NO_COLOR="1", COLUMNS=str(WIDTH), TERM="dumb")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-m", "kimi_cli", *path, "--help"],
         env=env,
-        prog_name="kimi",
-        terminal_width=WIDTH,
-        max_content_width=WIDTH,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
-    if result.exit_code != 0:
-        raise RuntimeError(f"kimi {' '.join(path)} --help failed: {result.output}")
-    return "\n".join(line.rstrip() for line in result.output.strip("\n").splitlines())
+    if done.returncode != 0:
+        raise RuntimeError(f"kimi {' '.join(path)} --help failed: {done.stdout}{done.stderr}")
+    return "\n".join(line.rstrip() for line in done.stdout.strip("\n").splitlines())
 
 
 def render() -> str:
     """The whole of docs/cli-reference.md."""
     with _unset(_TYPER_NO_DETECTION):
         paths = command_paths()
-        sections = [(" ".join(("kimi", *path)), help_text(path)) for path in paths]
+        with ThreadPoolExecutor(max_workers=4) as pool:  # each a process of its own
+            texts = list(pool.map(help_text, paths))
+        sections = [
+            (" ".join(("kimi", *path)), text) for path, text in zip(paths, texts, strict=True)
+        ]
     index = "".join(
         f"{'  ' * (name.count(' ') - 1)}- [`{name}`](#{name.replace(' ', '-')})\n"
         for name, _ in sections[1:]

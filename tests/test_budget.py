@@ -88,3 +88,16 @@ def test_spent_comes_from_history_in_one_call(tmp_path: Path) -> None:
         )
         # 0.75 spent + worst 0.3 + 0.15 = 1.2 > 1
         assert verdict.status == "refuse"
+
+
+def test_budget_keys_are_config_keys(isolated_env: Path) -> None:
+    import json
+
+    from tests.helpers import run_process
+
+    assert run_process("config", "set", "budget_daily", "5").code == 0
+    assert run_process("config", "set", "budget_monthly", "50.5").code == 0
+    run_process("config", "set", "budget_daily", "-1").assert_one_error_line(2)
+    shown = json.loads(run_process("config", "show", "--json").stdout)
+    daily = shown["budget_daily"]["value"] if isinstance(shown["budget_daily"], dict) else None
+    assert daily == 5.0 and parse_amount(daily) == D(5)

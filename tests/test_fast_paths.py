@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from kimi_cli.api.client import chunk_from_json
 from kimi_cli.api.sse import ServerSentEvent, SSEDecoder, _event
 from kimi_cli.api.types import ChatChunk, Usage, new_chunk
-from kimi_cli.cli.app import COMMANDS, build, command_named
+from kimi_cli.cli.app import COMMANDS, build, route
 from kimi_cli.render.answer import PlainSink
 
 
@@ -121,7 +121,33 @@ def test_plain_sink_writes_and_flushes_every_piece_and_ends_the_line() -> None:
     ],
 )
 def test_the_command_is_found_only_when_plain(args: list[str], name: str | None) -> None:
-    assert command_named(args) == name
+    assert route(args, piped=False) == (args, name)
+
+
+@pytest.mark.parametrize(
+    ("args", "piped", "routed"),
+    [
+        (
+            ["chat", "hi", "--region", "cn", "--debug"],
+            False,
+            ["--region", "cn", "--debug", "chat", "hi"],
+        ),
+        (["chat", "--", "--region", "cn"], False, ["chat", "--", "--region", "cn"]),
+        (["hello", "there"], False, ["chat", "hello", "there"]),
+        (["models"], False, ["models"]),
+        (["-m", "x", "hi", "--timeout=5"], False, ["--timeout=5", "chat", "-m", "x", "hi"]),
+        (["--", "-x"], False, ["chat", "--", "-x"]),
+        ([], True, ["chat"]),
+        (["--debug"], True, ["--debug", "chat"]),
+        (["--base-url"], True, ["--base-url"]),
+        (["--help"], True, ["--help"]),
+        ([], False, []),
+    ],
+)
+def test_global_options_move_to_the_front_and_no_command_means_chat(
+    args: list[str], piped: bool, routed: list[str]
+) -> None:
+    assert route(args, piped=piped)[0] == routed
 
 
 def test_an_app_with_one_command_parses_it_as_the_whole_app_does() -> None:

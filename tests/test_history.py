@@ -101,7 +101,7 @@ def test_wal_and_pragmas(store: HistoryStore, db_path: Path) -> None:
     store.open()
     with closing(_raw(db_path)) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert _user_version(db_path) == history.SCHEMA_VERSION == 2
+    assert _user_version(db_path) == history.SCHEMA_VERSION == len(history.schema.MIGRATIONS)
 
 
 def test_empty_v0_file_opens(db_path: Path) -> None:
@@ -110,7 +110,7 @@ def test_empty_v0_file_opens(db_path: Path) -> None:
     with HistoryStore(db_path) as store:
         cid = store.new_conversation(model="kimi-k3", title="hello")
         assert store.get(cid) is not None
-    assert _user_version(db_path) == 2
+    assert _user_version(db_path) == history.SCHEMA_VERSION
 
 
 def test_v1_file_with_data_opens(db_path: Path) -> None:
@@ -133,20 +133,20 @@ def test_v1_file_with_data_opens(db_path: Path) -> None:
         assert [m.content for m in store.messages("abcd2345")] == ["hi"]
         store.add_message("abcd2345", "assistant", "hello again")
         assert store.last_used() == store.get("abcd2345")
-    assert _user_version(db_path) == 2
+    assert _user_version(db_path) == history.SCHEMA_VERSION
 
 
 def test_adding_a_migration_is_one_function(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with HistoryStore(db_path) as store:
         cid = store.new_conversation(model="kimi-k3", title="t")
 
-    def to_v3(db: sqlite3.Connection) -> None:
+    def to_next(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
 
-    monkeypatch.setattr(history.schema, "MIGRATIONS", [*history.schema.MIGRATIONS, to_v3])
+    monkeypatch.setattr(history.schema, "MIGRATIONS", [*history.schema.MIGRATIONS, to_next])
     with HistoryStore(db_path) as store:
         assert store.get(cid) is not None
-    assert _user_version(db_path) == 3
+    assert _user_version(db_path) == history.SCHEMA_VERSION + 1
     with closing(_raw(db_path)) as db:
         columns = [row[1] for row in db.execute("PRAGMA table_info(conversations)")]
     assert "pinned" in columns
@@ -162,7 +162,7 @@ def test_failed_migration_changes_nothing(db_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(history.schema, "MIGRATIONS", [*history.schema.MIGRATIONS, broken])
     with pytest.raises(HistoryError, match=re.escape(str(db_path))):
         HistoryStore(db_path).open()
-    assert _user_version(db_path) == 2
+    assert _user_version(db_path) == history.SCHEMA_VERSION
     with closing(_raw(db_path)) as db:
         assert (
             db.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'").fetchone() is None

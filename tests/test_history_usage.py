@@ -91,6 +91,7 @@ def test_v1_answers_are_backfilled_into_usage(tmp_path: Path) -> None:
             "DROP TRIGGER messages_fts_delete",
             "DROP TABLE messages_fts",
             "DROP TABLE usage",
+            "ALTER TABLE messages DROP COLUMN tool_steps",
             "PRAGMA user_version = 1",
         ):
             db.execute(statement)

@@ -8,7 +8,6 @@ is drawn.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shlex
@@ -19,20 +18,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
-import pexpect
 import pytest
 
 from kimi_cli.api.types import Model, ThinkEfforts, Usage
 from kimi_cli.catalog import ChatOptions, policy_for
-from kimi_cli.conversation import Conversation, TurnResult
+from kimi_cli.conversation.turn import Conversation, TurnResult
 from kimi_cli.emulator import Emulator
 from kimi_cli.errors import ModelNotFoundError, UsageError
 from kimi_cli.history import ConversationSummary, HistoryStore, StoredMessage
 from kimi_cli.pricing import Cost
 from kimi_cli.repl import ReplConfig
-from kimi_cli.repl.commands import COMMANDS, Command, CommandEnv, classify, completions, run_command
+from kimi_cli.repl.commands import COMMANDS, Command, CommandEnv, classify, run_command
+from kimi_cli.repl.completion import completions
 from kimi_cli.repl.state import Message, ReplState, context_from_history
 from kimi_cli.repl.toolbar import toolbar_text
+from tests.terminal import TIMEOUT, Term, closing
 
 K26 = Model(id="kimi-k2.6", context_length=262_144, supports_thinking_type="both")
 K3 = Model(
@@ -354,73 +354,10 @@ def test_edit_runs_the_editor_and_history_file_is_private(
 
 pytestmark_pty = pytest.mark.skipif(os.name == "nt", reason="pexpect needs a POSIX pty")
 
-CPR_REQUEST = "\x1b[6n"
-PROMPT_READY = "context left"  # the bottom toolbar, drawn with each prompt
-TIMEOUT = 15
-
-
-class Term:
-    """A kimi process on a pty that answers cursor-position requests like a terminal."""
-
-    def __init__(self, child: Any) -> None:
-        self.child = child
-        self.output = io.StringIO()
-        child.logfile_read = self.output
-
-    @classmethod
-    def spawn(cls, args: list[str], emu: Emulator, *, shell: str | None = None, **env: str) -> Term:
-        environ = {
-            **os.environ,
-            "KIMI_BASE_URL": emu.base_url,
-            "KIMI_API_KEY": "sk-emulator",
-            "KIMI_MODEL": "kimi-k2.6",
-            "TERM": "xterm",
-            **env,
-        }
-        if shell is not None:
-            command, argv = "bash", ["-c", shell]
-        else:
-            command, argv = sys.executable, ["-m", "kimi_cli", *args]
-        child = pexpect.spawn(
-            command, argv, env=environ, dimensions=(40, 120), encoding="utf-8", timeout=TIMEOUT
-        )
-        return cls(child)
-
-    def expect(self, pattern: str) -> str:
-        """Wait for ``pattern`` (a regex); return what came before it."""
-        seen = ""
-        while True:
-            index = self.child.expect([pattern, re.escape(CPR_REQUEST)])
-            seen += self.child.before
-            if index == 0:
-                return seen
-            self.child.send("\x1b[1;1R")  # the cursor is on row 1: all rows are free
-
-    def prompt(self) -> str:
-        return self.expect(PROMPT_READY)
-
-    def send(self, text: str) -> None:
-        self.child.send(text)
-
-    def exit(self) -> int:
-        self.child.send("\x04")  # Ctrl-D on an empty line
-        self.child.expect(pexpect.EOF)
-        self.child.close()
-        assert "Traceback" not in self.output.getvalue()
-        return int(self.child.exitstatus)
-
-    def close(self) -> None:
-        if self.child.isalive():
-            self.child.terminate(force=True)
-
 
 @pytest.fixture
 def terms() -> Iterator[list[Term]]:
-    """Kill what a failing test leaves running."""
-    opened: list[Term] = []
-    yield opened
-    for term in opened:
-        term.close()
+    yield from closing()
 
 
 def data_dir() -> Path:
@@ -451,10 +388,10 @@ def test_stream_markdown_interrupt_paste_and_exit(emulator: Emulator, terms: lis
     term.send("LOREM 300\r")
     term.expect("Lorem")
     term.child.sendintr()
-    term.expect(r"kimi: interrupted — the partial answer is kept")
+    term.expect(r"kimi: interrupted — the partial answer is saved: kimi history show \w+")
     term.prompt()
     with HistoryStore(data_dir() / "history.db") as store:
-        (only,) = store.list()
+        (only,) = store.recent()
         messages = store.messages(only.id)
     assert [(m.role, m.partial) for m in messages] == [
         ("user", False),
@@ -599,3 +536,80 @@ def test_the_repl_needs_a_terminal(emulator: Emulator) -> None:
     assert done.stdout == ""
     assert done.stderr.startswith("kimi: error: the interactive REPL needs a terminal")
     assert emulator.stats()["chat_requests"] == []
+
+
+@pytestmark_pty
+def test_retry_replaces_the_last_exchange(emulator: Emulator, terms: list[Term]) -> None:
+    term = Term.spawn(["chat"], emulator)
+    terms.append(term)
+    term.prompt()
+    term.send("ECHO first\r")
+    term.prompt()
+    term.send("ECHO second\r")
+    term.prompt()
+    term.send("/retry\r")
+    term.prompt()
+    sent = [(m["role"], m["content"]) for m in emulator.stats()["chat_requests"][-1]["messages"]]
+    assert sent == [
+        ("user", "ECHO first"),
+        ("assistant", "first"),
+        ("user", "ECHO second"),  # asked again in place of the last exchange, not after it
+    ]
+    assert term.exit() == 0
+
+
+@pytestmark_pty
+def test_ctrl_x_ctrl_e_sends_what_the_editor_wrote(
+    emulator: Emulator, terms: list[Term], tmp_path: Path
+) -> None:
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nprintf 'ECHO from the editor\\n' > \"$1\"\n", encoding="utf-8")
+    editor.chmod(0o755)
+    term = Term.spawn(["chat"], emulator, EDITOR=str(editor))
+    terms.append(term)
+    term.prompt()
+    term.send("\x18\x05")  # Ctrl-X Ctrl-E
+    term.prompt()
+    assert last_content(emulator) == "ECHO from the editor"
+    assert term.exit() == 0
+
+
+@pytestmark_pty
+def test_after_ctrl_c_the_toolbar_counts_what_arrived_and_one_blank_line(
+    emulator: Emulator, terms: list[Term]
+) -> None:
+    term = Term.spawn(["chat"], emulator)
+    terms.append(term)
+    first = term.prompt()
+    before = re.findall(r"(\d+) tokens", first)[-1]
+    assert before == "0"
+    emulator.configure(faults=[{"name": "stall", "once": True}], stall=20)
+    term.send("LOREM 300\r")
+    term.expect("Lorem")
+    term.child.sendintr()
+    term.expect(r"kimi: interrupted — the partial answer is saved: kimi history show \w+")
+    after_note = term.prompt()
+    assert int(re.findall(r"(\d+) tokens", after_note)[-1]) > 0
+    assert "context left 262,144 (100%)" not in after_note
+    head = after_note[: after_note.index(">")]
+    assert head.count("\n") == 2  # the note's line end, then one blank line
+    assert term.exit() == 0
+
+
+@pytestmark_pty
+def test_an_input_taller_than_the_screen_is_shown_once_whole(
+    emulator: Emulator, terms: list[Term]
+) -> None:
+    term = Term.spawn(["chat", "--reasoning", "hide"], emulator)
+    terms.append(term)
+    term.prompt()
+    body = "\n".join(f"line{i:02d}" for i in range(60))  # the pty has 40 rows
+    term.send("\x1b[200~ECHO ok\n" + body + "\x1b[201~")
+    term.expect(r"line59")
+    mark = len(term.output.getvalue())
+    term.send("\r")
+    term.prompt()
+    after = term.output.getvalue()[mark:]
+    shown = after[: after.index("waiting for")]  # what is left of the input before the answer
+    assert [len(re.findall(rf"\. line{i:02d}\b", shown)) for i in range(60)] == [1] * 60
+    assert term.exit() == 0

@@ -94,3 +94,10 @@ def test_cache_forgets_a_404_model_and_says_why(tmp_path: Path) -> None:
     assert cache.forgotten(url, "kimi-k2.6") is None
     ModelCache(tmp_path / "new").forget(url, "x", "404")  # no cache yet: still remembered
     assert ModelCache(tmp_path / "new").forgotten(url, "x") == "404"
+
+
+def test_models_page_lists_every_retirement() -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "models.md").read_text("utf-8")
+    for model, row in RETIREMENTS.items():
+        line = next(x for x in page.splitlines() if x.startswith(f"| {model} |"))
+        assert row.on.isoformat() in line and row.certainty in line

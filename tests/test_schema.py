@@ -106,3 +106,12 @@ def test_an_answer_that_is_not_json_is_a_violation_at_the_root() -> None:
 def test_a_very_long_short_form_is_not_mistaken_for_a_path() -> None:
     text = ", ".join(f"field{i} int" for i in range(200))
     assert len(load_schema(text).schema["properties"]) == 200
+
+
+def test_a_missing_property_is_named_by_its_own_path() -> None:
+    schema = parse_short_form("name, address: where they live")
+    schema["properties"]["address"] = {**PERSON, "required": ["name", "age"]}
+    violation = first_violation(schema, '{"name": "Ada", "address": {"name": "x"}}')
+    assert violation is not None
+    assert violation.path == "$.address.age"
+    assert "'age' is a required property" in violation.message

@@ -1,8 +1,8 @@
 """Reading /models with a diagnosis: what a refusal *means* for this user's setup.
 
 A wrong-region key and a bad key get the same 401 from the API; a Kimi Code key gets it
-on both regions. Only asking the other region tells them apart, so ``setup``, ``models``
-and ``doctor`` pass a ``client_factory`` and this module asks.
+on both regions. Only asking the other region tells them apart, so ``setup``, ``models``,
+``chat`` and ``doctor`` pass a ``RegionProbe`` and this module asks, after a 401 only.
 """
 
 from __future__ import annotations
@@ -13,17 +13,24 @@ from dataclasses import dataclass
 from kimi_cli.api.client import KimiClient
 from kimi_cli.api.types import Model
 from kimi_cli.catalog.cache import ModelCache, fetch_models
-from kimi_cli.catalog.ids import find_model, verify
+from kimi_cli.catalog.ids import diagnose, find_model, verify
+from kimi_cli.config import Settings, Source, consoles_phrase, region_named
 from kimi_cli.errors import (
     AuthError,
     ConfigError,
     KimiError,
+    ModelNotFoundError,
     NotFoundError,
     UnexpectedResponseError,
+    WrongRegionError,
 )
+from kimi_cli.hints import model_fix, region_fix
 
 KIMI_CODE_KEY_PREFIX = "sk-kimi-"
-REGION_HOSTS = {"global": "api.moonshot.ai", "cn": "api.moonshot.cn"}
+
+#: Makes a client for (base_url, api_key): the CLI's shares one per URL and key, with the
+#: resolved timeout and retries. The one factory type of kimi (setup, models, chat, doctor).
+ClientFactory = Callable[[str, str], KimiClient]
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,32 @@ class OtherRegion:
         return self.fix or f"kimi config set region {self.name}"
 
 
-ClientFactory = Callable[[str], KimiClient]
+@dataclass(frozen=True)
+class RegionProbe:
+    """How to ask the other region whether it knows a key, after a 401 — and only then:
+    nothing (no URL, no client) is built for a run that never sees a 401."""
+
+    settings: Settings
+    api_key: str
+    make_client: ClientFactory
+    #: The switch command with ``{region}`` (setup's own); default: worded by the URL's source.
+    fix_template: str | None = None
+
+    def find(self) -> OtherRegion | None:
+        """The other region, if the same key works there; None if not or if it cannot tell."""
+        facts = self.settings.other_region_facts()
+        if facts is None:
+            return None
+        region, url = facts
+        try:
+            self.make_client(url, self.api_key).list_models()
+        except KimiError:
+            return None
+        if self.fix_template is not None:
+            fix = self.fix_template.format(region=region.name)
+        else:
+            fix = region_fix(region.name, self.settings.base_url_source)
+        return OtherRegion(region.name, url, fix)
 
 
 def is_kimi_code_key(key: str | None) -> bool:
@@ -49,7 +81,7 @@ def is_kimi_code_key(key: str | None) -> bool:
 def kimi_code_key_error() -> AuthError:
     return AuthError(
         "this is a Kimi Code key (sk-kimi-…), which the Open Platform refuses",
-        hint="create an API key on platform.kimi.ai (global) or platform.kimi.com (cn)",
+        hint=f"create an API key on {consoles_phrase()}",
     )
 
 
@@ -58,10 +90,16 @@ def list_models_checked(
     *,
     api_key: str | None,
     cache: ModelCache | None = None,
+    probe: RegionProbe | None = None,
+    base_url_source: Source | None = None,
     other_region: OtherRegion | None = None,
-    client_factory: ClientFactory | None = None,
+    client_factory: Callable[[str], KimiClient] | None = None,
 ) -> list[Model]:
-    """``GET /models`` whose failures name the cause: region, key kind, or a wrong URL."""
+    """``GET /models`` whose failures name the cause: region, key kind, or a wrong URL.
+
+    After a 401, ``probe`` asks the other region (``other_region`` with ``client_factory`` is
+    the older, eager spelling of the same). ``base_url_source`` words a wrong URL's hint.
+    """
     try:
         return fetch_models(client, cache)
     except AuthError as exc:
@@ -69,21 +107,26 @@ def list_models_checked(
             raise
         if is_kimi_code_key(api_key):
             raise kimi_code_key_error() from exc
-        region = probe_other_region(other_region, client_factory)
+        if probe is not None:
+            region = probe.find()
+        else:
+            region = probe_other_region(other_region, client_factory)
         if region is not None:
-            raise AuthError(
+            raise WrongRegionError(
                 f"this key belongs to the {region.name} region ({_host(region)}), "
                 f"not {client.base_url}",
+                region=region.name,
                 hint=region.switch_hint,
                 request_id=exc.request_id,
             ) from exc
         raise
     except (NotFoundError, UnexpectedResponseError) as exc:
-        raise not_the_api_error(client.base_url, exc) from exc
+        source = base_url_source or (probe.settings.base_url_source if probe else None)
+        raise not_the_api_error(client.base_url, exc, source) from exc
 
 
 def probe_other_region(
-    other_region: OtherRegion | None, client_factory: ClientFactory | None
+    other_region: OtherRegion | None, client_factory: Callable[[str], KimiClient] | None
 ) -> OtherRegion | None:
     """The other region, if the same key works there; None if it does not or cannot tell."""
     if other_region is None or client_factory is None:
@@ -95,20 +138,30 @@ def probe_other_region(
     return other_region
 
 
-def not_the_api_error(base_url: str, exc: KimiError) -> ConfigError:
-    missing_v1 = not base_url.rstrip("/").endswith("/v1")
-    hint = (
-        f"the base URL probably lacks /v1: try {base_url.rstrip('/')}/v1"
-        if missing_v1
-        else "check --base-url / KIMI_BASE_URL and any proxy"
-    )
+def not_the_api_error(base_url: str, exc: KimiError, source: Source | None = None) -> ConfigError:
+    """A 404 or a non-API body where /models should be; the fix names where the URL came from."""
+    if not base_url.rstrip("/").endswith("/v1"):
+        hint = f"the base URL probably lacks /v1: try {base_url.rstrip('/')}/v1"
+    elif source is None:
+        hint = "check --base-url / KIMI_BASE_URL and any proxy"
+    elif source.is_flag and source.name == "--base-url":
+        hint = "check --base-url and any proxy"
+    elif source.is_env and source.name == "KIMI_BASE_URL":
+        hint = "check KIMI_BASE_URL and any proxy"
+    elif source.is_file and source.name == "base_url":
+        hint = "check base_url in the config file ('kimi config show') and any proxy"
+    else:  # the URL of a region: only KIMI_GLOBAL_BASE_URL / KIMI_CN_BASE_URL or a proxy move it
+        hint = "check KIMI_GLOBAL_BASE_URL / KIMI_CN_BASE_URL and any proxy"
     return ConfigError(
         f"{base_url} is not the Kimi API ({exc.message})", hint=hint, request_id=exc.request_id
     )
 
 
 def _host(region: OtherRegion) -> str:
-    return REGION_HOSTS.get(region.name, region.base_url)
+    try:
+        return region_named(region.name).host
+    except KeyError:
+        return region.base_url
 
 
 def resolve_model(
@@ -117,11 +170,14 @@ def resolve_model(
     *,
     api_key: str | None,
     cache: ModelCache | None,
+    probe: RegionProbe | None = None,
+    model_source: Source | None = None,
     other_region: OtherRegion | None = None,
-    client_factory: ClientFactory | None = None,
+    client_factory: Callable[[str], KimiClient] | None = None,
 ) -> Model:
     """The verified model: from the cache when it lists the ID (no round trip), else from
-    one live ``GET /models``. Never a guess: an ID the live list lacks is refused."""
+    one live ``GET /models``. Never a guess: an ID the live list lacks is refused, with a fix
+    fitted to ``model_source`` (a variable or a flag is named, not ``kimi models use``)."""
     cached = cache.load(client.base_url) if cache is not None else None
     if cached is not None:
         found = find_model(model_id, cached.models)
@@ -131,7 +187,15 @@ def resolve_model(
         client,
         api_key=api_key,
         cache=cache,
+        probe=probe,
         other_region=other_region,
         client_factory=client_factory,
     )
-    return verify(model_id, models)
+    try:
+        return verify(model_id, models)
+    except ModelNotFoundError as exc:
+        suggestion = diagnose(model_id, [m.id for m in models]).suggestion
+        hint = model_fix(model_source, suggestion, exc.hint)
+        if hint == exc.hint:
+            raise
+        raise ModelNotFoundError(exc.message, hint=hint) from exc

@@ -100,6 +100,10 @@ def diagnose(model_id: str, live_ids: Sequence[str]) -> Diagnosis:
 
 def not_found_error(model_id: str, models: Sequence[Model]) -> ModelNotFoundError:
     ids = [m.id for m in models]
+    from kimi_cli.catalog.retirements import RETIREMENTS, gone_error
+
+    if model_id in RETIREMENTS and ids:  # reported retiring and now gone: name where to move
+        return gone_error(model_id, ids)
     found = diagnose(model_id, ids)
     if found.suggestion:
         hint = f"use '{found.suggestion}': kimi models use {found.suggestion}"

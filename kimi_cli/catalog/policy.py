@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from kimi_cli.api.types import Model
 from kimi_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from kimi_cli.schema import OutputSchema
 
 ThinkingMode = Literal["only", "both", "no", "unknown"]
 
@@ -58,6 +61,8 @@ class ModelPolicy:
     fixed_sampling: bool | None  # None: unknown model, sampling sent only when asked
     keep_reasoning: bool
     image_in: bool | None
+    #: ``supports_tool_use`` from /models (Moonshot's own client defaults it to true).
+    tool_use: bool | None
     context_length: int | None
     source: str
 
@@ -73,6 +78,12 @@ class ChatOptions:
     temperature: float | None = None
     max_tokens: int | None = None
     json_object: bool = False
+    #: ``--schema``: the answer must be a JSON document of this schema.
+    schema: OutputSchema | None = None
+    #: ``--web-search``: the search Formula's tools go with every request of a turn.
+    web_search: bool = False
+    #: Searches one turn may run before it stops (``--max-searches``).
+    max_searches: int = 5
 
 
 _THINKING_MODES: dict[str, ThinkingMode] = {"only": "only", "both": "both", "no": "no"}
@@ -110,6 +121,7 @@ def policy_for(model: Model) -> ModelPolicy:
         fixed_sampling=family.fixed_sampling if family else None,
         keep_reasoning=family.keep_reasoning if family else thinking == "only",
         image_in=model.supports_image_in,
+        tool_use=_flag(model.raw.get("supports_tool_use")),
         context_length=model.context_length,
         source="; ".join(sources),
     )
@@ -147,6 +159,15 @@ def check_options(policy: ModelPolicy, options: ChatOptions) -> None:
             )
     if options.max_tokens is not None and options.max_tokens < 1:
         raise UsageError("--max-tokens must be at least 1")
+    if options.schema is not None and options.json_object:
+        raise UsageError("--format json and --schema both ask for JSON", hint="use --schema alone")
+    if options.max_searches < 1:
+        raise UsageError("--max-searches must be at least 1")
+    if options.web_search and policy.tool_use is False:
+        raise UsageError(
+            f"{mid} takes no tools, so it cannot search the web",
+            hint="drop --web-search, or pick a model that takes tools ('kimi models')",
+        )
 
 
 def build_body(
@@ -179,7 +200,13 @@ def build_body(
         body["max_completion_tokens"] = budget
     if options.json_object:
         body["response_format"] = {"type": "json_object"}
+    elif options.schema is not None:
+        body["response_format"] = options.schema.response_format()
     return body
+
+
+def _flag(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
 
 
 # A 400 that names a parameter -> the flag that set it (design §5).
@@ -190,7 +217,9 @@ PARAMETER_FLAGS: tuple[tuple[str, str], ...] = (
     ("max_completion_tokens", "--max-tokens"),
     ("max_tokens", "--max-tokens"),
     ("token limit", "--max-tokens"),
+    ("json_schema", "--schema"),
     ("response_format", "--format"),
+    ("invalid tools", "--web-search"),
     ("image", "-f (an image file)"),
 )
 

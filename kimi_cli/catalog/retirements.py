@@ -18,8 +18,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kimi_cli.errors import ModelNotFoundError
+
+if TYPE_CHECKING:
+    from kimi_cli.api.client import KimiClient
+    from kimi_cli.catalog.cache import ModelCache
 
 __all__ = [
     "RETIREMENTS",
@@ -206,3 +211,37 @@ def gone_error(
         label = "its successor is" if named else "suggested:"
         hint = f"{label} {successor} — kimi models use {successor}"
     return ModelNotFoundError(reason, hint=hint)
+
+
+def explain_model_404(
+    client: KimiClient, cache: ModelCache | None, model_id: str, said: str | None
+) -> ModelNotFoundError:
+    """What a 404 on chat means, after one look at the live list (``GET /models``).
+
+    Listed: the key lacks access (not a retirement). Not listed: the model cache forgets it
+    at once (the next run sends nothing for it and says why) and the error names the
+    successor or suggestion with the exact command. The list cannot be read: the 404 as is.
+    """
+    from kimi_cli.catalog.cache import fetch_models
+    from kimi_cli.errors import KimiError
+
+    try:
+        ids = [m.id for m in fetch_models(client, cache)]
+    except KimiError:
+        return ModelNotFoundError(
+            f"the API answered 404 for {model_id} ({said or 'not found or no permission'})",
+            hint="see the live list with 'kimi models', then 'kimi models use ID'",
+        )
+    if model_id not in ids and cache is not None:
+        cache.forget(client.base_url, model_id, f"404 on {date.today().isoformat()}: {said or ''}")
+    return gone_error(model_id, ids, said=said)
+
+
+def refuse_if_forgotten(
+    cache: ModelCache | None, base_url: str, model_id: str
+) -> ModelNotFoundError | None:
+    """Before sending: the error for a model an earlier run saw answer 404, else None."""
+    if cache is None or cache.forgotten(base_url, model_id) is None:
+        return None
+    cached = cache.load(base_url)
+    return gone_error(model_id, [m.id for m in cached.models] if cached else [], earlier=True)

@@ -8,6 +8,7 @@ where failures become a line on stderr and an exit code."""
 import errno
 import importlib
 import os
+import re
 import signal
 import sys
 import traceback
@@ -25,6 +26,8 @@ from kimi_cli.render.terminal import print_error, reconfigure_utf8
 
 GLOBAL_VALUE_OPTIONS = ("--base-url", "--region", "--timeout")
 GLOBAL_FLAGS = ("--debug",)
+#: Options of ``kimi`` itself; any other option where a command name goes starts a chat.
+ROOT_OPTIONS = ("-h", "--help", "-V", "--version", "--install-completion", "--show-completion")
 COMPLETE_VAR = "_KIMI_COMPLETE"  # what the scripts of --show-completion set (Typer's naming)
 
 
@@ -95,7 +98,11 @@ def build(only: str | None = None) -> typer.Typer:
         name="kimi",
         help=(
             "A command line for Moonshot AI's Kimi API.\n\n"
-            'Example: git diff | kimi chat "write a commit message"'
+            'Example: git diff | kimi chat "write a commit message"\n\n'
+            "Without a command, kimi chats: 'kimi \"a question\"', 'kimi -m MODEL \"a question\"'"
+            " and 'echo a question | kimi' are 'kimi chat …'. A first word that is a command"
+            " name, or a single word close to one (a typo), stays a command: to ask it, use"
+            " 'kimi chat WORD'."
         ),
         add_completion=True,
         no_args_is_help=False,
@@ -122,45 +129,55 @@ def __getattr__(name: str) -> typer.Typer:
     return _app
 
 
-def command_named(args: Sequence[str]) -> str | None:
-    """The command that ``args`` (global options hoisted to the front) run, when it is
-    plain to see; None otherwise (no command, ``--help``, ``--version``, a typo…)."""
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg in GLOBAL_VALUE_OPTIONS:
-            i += 2
-        elif arg in GLOBAL_FLAGS or arg.split("=", 1)[0] in GLOBAL_VALUE_OPTIONS:
-            i += 1
-        else:
-            return arg if arg in COMMANDS else None
-    return None
+def route(argv: Sequence[str], piped: bool) -> tuple[list[str], str | None]:
+    """``argv`` as the application parses it, and the command it runs when that is plain to
+    see (None for ``--help``, a typo…).
 
-
-def hoist_global_options(args: Sequence[str]) -> list[str]:
-    """Move global options found after the command name to the front (order kept, so
-    the later one still wins). Everything after ``--`` is left alone."""
+    Global options found after the command name move to the front (order kept, so the later
+    one still wins; everything after ``--`` is left alone). With no command, kimi chats: a
+    first word that is not a command, an option that is not one of ``kimi``'s own, or
+    nothing at all with ``piped`` input become ``kimi chat …``. A single word close to a
+    command name is left alone, so a typo is reported, not sent."""
     front: list[str] = []
     rest: list[str] = []
+    dangling = False  # a value option without its value: Typer says so
     i = 0
-    while i < len(args):
-        arg = args[i]
+    while i < len(argv):
+        arg = argv[i]
         if arg == "--":
-            rest.extend(args[i:])
+            rest.extend(argv[i:])
             break
         name = arg.split("=", 1)[0]
         if name in GLOBAL_VALUE_OPTIONS:
-            if "=" in arg or i + 1 >= len(args):
+            if "=" in arg or i + 1 >= len(argv):
                 front.append(arg)
+                dangling = "=" not in arg
             else:
-                front.extend((arg, args[i + 1]))
+                front.extend((arg, argv[i + 1]))
                 i += 1
         elif arg in GLOBAL_FLAGS:
             front.append(arg)
         else:
             rest.append(arg)
         i += 1
-    return front + rest
+    if dangling:
+        return front + rest, None
+    if not rest:
+        return ([*front, "chat"], "chat") if piped else (front, None)
+    first = rest[0]
+    if first in COMMANDS:
+        return front + rest, first
+    if first in ROOT_OPTIONS or _looks_like_a_command(first, len(rest)):
+        return front + rest, None
+    return [*front, "chat", *rest], "chat"
+
+
+def _looks_like_a_command(word: str, words_left: int) -> bool:
+    if words_left != 1 or not word.isalpha():
+        return False
+    import difflib
+
+    return bool(difflib.get_close_matches(word.lower(), COMMANDS, n=1, cutoff=0.75))
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -168,11 +185,15 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def run(argv: Sequence[str]) -> int:
-    _open_closed_std_streams()
+    # ``kimi … >&-``: a closed stdout or stderr becomes /dev/null, so output is discarded
+    # rather than a crash, and the history database opened later cannot take fd 1 or 2.
+    for stream in ("stdout", "stderr"):
+        if getattr(sys, stream) is None:
+            setattr(sys, stream, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
     reconfigure_utf8()
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _on_sigterm)
-    args = hoist_global_options(argv)
+    args = list(argv)
     debug = "--debug" in args or os.environ.get("KIMI_DEBUG", "").lower() in {
         "1",
         "true",
@@ -180,8 +201,15 @@ def run(argv: Sequence[str]) -> int:
         "on",
     }
     complete = os.environ.get(COMPLETE_VAR)
-    command = typer.main.get_command(build(None if complete else command_named(args)))
+    name = None
+    if not complete:  # a completion reads the words from the shell's variables
+        args, name = route(args, piped=sys.stdin is not None and not sys.stdin.isatty())
+    command = typer.main.get_command(build(name))
     coercion.install(command)  # Typer's value conversion without importing pydantic
+    if name != "chat" or "--help" in args or "-h" in args:  # a chat needs no help text
+        from kimi_cli.cli import help_text
+
+        help_text.humanize(command)
     if complete:  # a Tab press in a shell with kimi's completion script: answer, run nothing
         from typer.completion import shell_complete
 
@@ -199,6 +227,9 @@ def run(argv: Sequence[str]) -> int:
         print_error(exc)
         return int(exc.exit_code)
     except typer.TyperException as exc:  # Typer's (vendored Click's) usage errors
+        from kimi_cli.cli import help_text
+
+        help_text.humanize(command)  # the message names parameters as the help does
         return _usage_error(exc)
     except typer.Abort:
         return int(ExitCode.INTERRUPTED)
@@ -228,7 +259,7 @@ def run(argv: Sequence[str]) -> int:
 def _usage_error(exc: typer.TyperException) -> int:
     ctx = getattr(exc, "ctx", None)
     path = getattr(ctx, "command_path", None) or "kimi"
-    message = exc.format_message().strip().rstrip(".")
+    message = _PYDANTIC_WORDING.sub(_plain_wording, exc.format_message()).strip().rstrip(".")
     code = int(getattr(exc, "exit_code", 2))
     if code == 2:
         print_error(f"{message} — see '{path} --help'")
@@ -237,18 +268,28 @@ def _usage_error(exc: typer.TyperException) -> int:
     return code
 
 
+#: Typer 0.29 words conversion errors as pydantic does ("Value error, 'x' is not one of 'a',
+#: 'b'", "Input should be a valid integer, unable to parse string as an integer").
+_PYDANTIC_WORDING = re.compile(
+    r"Value error, (?P<value>'[^']*') is not one of (?P<choices>[^\n]+)"
+    r"|Input should be a valid (?P<type>\w+)[^\n]*"
+    r"|Value error, |Input should be"
+)
+_PLAIN_TYPES = {"integer": "not a whole number", "number": "not a number"}
+
+
+def _plain_wording(match: re.Match[str]) -> str:
+    if match["choices"]:
+        *rest, last = (c.strip(" '.") for c in match["choices"].split(","))
+        choices = f"{', '.join(rest)} or {last}" if rest else last
+        return f"{match['value']} is not {choices}"
+    if match["type"]:
+        return _PLAIN_TYPES.get(match["type"], f"not a valid {match['type']}")
+    return "" if match.group(0) == "Value error, " else "should be"
+
+
 #: Writing stdout failed for a reason outside kimi (a full disk, an I/O error): not a bug.
-_OUTPUT_ERRNOS = {
-    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EIO") if hasattr(errno, name)
-}
-
-
-def _open_closed_std_streams() -> None:
-    """``kimi … >&-``: a closed stdout or stderr becomes /dev/null, so output is discarded
-    rather than a crash, and the history database opened later cannot take fd 1 or 2."""
-    for name in ("stdout", "stderr"):
-        if getattr(sys, name) is None:
-            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EIO, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def _silence_stdout() -> None:

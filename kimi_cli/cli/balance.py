@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from kimi_cli.api.types import Balance
-from kimi_cli.cli.common import client_factory, other_region, print_json, state_of
-from kimi_cli.cli.state import AppState
-from kimi_cli.errors import AuthError
+from kimi_cli.cli.common import print_json, state_of
+from kimi_cli.cli.state import Connection
+from kimi_cli.errors import AuthError, WrongRegionError
 
 HELP = """Show the available, voucher and cash balance (GET /v1/users/me/balance).
 
@@ -32,12 +32,12 @@ def balance(
         bool, typer.Option("--json", help="Print {available, voucher, cash, currency}.")
     ] = False,
 ) -> None:
-    from kimi_cli.doctor.money import format_amount, negative_cash_note, no_balance_error
+    from kimi_cli.account import format_amount, negative_cash_note, no_balance_error
     from kimi_cli.render.terminal import warn
 
-    state = state_of(ctx)
-    settings = state.settings()
-    found = fetch_balance(state)
+    connection = state_of(ctx).connect()
+    settings = connection.settings
+    found = fetch_balance(connection)
     currency = settings.currency
     if as_json:
         print_json(balance_json(found, currency))
@@ -62,25 +62,23 @@ def balance_json(found: Balance, currency: str | None) -> dict[str, Any]:
     }
 
 
-def fetch_balance(state: AppState) -> Balance:
+def fetch_balance(connection: Connection) -> Balance:
     """The balance; a 401 is explained (Kimi Code key, or a key of the other region)."""
-    from kimi_cli.catalog.access import is_kimi_code_key, kimi_code_key_error, probe_other_region
-    from kimi_cli.hints import region_fix
+    from kimi_cli.catalog.access import is_kimi_code_key, kimi_code_key_error
 
-    settings = state.settings()
-    key = state.require_key(settings)
-    if is_kimi_code_key(key):
+    if is_kimi_code_key(connection.api_key):
         raise kimi_code_key_error()
     try:
-        return state.client().balance()
+        return connection.client.balance()
     except AuthError as exc:
         if exc.status_code != 401:
             raise
-        region = probe_other_region(other_region(state, settings), client_factory(state, key))
+        region = connection.probe().find()
         if region is None:
             raise
-        raise AuthError(
-            f"this key belongs to the {region.name} region, not {settings.base_url}",
-            hint=region_fix(f"kimi config set region {region.name}", settings.base_url_source),
+        raise WrongRegionError(
+            f"this key belongs to the {region.name} region, not {connection.settings.base_url}",
+            region=region.name,
+            hint=region.switch_hint,
             request_id=exc.request_id,
         ) from exc

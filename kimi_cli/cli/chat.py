@@ -7,7 +7,7 @@
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,8 +16,12 @@ from kimi_cli.cli.completion import complete_model_ids
 from kimi_cli.cli.state import AppState
 from kimi_cli.errors import UsageError
 
+if TYPE_CHECKING:
+    from kimi_cli.schema import OutputSchema
+
 HELP = """Ask a model. The message is: each -f file (fenced, headed by its path), then piped
-stdin, a blank line, then PROMPT. With no prompt on a terminal it opens the REPL.
+stdin, a blank line, then PROMPT. With no prompt on a terminal it opens the REPL (-f files go
+with the first message); '-f -' reads standard input.
 
 Example: git diff | kimi chat "write a commit message" > msg.txt
 """
@@ -83,6 +87,23 @@ def chat(
     response_format: Annotated[
         Format | None, typer.Option("--format", help="json: ask for a JSON object.")
     ] = None,
+    schema: Annotated[
+        str | None,
+        typer.Option(
+            "--schema",
+            help="Answer JSON of this schema (file, inline JSON, or 'name, age int'); validated.",
+        ),
+    ] = None,
+    web_search: Annotated[
+        bool | None,
+        typer.Option(
+            "--web-search/--no-web-search",
+            help="Let the model search the web (default: config web_search).",
+        ),
+    ] = None,
+    max_searches: Annotated[
+        int, typer.Option("--max-searches", help="Searches one answer may run (with --web-search).")
+    ] = 5,
     thinking: Annotated[
         bool | None, typer.Option("--thinking/--no-thinking", help="Turn reasoning on or off.")
     ] = None,
@@ -118,8 +139,17 @@ def chat(
         raise UsageError("--continue and --session both pick a conversation", hint="use one")
     if extract and as_json:
         raise UsageError("--extract and --json both shape the output", hint="use one")
+    if schema is not None and extract:
+        raise UsageError("--schema and --extract both shape the output", hint="use one")
     stdin_is_tty = sys.stdin is None or sys.stdin.isatty()
-    wants_repl = interactive or (not prompt and not files and stdin_is_tty)
+    # No prompt on a terminal is the REPL, also with -f (the files go with the first message);
+    # with stdout redirected, -f alone is sent as it is (an image alone, without a text part).
+    wants_repl = interactive or (
+        not prompt
+        and stdin_is_tty
+        and (not files or sys.stdout.isatty())
+        and "-" not in map(str, files or [])
+    )
     if wants_repl and not (sys.stdout.isatty() and _terminal_for_input(stdin_is_tty)):
         raise UsageError(
             "the interactive REPL needs a terminal",
@@ -142,17 +172,29 @@ def chat(
         interactive=wants_repl,
         no_stdin=no_stdin or (wants_repl and not prompt and stdin_is_tty),
         log=not no_log,
+        web_search=web_search,
         options=ChatOptions(
             thinking=thinking,
             effort=effort.value if effort else None,
             temperature=temperature,
             max_tokens=max_tokens,
             json_object=response_format is Format.json,
+            schema=_schema(schema),
+            max_searches=max_searches,
         ),
     )
     code = run_chat(state, request)
     if code:
         raise typer.Exit(code)
+
+
+def _schema(argument: str | None) -> "OutputSchema | None":
+    """``--schema``, read and checked before anything is sent (exit 2)."""
+    if argument is None:
+        return None
+    from kimi_cli.schema import load_schema
+
+    return load_schema(argument)
 
 
 def _terminal_for_input(stdin_is_tty: bool) -> bool:

@@ -1,17 +1,28 @@
-"""What the user sends: prompt words, piped stdin, ``-f`` files, a role, a system prompt.
+"""What the user sends: prompt words, piped stdin, ``-f`` files, a role, a system prompt —
+composed here into one message text and its images.
 
 Every problem with input is a usage error (exit 2) before any request: empty input,
-invalid UTF-8 (with the byte offset), binary data, a missing file or role.
+invalid UTF-8 (with the byte offset), binary data, a missing file or role, an image the API
+would refuse (broken, or larger than it takes).
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from kimi_cli.conversation import Attachment, compose_text, image_type
+from kimi_cli.conversation.images import (
+    MAX_IMAGE_BYTES,
+    REQUEST_LIMIT_MB,
+    Attachment,
+    sniff_image,
+)
 from kimi_cli.errors import UsageError
+
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
+_BINARY_HINT = "it looks binary; chat -f takes text files and png/jpeg/webp/gif images"
 
 
 @dataclass(frozen=True)
@@ -19,33 +30,74 @@ class ChatInput:
     text: str
     images: tuple[Attachment, ...]
     system: str | None
+    #: The -f files alone (fenced), for the REPL to put before the first typed message.
+    file_text: str = ""
+    has_prompt: bool = field(default=False)
 
 
-def decode_utf8(data: bytes, where: str) -> str:
+def compose_text(files: Sequence[tuple[str, str]], stdin_text: str | None, prompt: str) -> str:
+    """One user message: each file fenced under its path, then stdin, a blank line, PROMPT."""
+    parts = [_fenced(name, text) for name, text in files]
+    if stdin_text:
+        parts.append(stdin_text)
+    if prompt:
+        parts.append(prompt)
+    return "\n\n".join(parts)
+
+
+def _fenced(name: str, text: str) -> str:
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    body = text if text.endswith("\n") else text + "\n"
+    return f"{name}\n{fence}\n{body}{fence}"
+
+
+def decode_utf8(data: bytes, where: str, *, binary_hint: str = _BINARY_HINT) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        hint = "convert it to UTF-8 (iconv -t UTF-8)"
-        if b"\x00" in data:
-            hint = "it looks binary; pass text files with -f, images with -f as png/jpeg/webp/gif"
+        hint = binary_hint if b"\x00" in data else "convert it to UTF-8 (iconv -t UTF-8)"
         raise UsageError(
             f"{where} is not valid UTF-8 (byte offset {exc.start})", hint=hint
         ) from None
+
+
+def prompt_text(words: Sequence[str]) -> str:
+    """The prompt words as one text. An argument the locale could not decode arrives with
+    surrogate escapes; it is a usage error naming the problem, like a file's."""
+    prompt = " ".join(words)
+    try:
+        prompt.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raw = prompt.encode("utf-8", "surrogateescape")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(
+                f"the prompt argument is not valid UTF-8 (character {exc.start})",
+                hint="pass UTF-8 text, or set a UTF-8 locale (LANG=C.UTF-8)",
+            ) from None
+    return prompt
 
 
 def read_stdin(no_stdin: bool) -> str | None:
     """Piped stdin, or None when stdin is a terminal or ``--no-stdin`` is given."""
     if no_stdin or sys.stdin is None or sys.stdin.isatty():
         return None
-    data = sys.stdin.buffer.read()
-    text = decode_utf8(data, "standard input")
+    text = decode_utf8(sys.stdin.buffer.read(), "standard input")
     if "\x00" in text:
-        raise UsageError("standard input contains NUL bytes", hint="pass binary files with -f")
+        raise UsageError("standard input contains NUL bytes", hint=_BINARY_HINT)
     return text
 
 
 def read_file(path: Path) -> bytes:
-    """A file's bytes; every way it cannot be read is a usage error naming it."""
+    """A file's bytes (``-`` is standard input); every way it cannot be read is a usage
+    error naming it."""
+    if str(path) == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError("-f - reads standard input, but it is a terminal", hint="pipe it in")
+        return sys.stdin.buffer.read()
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -60,16 +112,38 @@ def read_files(paths: list[Path]) -> tuple[list[tuple[str, str]], list[Attachmen
     texts: list[tuple[str, str]] = []
     images: list[Attachment] = []
     for path in paths:
+        name = "standard input" if str(path) == "-" else str(path)
         data = read_file(path)
-        mime = image_type(path)
-        if mime is not None:
-            images.append(Attachment(path=path, mime=mime, data=data))
+        image = _image(path, name, data)
+        if image is not None:
+            images.append(image)
             continue
-        text = decode_utf8(data, str(path))
+        text = decode_utf8(data, name)
         if "\x00" in text:
-            raise UsageError(f"{path} looks binary (NUL bytes)", hint="only text and images")
-        texts.append((str(path), text))
+            raise UsageError(f"{name} looks binary (NUL bytes)", hint=_BINARY_HINT)
+        texts.append((name, text))
     return texts, images
+
+
+def _image(path: Path, name: str, data: bytes) -> Attachment | None:
+    """An image by its bytes (whatever its name says); a file named like an image that is
+    not one, or one the API would refuse for its size, is refused here."""
+    mime = sniff_image(data)
+    if mime is None:
+        if path.suffix.lower() in _IMAGE_SUFFIXES:
+            raise UsageError(
+                f"{name} is not a png, jpeg, webp or gif image (its bytes say otherwise)",
+                hint="check the file; a broken image cannot be sent",
+            )
+        return None
+    if len(data) > MAX_IMAGE_BYTES:
+        raise UsageError(
+            f"{name} is {len(data) / 1e6:.0f} MB; the API takes at most "
+            f"{MAX_IMAGE_BYTES / 1e6:.0f} MB per image ({REQUEST_LIMIT_MB} MB per request "
+            "once encoded)",
+            hint="scale it down",
+        )
+    return Attachment(name=path.name if name != "standard input" else "stdin", mime=mime, data=data)
 
 
 def read_role(roles_dir: Path, name: str) -> str:
@@ -96,9 +170,11 @@ def gather(
     require_text: bool = True,
 ) -> ChatInput:
     """The message and system prompt; ``require_text=False`` lets the REPL open empty."""
+    prompt = prompt_text(prompt_words)
+    if any(str(p) == "-" for p in files):
+        no_stdin = True  # -f - took standard input already
     texts, images = read_files(files)
     stdin_text = read_stdin(no_stdin)
-    prompt = " ".join(prompt_words)
     text = compose_text(texts, stdin_text, prompt)
     if require_text and not text.strip() and not images:
         raise UsageError(
@@ -106,4 +182,10 @@ def gather(
             hint="give a prompt, pipe text in, or use -f — see 'kimi chat --help'",
         )
     prompts = [p for p in (read_role(roles_dir, role) if role else None, system) if p]
-    return ChatInput(text=text, images=tuple(images), system="\n\n".join(prompts) or None)
+    return ChatInput(
+        text=text,
+        images=tuple(images),
+        system="\n\n".join(prompts) or None,
+        file_text=compose_text(texts, None, ""),
+        has_prompt=bool(prompt) or stdin_text is not None,
+    )

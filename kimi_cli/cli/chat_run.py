@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +14,24 @@ from kimi_cli.catalog.access import list_models_checked, resolve_model
 from kimi_cli.cli.chat_input import ChatInput, gather
 from kimi_cli.cli.common import client_factory, other_region, print_json
 from kimi_cli.cli.state import AppState
-from kimi_cli.config import Settings
-from kimi_cli.conversation import Conversation, TurnResult
-from kimi_cli.errors import APIRequestError, ConfigError, ExitCode, KimiError, UsageError
+from kimi_cli.config import Settings, Source
+from kimi_cli.conversation.images import ImageStore
+from kimi_cli.conversation.rules import MEASURE_ABOVE_BYTES as MEASURE_ABOVE_BYTES
+from kimi_cli.conversation.rules import (
+    check_fit,
+    search_cost_json,
+    stopped_note,
+    usage_line,
+    verdict,
+)
+from kimi_cli.conversation.search import WebSearch
+from kimi_cli.conversation.turn import Conversation, TurnError, TurnResult, partial_of
+from kimi_cli.errors import ConfigError, ExitCode, UsageError
 from kimi_cli.history import ConversationSummary, HistoryStore
 from kimi_cli.render.answer import (
+    AnswerPrinter,
     AnswerSink,
     BufferSink,
-    ChunkRouter,
     MarkdownSink,
     PlainSink,
     ReasoningPrinter,
@@ -29,10 +39,7 @@ from kimi_cli.render.answer import (
 )
 from kimi_cli.render.spinner import Spinner
 from kimi_cli.render.terminal import is_tty, note, print_error, warn
-
-#: Inputs larger than this are measured with the tokenizer endpoint before sending, so one
-#: that cannot fit the model's context is refused with the numbers instead of a 400.
-MEASURE_ABOVE_BYTES = 64 * 1024
+from kimi_cli.schema import OutputSchema, SchemaViolation, first_violation, violation_error
 
 
 @dataclass(frozen=True)
@@ -54,10 +61,14 @@ class ChatRequest:
     no_stdin: bool
     log: bool
     options: ChatOptions = field(default_factory=ChatOptions)
+    #: ``--web-search``/``--no-web-search``; None: the ``web_search`` config key.
+    web_search: bool | None = None
 
 
 def run_chat(state: AppState, request: ChatRequest) -> int:
     settings = state.settings()
+    searching = settings.web_search if request.web_search is None else request.web_search
+    request = replace(request, options=replace(request.options, web_search=searching))
     key = state.require_key(settings)
     resumed = _conversation_to_resume(state, request)
     model = _chosen_model(state, settings, request, resumed, key)
@@ -84,60 +95,67 @@ def send_turn(
     input_tokens: int | None = None,
 ) -> int:
     """One turn with one-shot output rules; returns the exit code."""
-    router = _router(request)
+    printer = _printer(request)
     if is_tty(sys.stderr) and os.environ.get("TERM") != "dumb":
-        router.spinner = Spinner(f"waiting for {conversation.model.id}…").start()
+        printer.spinner = Spinner(f"waiting for {conversation.model.id}…").start()
     try:
         result = conversation.send(
             chat_input.text,
             request.options,
-            router,
+            printer,
             images=chat_input.images,
             stream=request.stream,
             input_tokens=input_tokens,
         )
-    except KimiError as exc:
-        router.finish()
-        partial = conversation.last
-        if request.as_json and partial is not None and partial.content:
-            partial.error = exc
-            print_json(result_json(partial))
-        raise
-    except KeyboardInterrupt:
-        router.finish()
-        _interrupted_note(conversation)
+    except TurnError as exc:
+        printer.finish()
+        if request.as_json and (exc.result.content or exc.result.searches):
+            print_json(result_json(exc.result, request.options.schema))
+        raise exc.error from None
+    except KeyboardInterrupt as exc:
+        printer.finish()
+        note(stopped_note(partial_of(exc)))
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         raise
-    except BaseException:
-        router.finish()
+    except Exception:
+        printer.finish()
         raise
-    router.finish()
-    return _after(conversation, request, result, router)
+    except BaseException as exc:  # SIGTERM: the one line says what was kept, as Ctrl-C's does
+        printer.finish()
+        note(stopped_note(partial_of(exc), terminated=True))
+        return int(ExitCode.TERMINATED)
+    printer.finish()
+    return _after(conversation, request, result, printer)
 
 
 def _after(
-    conversation: Conversation, request: ChatRequest, result: TurnResult, router: ChunkRouter
+    conversation: Conversation, request: ChatRequest, result: TurnResult, printer: AnswerPrinter
 ) -> int:
     code = 0
-    if result.finish_reason == "length":
-        budget = request.options.max_tokens
-        limit = f" ({budget} tokens)" if budget else ""
-        if not result.content:
-            print_error(
-                APIRequestError(
-                    f"no answer within the token budget{limit}: reasoning used all of it",
-                    hint="raise it with --max-tokens",
-                )
-            )
-            code = int(ExitCode.API_ERROR)
-        else:
-            warn(f"the answer was cut at the token limit{limit} — raise it with --max-tokens")
+    judged = verdict(result, request.options.max_tokens)
+    schema = request.options.schema
+    if judged.error is not None:
+        print_error(judged.error)
+        code = int(judged.error.exit_code)
+    elif judged.warning is not None:
+        warn(judged.warning)
+    violation = None
+    if schema is not None and judged.error is None:
+        violation = first_violation(schema.schema, result.content)
+        if violation is not None:
+            error = violation_error(violation)
+            print_error(error)
+            code = int(error.exit_code)
     if request.as_json:
-        print_json(result_json(result))
+        print_json(result_json(result, schema, violation))
+    elif schema is not None:
+        if code == 0:  # the document alone, whatever stdout is: `| jq` always works
+            sys.stdout.write(result.content.strip() + "\n")
+            sys.stdout.flush()
     elif request.extract:
-        assert isinstance(router.sink, BufferSink)
-        block = first_code_block(router.sink.text)
+        assert isinstance(printer.sink, BufferSink)
+        block = first_code_block(printer.sink.text)
         if block is None:
             print_error("the answer has no fenced code block — it is saved in 'kimi history'")
             code = code or int(ExitCode.API_ERROR)
@@ -149,9 +167,9 @@ def _after(
     return code
 
 
-def _router(request: ChatRequest) -> ChunkRouter:
+def _printer(request: ChatRequest) -> AnswerPrinter:
     sink: AnswerSink
-    if request.as_json or request.extract:
+    if request.as_json or request.extract or request.options.schema is not None:
         sink = BufferSink()
     elif request.markdown if request.markdown is not None else _markdown_default():
         sink = MarkdownSink()
@@ -160,14 +178,18 @@ def _router(request: ChatRequest) -> ChunkRouter:
     show = request.show_reasoning
     if show is None:
         show = is_tty(sys.stderr) and not request.as_json
-    return ChunkRouter(sink, ReasoningPrinter() if show else None)
+    return AnswerPrinter(sink, ReasoningPrinter() if show else None)
 
 
 def _markdown_default() -> bool:
     return is_tty(sys.stdout) and os.environ.get("TERM") != "dumb"
 
 
-def result_json(result: TurnResult) -> dict[str, Any]:
+def result_json(
+    result: TurnResult,
+    schema: OutputSchema | None = None,
+    violation: SchemaViolation | None = None,
+) -> dict[str, Any]:
     usage = result.usage
     data: dict[str, Any] = {
         "model": result.model,
@@ -187,35 +209,26 @@ def result_json(result: TurnResult) -> dict[str, Any]:
         "request_id": result.request_id,
         "conversation_id": result.conversation_id,
         "partial": result.partial,
+        "searches": [{"query": query} for query in result.searches],
+        "search_cost": search_cost_json(result),
     }
+    if schema is not None:
+        data["schema"] = {
+            "name": schema.name,
+            "valid": violation is None and result.error is None,
+            "violation": (
+                {"path": violation.path, "message": violation.message} if violation else None
+            ),
+        }
     if result.error is not None:
+        code = result.error.exit_code
         data["error"] = {
-            "type": result.error.error_type or type(result.error).__name__,
+            # The API's own error type when it gave one, else the kind of docs/exit-codes.md.
+            "type": result.error.error_type or code.name.lower(),
+            "exit_code": int(code),
             "message": result.error.message,
         }
     return data
-
-
-def usage_line(result: TurnResult, currency: str | None) -> str:
-    usage = result.usage
-    if usage is None:
-        return "kimi: usage: the API reported no token counts"
-    tokens = f"{usage.input_tokens} in ({usage.cached_tokens} cached), {usage.output_tokens} out"
-    if result.cost is not None:
-        return f"kimi: usage: {tokens} · {result.cost.amount:.6f} {result.cost.currency}"
-    if currency is None:
-        why = "the currency of this base URL is unknown: kimi config set currency USD"
-    else:
-        why = f"no listed {currency} price for {result.model}"
-    return f"kimi: usage: {tokens} · cost unknown ({why})"
-
-
-def _interrupted_note(conversation: Conversation) -> None:
-    where = conversation.conversation_id
-    last = conversation.last
-    what = "the partial answer is" if last is not None and last.pieces else "the question is"
-    kept = f" — {what} saved: kimi history show {where}" if where else ""
-    note(f"kimi: interrupted{kept}")
 
 
 def _conversation_to_resume(state: AppState, request: ChatRequest) -> ConversationSummary | None:
@@ -253,7 +266,11 @@ def _chosen_model(
             "no model chosen",
             hint=f"pick one: kimi models use ID (available: {', '.join(ids) or 'none'})",
         )
-    return resolve_model(model_id, client, cache=state.model_cache(), **common)
+    if request.model:
+        source: Source | None = Source.flag("--model")
+    else:
+        source = None if resumed and resumed.model else settings.model_source
+    return resolve_model(model_id, client, cache=state.model_cache(), model_source=source, **common)
 
 
 def _conversation(
@@ -270,6 +287,8 @@ def _conversation(
         "policy": policy_for(model),
         "currency": settings.currency,
         "warn": warn,
+        "images": ImageStore(settings.data_dir / "images", warn),
+        "web_search": _searcher(state, settings),
     }
     if resumed is not None:
         conversation = Conversation.resume(resumed.id, state.history(), **common)
@@ -280,21 +299,23 @@ def _conversation(
     return Conversation(history=history, system=chat_input.system, **common)
 
 
+def _searcher(state: AppState, settings: Settings) -> WebSearch:
+    """The search Formula, its tool list cached per base URL."""
+    return WebSearch(state.client(), settings.cache_dir)
+
+
 def _measure(conversation: Conversation, chat_input: ChatInput) -> int | None:
     """Count tokens of a large input with the API's tokenizer; refuse what cannot fit."""
-    messages = conversation.messages_for(chat_input.text)
-    size = sum(len(str(m.get("content", "")).encode()) for m in messages)
-    if size <= MEASURE_ABOVE_BYTES:
-        return None
-    model = conversation.model
-    tokens = conversation.client.estimate_tokens(model.id, messages)
-    context = model.context_length
-    if context and tokens >= context:
-        raise UsageError(
-            f"the input is {tokens:,} tokens; {model.id} takes at most {context:,}",
-            hint="shorten the input or start a new conversation (without -c)",
-        )
-    return tokens
+    return check_fit(
+        conversation.model,
+        conversation.messages_for(chat_input.text),
+        conversation.client.estimate_tokens,
+        hint=(
+            "shorten the input or start a new conversation (without -c or --session)"
+            if conversation.earlier
+            else "shorten the input (or split it over several messages)"
+        ),
+    )
 
 
 def _run_repl(
@@ -308,10 +329,11 @@ def _run_repl(
 ) -> int:
     """The REPL: a first message (prompt, -f files, piped stdin) if any, then the prompt."""
     from kimi_cli.repl import ReplConfig, run_repl
+    from kimi_cli.repl.state import Message
 
-    if request.as_json or request.extract:
+    if request.as_json or request.extract or request.options.schema is not None:
         raise UsageError(
-            "--json and --extract shape one answer; the REPL does not take them",
+            "--json, --extract and --schema shape one answer; the REPL does not take them",
             hint="give a prompt without -i, or drop them",
         )
     chat_input = gather(
@@ -347,8 +369,12 @@ def _run_repl(
             client_factory=client_factory(state, key),
         ),
         recent=recent,
-        first_message=chat_input.text or None,
-        first_images=chat_input.images,
         usage_lines=request.usage,
     )
+    if request.prompt_words or chat_input.has_prompt:
+        config.first_message = chat_input.text or None
+        config.first_images = chat_input.images
+    elif chat_input.file_text or chat_input.images:
+        config.attach_first = Message(chat_input.file_text, chat_input.images)
+        config.attach_names = tuple(str(p) for p in request.files)
     return run_repl(conversation, config)

@@ -9,13 +9,18 @@ values the way the adapters do, in plain Python, and hands everything else, ever
 value included, to Typer's own converter, so that results and error messages stay Typer's.
 
 It relies on private names of Typer (``_TyperParameter._runtime_param``, ``typer._coercion``,
-``typer._param_types``); if they are not there it does nothing and Typer works as before.
+``typer._param_types``), so it is fenced three ways: pyproject.toml caps Typer below the next
+minor release; if the names are not there, or anything at all goes wrong while installing,
+``install`` leaves Typer's own conversion in place; and a conversion that fails in any way
+other than "not a plain value" is handed to Typer's own converter too. Typer before 0.29 has
+no pydantic and no ``typer._coercion``: there this module does nothing. Tests:
 ``tests/cli/test_coercion.py`` checks, for every parameter of every command, that both ways
-give the same result.
+give the same result, and that kimi works when the private names are gone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from enum import Enum
 from pathlib import Path
@@ -25,17 +30,14 @@ _INT = re.compile(r"[0-9]{1,18}")
 _FLOAT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?")
 
 
-class _Unsure(Exception):
-    """Not a plain valid value: let Typer convert it (and word any error)."""
+#: What the plain converter returns for a value that is not plainly valid: Typer converts it
+#: then (and words any error).
+_UNSURE: Any = object()
 
 
 try:
     from typer._coercion import RuntimeParam, TypeDescriptor, build_runtime_param
     from typer._param_types import coerce_cli_choice, coerce_cli_path, routes_to_path
-except ImportError:  # another Typer: keep its own conversion
-    _AVAILABLE = False
-else:
-    _AVAILABLE = True
 
     class PlainRuntimeParam(RuntimeParam):
         """Converts plain values itself; anything else goes to Typer's converter.
@@ -52,12 +54,19 @@ else:
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
             try:
-                return _convert(self.annotation, self.parameter_info, value, param, ctx)
-            except _Unsure:
-                pass
+                plain = _convert(self.annotation, self.parameter_info, value, param, ctx)
+            except Exception:  # a Typer whose private helpers changed
+                plain = _UNSURE
+            if plain is not _UNSURE:
+                return plain
             typer_own = build_runtime_param(self.descriptor)
             param._runtime_param = typer_own  # this parameter's later values go there too
             return typer_own._coerce_value(value, param=param, ctx=ctx)
+
+except Exception:  # another Typer: keep its own conversion
+    _AVAILABLE = False
+else:
+    _AVAILABLE = True
 
 
 def install(command: Any) -> None:
@@ -65,62 +74,77 @@ def install(command: Any) -> None:
     help option too, which Click makes when a command is first parsed)."""
     if not _AVAILABLE:
         return
+    try:
+        _install(command)
+    except Exception:  # a Typer whose internals changed: its own conversion stays
+        _uninstall(command)
+
+
+def _install(command: Any) -> None:
     for param in getattr(command, "params", ()):
-        _give(param)
+        if getattr(param, "_runtime_param", "absent") is None:  # Typer builds it on first use
+            param._runtime_param = PlainRuntimeParam(param.type_descriptor)
     make_help_option = getattr(command, "get_help_option", None)
     if make_help_option is not None:
 
         def get_help_option(ctx: Any) -> Any:
             option = make_help_option(ctx)
-            if option is not None:
-                _give(option)
+            if getattr(option, "_runtime_param", "absent") is None:
+                with contextlib.suppress(Exception):
+                    option._runtime_param = PlainRuntimeParam(option.type_descriptor)
             return option
 
         command.get_help_option = get_help_option
     for sub in getattr(command, "commands", {}).values():
-        install(sub)
+        _install(sub)
 
 
-def _give(param: Any) -> None:
-    descriptor = getattr(param, "type_descriptor", None)
-    if descriptor is None or getattr(param, "_runtime_param", "absent") is not None:
-        return
-    param._runtime_param = PlainRuntimeParam(descriptor)
+def _uninstall(command: Any) -> None:
+    for param in getattr(command, "params", ()):
+        param._runtime_param = None  # as before install: Typer builds its own on first use
+    for sub in getattr(command, "commands", {}).values():
+        _uninstall(sub)
 
 
 def _convert(annotation: Any, info: Any, value: Any, param: Any, ctx: Any) -> Any:
     if get_origin(annotation) is list:
         (item_type,) = get_args(annotation)
         if not isinstance(value, list | tuple):
-            raise _Unsure
-        return [_leaf(item_type, info, item, param, ctx) for item in value]
+            return _UNSURE
+        items = []
+        for item in value:
+            converted = _leaf(item_type, info, item, param, ctx)
+            if converted is _UNSURE:
+                return _UNSURE
+            items.append(converted)
+        return items
     return _leaf(annotation, info, value, param, ctx)
 
 
 def _leaf(annotation: Any, info: Any, value: Any, param: Any, ctx: Any) -> Any:
     if info.parser is not None or not isinstance(annotation, type):
-        raise _Unsure
+        return _UNSURE
     if issubclass(annotation, Enum):
         try:
             return coerce_cli_choice(
                 value, choices=tuple(annotation), case_sensitive=info.case_sensitive, ctx=ctx
             )
         except ValueError:
-            raise _Unsure from None
+            return _UNSURE
     if annotation is str:
         if type(value) is str:
             return value
-        raise _Unsure
+        return _UNSURE
     if annotation is int or annotation is float:
         if info.min is not None or info.max is not None or info.clamp:
-            raise _Unsure
+            return _UNSURE
         if type(value) is str and (_INT if annotation is int else _FLOAT).fullmatch(value):
             return annotation(value)
         if annotation is int and type(value) is int:
             return value
-        raise _Unsure
+        return _UNSURE
     if annotation is not bool and routes_to_path(annotation, info):
         path_type = info.path_type or annotation
         if path_type is Path and type(value) is str and value and "\x00" not in value:
             return coerce_cli_path(Path(value), info, path_type=path_type, param=param, ctx=ctx)
-    raise _Unsure
+    return _UNSURE

@@ -12,7 +12,10 @@ from kimi_cli.cli.state import AppState
 from kimi_cli.config import Settings, region_url
 
 if TYPE_CHECKING:  # httpx stays unimported until a command talks to the API
-    from kimi_cli.catalog.access import ClientFactory, OtherRegion
+    from collections.abc import Callable
+
+    from kimi_cli.api.client import KimiClient
+    from kimi_cli.catalog.access import OtherRegion
 
 
 def state_of(ctx: typer.Context) -> AppState:
@@ -26,11 +29,11 @@ def other_region(state: AppState, settings: Settings) -> OtherRegion | None:
     from kimi_cli.catalog.access import OtherRegion
     from kimi_cli.hints import region_fix
 
-    fix = region_fix(f"kimi config set region {name}", settings.base_url_source)
+    fix = region_fix(name, settings.base_url_source)
     return OtherRegion(name=name, base_url=region_url(name, state.env), fix=fix)
 
 
-def client_factory(state: AppState, api_key: str) -> ClientFactory:
+def client_factory(state: AppState, api_key: str) -> Callable[[str], KimiClient]:
     return lambda base_url: state.client(base_url, api_key)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from kimi_cli.cli.common import print_json, state_of
+from kimi_cli.cli.completion import complete_config_keys
 from kimi_cli.config import CONFIG_KEYS, coerce_value, resolve_settings
 
 app = typer.Typer(
@@ -60,10 +61,15 @@ def path(ctx: typer.Context) -> None:
     sys.stdout.write(f"{state_of(ctx).store().path}\n")
 
 
-@app.command("set")
+@app.command("set", context_settings={"ignore_unknown_options": True})
 def set_(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="One of: " + ", ".join(CONFIG_KEYS))],
+    key: Annotated[
+        str,
+        typer.Argument(
+            help="One of: " + ", ".join(CONFIG_KEYS), autocompletion=complete_config_keys
+        ),
+    ],
     value: Annotated[str, typer.Argument(help="The new value.")],
 ) -> None:
     """Save one setting. A model is verified against GET /models first; the API key is
@@ -73,9 +79,7 @@ def set_(
     """
     state = state_of(ctx)
     store = state.store()
-    if key == "api_key":
-        store.set("api_key", value)  # refuses, with the right hint
-    coerced = coerce_value(key, value)
+    coerced = coerce_value(key, value)  # a negative number is a value here, not an option
     if key == "model":
         from kimi_cli.cli.models import verify_and_store
 

@@ -84,11 +84,13 @@ def _settings(state: AppState) -> tuple[Settings | None, KimiError | None, KimiE
     except UsageError:
         raise
     except KimiError as exc:
-        try:  # everything but api_key_cmd?
-            settings = resolve_settings(state.options, state.env, state.store(), run_key_cmd=False)
+        try:  # everything but api_key_cmd or the keychain?
+            settings = resolve_settings(
+                state.options, state.env, state.store(), run_key_cmd=False, read_keyring=False
+            )
         except KimiError:
             return None, exc, None
-        if settings.api_key_cmd and settings.api_key is None:
+        if (settings.api_key_cmd or settings.api_key_store) and settings.api_key is None:
             return settings, None, exc
         return None, exc, None
 
@@ -102,7 +104,7 @@ def build_context(state: AppState, *, chat: bool) -> DoctorContext:
         settings=settings,
         config_path=state.store().path,
         env=state.env,
-        client_factory=lambda url, key: state.client(url, key),
+        client_factory=lambda url, key: state.make_client(url, key, settings),
         model_cache=state.model_cache() if usable else None,
         settings_error=settings_error,
         key_error=key_error,

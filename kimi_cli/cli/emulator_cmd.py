@@ -36,6 +36,8 @@ def emulator(
     Example: kimi emulator --port 8765 & KIMI_BASE_URL=http://127.0.0.1:8765/v1
     KIMI_API_KEY=sk-emulator kimi models
     """
+    if not 0 <= port <= 65535:
+        raise typer.BadParameter(f"{port} is not a port (0 to 65535)", param_hint="'--port'")
     from kimi_cli.emulator import main
 
     # SIGTERM is how a background server is normally stopped: stop as quietly as Ctrl-C.

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kimi_cli.cli.common import print_json, state_of
+from kimi_cli.cli.completion import complete_conversation_ids
 from kimi_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -68,7 +69,10 @@ def _found(ctx: typer.Context, conversation_id: str) -> tuple[HistoryStore, Conv
 @app.command("show")
 def show(
     ctx: typer.Context,
-    conversation_id: Annotated[str, typer.Argument(help="ID (or a unique prefix).")],
+    conversation_id: Annotated[
+        str,
+        typer.Argument(help="ID (or a unique prefix).", autocompletion=complete_conversation_ids),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print one conversation (Markdown rendered on a terminal).

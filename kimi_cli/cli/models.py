@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from kimi_cli.api.types import Model
-from kimi_cli.cli.common import client_factory, other_region, print_json, state_of
+from kimi_cli.cli.common import print_json, state_of
 from kimi_cli.cli.completion import complete_model_ids
 from kimi_cli.cli.state import AppState
 from kimi_cli.errors import UsageError
@@ -29,17 +29,7 @@ def register(root: typer.Typer) -> None:
 
 def live_models(state: AppState) -> list[Model]:
     """GET /models with the diagnosis of every refusal; refreshes the cache."""
-    from kimi_cli.catalog.access import list_models_checked
-
-    settings = state.settings()
-    key = state.require_key(settings)
-    return list_models_checked(
-        state.client(),
-        api_key=key,
-        cache=state.model_cache(),
-        other_region=other_region(state, settings),
-        client_factory=client_factory(state, key),
-    )
+    return state.connect().list_models()
 
 
 def _retirement_json(model_id: str, live_ids: list[str]) -> dict[str, Any] | None:
@@ -135,7 +125,7 @@ def verify_and_store(state: AppState, model_id: str) -> Model:
         model.id, base_url=settings.base_url, verified_at=datetime.now(UTC)
     )
     note(f"kimi: model set to {model.id} (verified against {settings.base_url})")
-    if settings.model_source and settings.model_source.startswith("env"):
+    if settings.model_source and settings.model_source.is_env:
         from kimi_cli.render.terminal import warn
 
         warn(f"{settings.model_source} still overrides the saved model")

@@ -1,20 +1,38 @@
-"""``kimi setup``: verify a key with GET /models, pick a model from the live list, save."""
+"""``kimi setup``: verify a key with GET /models, pick a model from the live list, save.
+
+Interactive setup forgives typos: a wrong region or model is explained and asked again, and a
+verified key is saved before the model is chosen, so nothing typed later can lose it.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
 from kimi_cli.api.types import Model
 from kimi_cli.cli.common import state_of
 from kimi_cli.cli.completion import complete_model_ids
-from kimi_cli.cli.state import AppState
-from kimi_cli.config import REGION_URLS, mask_key, region_url
-from kimi_cli.errors import AuthError, UsageError
+from kimi_cli.cli.state import AppState, Connection
+from kimi_cli.config import REGIONS_BY_NAME, Settings, mask_key
+from kimi_cli.errors import KimiError, UsageError, WrongRegionError
 from kimi_cli.render.terminal import note, warn
+
+T = TypeVar("T")
+
+#: What people type for a region, and the region they mean.
+REGION_ALIASES = {
+    "china": "cn",
+    "zh": "cn",
+    "intl": "global",
+    "international": "global",
+    "world": "global",
+    **{r.host: r.name for r in REGIONS_BY_NAME.values()},
+    **{r.console: r.name for r in REGIONS_BY_NAME.values()},
+}
 
 
 def register(root: typer.Typer) -> None:
@@ -35,6 +53,13 @@ def setup(
             autocompletion=complete_model_ids,
         ),
     ] = None,
+    keyring: Annotated[
+        bool,
+        typer.Option(
+            "--keyring",
+            help="Keep the key in the OS keychain (keyring), not in the config file.",
+        ),
+    ] = False,
 ) -> None:
     """Verify an API key against the region's GET /models, choose a model, save both.
 
@@ -42,8 +67,6 @@ def setup(
 
     Example: pass show moonshot | kimi setup --key-stdin --region global --model kimi-k3.1-pro
     """
-    from kimi_cli.catalog.access import OtherRegion, list_models_checked
-
     state = state_of(ctx)
     interactive = not key_stdin and sys.stdin.isatty()
     if not key_stdin and not interactive:
@@ -51,69 +74,127 @@ def setup(
             "no terminal to ask for the key",
             hint="pipe it in: kimi setup --key-stdin — see 'kimi setup --help'",
         )
-    settings = state.settings()
+    settings = _settings(state)
     if interactive and state.options.region is None and settings.region is not None:
-        settings = state.settings(region=_ask_region(state))
-    key = _ask_key() if interactive else _read_key()
-    base_url = settings.base_url
-    region = settings.region
-    other = settings.other_region()
+        settings = _settings(state, region=_ask(lambda: _ask_region(state)))
+    key = _ask(_ask_key) if interactive else _read_key()
+    connection, models = _verified(
+        state, settings, key, key_stdin=key_stdin, interactive=interactive
+    )
+    settings = connection.settings
+    _save_key(state, settings, key, keyring=keyring)
+    note(f"kimi: key {mask_key(key)} verified on {_where(settings)} ({len(models)} models)")
+    chosen = _choose_model(models, model or settings.model, interactive, explicit=model is not None)
+    if chosen is not None:
+        state.store().save_verified_model(
+            chosen.id, base_url=settings.base_url, verified_at=datetime.now(UTC)
+        )
+        note(f'kimi: model {chosen.id} saved — try: kimi chat "hello"')
+    if settings.api_key_source and settings.api_key_source.is_env:
+        warn(f"{settings.api_key_source} is set and overrides the key just saved")
+    if not settings.region:
+        warn(f"the base URL {settings.base_url} is not saved; keep KIMI_BASE_URL set to use it")
+
+
+def _where(settings: Settings) -> str:
+    return f"region {settings.region}" if settings.region else settings.base_url
+
+
+def _settings(state: AppState, region: str | None = None) -> Settings:
+    """The settings, without the key they would hold: setup replaces it, and must work when
+    the old one cannot be had (a failing api_key_cmd, a locked keychain)."""
+    from dataclasses import replace
+
+    from kimi_cli.config import resolve_settings
+
+    options = replace(state.options, region=region) if region else state.options
+    return resolve_settings(
+        options, state.env, state.store(), run_key_cmd=False, read_keyring=False
+    )
+
+
+def _verified(
+    state: AppState, settings: Settings, key: str, *, key_stdin: bool, interactive: bool
+) -> tuple[Connection, list[Model]]:
+    """A connection whose key /models accepted, and the models; on a wrong-region key, offer
+    the other region."""
+    from kimi_cli.catalog.access import is_kimi_code_key, kimi_code_key_error, list_models_checked
+
+    if is_kimi_code_key(key):
+        raise kimi_code_key_error()
+    keyed = _with_key(settings, key)
+    connection = state.connect(keyed)
+    fix = f"kimi setup{' --key-stdin' if key_stdin else ''} --region {{region}}"
     try:
         models = list_models_checked(
-            state.client(base_url, key),
+            connection.client,
             api_key=key,
-            cache=state.model_cache(),
-            other_region=(
-                OtherRegion(
-                    other,
-                    region_url(other, state.env),
-                    fix=f"kimi setup{' --key-stdin' if key_stdin else ''} --region {other}",
-                )
-                if other
-                else None
-            ),
-            client_factory=lambda url: state.client(url, key),
+            cache=connection.cache,
+            probe=connection.probe(fix),
+            base_url_source=settings.base_url_source,
         )
-    except AuthError as exc:
-        switched = _offer_switch(exc, other) if interactive and other else None
-        if switched is None:
+    except WrongRegionError as exc:
+        if not interactive:
             raise
-        region, base_url = switched, region_url(switched, state.env)
-        models = list_models_checked(
-            state.client(base_url, key), api_key=key, cache=state.model_cache()
-        )
-    chosen = _choose_model(models, model or settings.model, interactive, explicit=model is not None)
+        note(f"kimi: {exc.message}")
+        if not typer.confirm(f"Use region {exc.region}?", default=True):
+            raise
+        switched = state.connect(_with_key(_settings(state, exc.region), key))
+        return switched, switched.list_models()
+    return connection, models
+
+
+def _with_key(settings: Settings, key: str) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, api_key=key)
+
+
+def _save_key(state: AppState, settings: Settings, key: str, *, keyring: bool) -> None:
+    """Save the verified key (file or OS keychain) and the region, before anything else."""
     store = state.store()
-    if region:
-        store.update({"region": region})
-    store.set_api_key(key)
-    where = f"region {region}" if region else base_url
-    note(f"kimi: key {mask_key(key)} verified on {where} ({len(models)} models)")
-    if chosen is not None:
-        store.save_verified_model(chosen.id, base_url=base_url, verified_at=datetime.now(UTC))
-        note(f'kimi: model {chosen.id} saved — try: kimi chat "hello"')
-    if settings.api_key_source and settings.api_key_source.startswith("env"):
-        warn(f"{settings.api_key_source} is set and overrides the key just saved")
-    if not region:
-        warn(f"the base URL {base_url} is not saved; keep KIMI_BASE_URL set to use it")
+    values: dict[str, object] = {"region": settings.region} if settings.region else {}
+    if keyring:
+        from kimi_cli.config.keychain import STORE_NAME, store_key
+
+        backend = store_key(key)
+        store.update({**values, "api_key_store": STORE_NAME}, remove=["api_key"])
+        note(f"kimi: key stored in the OS keychain ({backend}); the config file only says so")
+        return
+    store.update({**values, "api_key": key}, remove=["api_key_store"])
+
+
+def _ask(question: Callable[[], T]) -> T:
+    """Ask until the answer is usable: a typo is explained and asked again, never fatal."""
+    while True:
+        try:
+            return question()
+        except UsageError as exc:
+            sys.stderr.write(f"kimi: {exc.line()}\n")
+        except (KeyboardInterrupt, EOFError, typer.Abort):
+            sys.stderr.write("\n")  # end the prompt's line before the shell's prompt
+            sys.stderr.flush()
+            raise
 
 
 def _ask_region(state: AppState) -> str:
-    current = state.store().get("region") or "global"
-    choice: str = typer.prompt(
-        "Region: global (platform.kimi.ai, api.moonshot.ai) or cn (platform.kimi.com, "
-        "api.moonshot.cn)",
-        default=current,
-    )
-    choice = choice.strip().lower()
-    if choice not in REGION_URLS:
-        raise UsageError(f"unknown region {choice!r}", hint="answer global or cn")
-    return choice
+    saved = state.store().get("region")
+    current = saved if isinstance(saved, str) and saved in REGIONS_BY_NAME else "global"
+    listed = " or ".join(f"{r.name} ({r.console}, {r.host})" for r in REGIONS_BY_NAME.values())
+    choice: str = typer.prompt(f"Region: {listed}", default=current)
+    word = choice.strip().lower()
+    if word in REGIONS_BY_NAME:
+        return word
+    meant = REGION_ALIASES.get(word)
+    if meant is not None:
+        raise UsageError(f"{choice.strip()!r} is not a region name", hint=f"answer {meant}")
+    consoles = ", ".join(f"{r.name} if it came from {r.console}" for r in REGIONS_BY_NAME.values())
+    raise UsageError(f"unknown region {choice.strip()!r}", hint=f"answer {consoles}")
 
 
 def _ask_key() -> str:
     key: str = typer.prompt("API key (input hidden)", hide_input=True)
-    return _checked_key(key)
+    return _checked_key(key, hint="paste only the key")
 
 
 def _read_key() -> str:
@@ -125,23 +206,16 @@ def _read_key() -> str:
             "the key on stdin is not UTF-8 text",
             hint="pipe in only the key: pass show moonshot | kimi setup --key-stdin",
         ) from None
-    return _checked_key(text)
+    return _checked_key(text, hint="pipe the key in: kimi setup --key-stdin")
 
 
-def _checked_key(text: str) -> str:
+def _checked_key(text: str, *, hint: str) -> str:
     key = text.strip()
     if not key:
-        raise UsageError("the key is empty", hint="pipe the key in: kimi setup --key-stdin")
+        raise UsageError("the key is empty", hint=hint)
     if any(c.isspace() for c in key) or not key.isprintable():
         raise UsageError("the key contains spaces or control characters", hint="paste only the key")
     return key
-
-
-def _offer_switch(exc: AuthError, other: str) -> str | None:
-    if f"belongs to the {other} region" not in exc.message:
-        return None
-    note(f"kimi: {exc.message}")
-    return other if typer.confirm(f"Use region {other}?", default=True) else None
 
 
 def _choose_model(
@@ -149,7 +223,7 @@ def _choose_model(
 ) -> Model | None:
     from kimi_cli.catalog import verify
 
-    if explicit and wanted:
+    if explicit and wanted and not interactive:
         return verify(wanted, models)
     current = next((m for m in models if m.id == wanted), None) if wanted else None
     if not interactive:
@@ -157,12 +231,31 @@ def _choose_model(
             ids = ", ".join(m.id for m in models)
             warn(f"no model saved; available: {ids} — pick one: kimi models use ID")
         return current
+    if explicit and wanted:
+        try:
+            return verify(wanted, models)
+        except KimiError as exc:
+            sys.stderr.write(f"kimi: {exc.line()}\n")
     for number, m in enumerate(models, 1):
         context = f"{m.context_length:,} tokens" if m.context_length else "context ?"
         sys.stderr.write(f"  {number}. {m.id}  ({context})\n")
     default = (models.index(current) + 1) if current else 1
+    return _ask(lambda: _pick(models, default))
+
+
+def _pick(models: list[Model], default: int) -> Model:
+    from kimi_cli.catalog import verify
+
     answer: str = typer.prompt("Model number or ID", default=str(default))
     answer = answer.strip()
-    if answer.isdigit() and 1 <= int(answer) <= len(models):
-        return models[int(answer) - 1]
-    return verify(answer, models)
+    if answer.isdigit():
+        if 1 <= int(answer) <= len(models):
+            return models[int(answer) - 1]
+        raise UsageError(f"there is no model {answer}", hint=f"answer 1 to {len(models)} or an ID")
+    try:
+        return verify(answer, models)
+    except KimiError as exc:
+        from kimi_cli.catalog import diagnose
+
+        right = diagnose(answer, [m.id for m in models]).suggestion
+        raise UsageError(exc.message, hint=f"answer {right}" if right else exc.hint) from None

@@ -1,7 +1,9 @@
-"""What every command shares: settings resolved once, one HTTP client per base URL.
+"""What every command shares: settings resolved once, one HTTP client per base URL and key.
 
-Nothing here is built before a command asks for it, so ``kimi --help`` and usage
-errors never resolve settings, run ``api_key_cmd`` or import httpx.
+Nothing here is built before a command asks for it, so ``kimi --help`` and usage errors never
+resolve settings, run ``api_key_cmd`` or import httpx. A command that talks to the API asks for
+a ``Connection`` once and passes it down: the settings, the key, the client and the model cache,
+typed, with the other-region probe made only when a 401 needs it.
 """
 
 from __future__ import annotations
@@ -9,17 +11,66 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kimi_cli.config import ConfigStore, GlobalOptions, Settings, resolve_settings, state_dirs
-from kimi_cli.errors import AuthError, ConfigError
+from kimi_cli.errors import ConfigError
 
 if TYPE_CHECKING:
+    import httpx
+
     from kimi_cli.api.client import KimiClient
+    from kimi_cli.api.types import Model
     from kimi_cli.catalog import ModelCache
+    from kimi_cli.catalog.access import ClientFactory, RegionProbe
     from kimi_cli.history import HistoryStore
+
+NO_KEY_HINT = "run 'kimi setup', or set KIMI_API_KEY ('kimi emulator' needs no real key)"
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Everything a command needs to talk to the API, resolved once."""
+
+    settings: Settings
+    api_key: str
+    client: KimiClient
+    make_client: ClientFactory
+    cache: ModelCache
+
+    def probe(self, fix_template: str | None = None) -> RegionProbe:
+        """Asks the other region about this key, after a 401 only (nothing is built now)."""
+        from kimi_cli.catalog.access import RegionProbe
+
+        return RegionProbe(self.settings, self.api_key, self.make_client, fix_template)
+
+    def list_models(self) -> list[Model]:
+        """The live model list (or its cache), with refusals explained."""
+        from kimi_cli.catalog.access import list_models_checked
+
+        return list_models_checked(
+            self.client,
+            api_key=self.api_key,
+            cache=self.cache,
+            probe=self.probe(),
+            base_url_source=self.settings.base_url_source,
+        )
+
+    def resolve_model(self, model_id: str, *, from_settings: bool = True) -> Model:
+        """The verified model; a miss is explained for where the ID came from."""
+        from kimi_cli.catalog.access import resolve_model
+
+        source = self.settings.model_source if from_settings else None
+        return resolve_model(
+            model_id,
+            self.client,
+            api_key=self.api_key,
+            cache=self.cache,
+            probe=self.probe(),
+            model_source=source,
+        )
 
 
 @dataclass
@@ -30,6 +81,7 @@ class AppState:
     _store: ConfigStore | None = None
     _clients: dict[str, KimiClient] = field(default_factory=dict)
     _history: HistoryStore | None = None
+    _connection: Connection | None = None
 
     @property
     def debug(self) -> bool:
@@ -41,60 +93,85 @@ class AppState:
             self._store = ConfigStore(config_dir / "config.toml")
         return self._store
 
-    def settings(self, **overrides: object) -> Settings:
-        """Resolve once; ``overrides`` (e.g. a chat ``--model``) resolve afresh."""
-        if overrides:
-            options = GlobalOptions(**{**self.options.__dict__, **overrides})
+    def settings(self, *, model: str | None = None, region: str | None = None) -> Settings:
+        """Resolve once; a ``model`` (``tokens -m``) or ``region`` given here resolves afresh."""
+        if model is not None or region is not None:
+            options = replace(
+                self.options,
+                model=self.options.model if model is None else model,
+                region=self.options.region if region is None else region,
+            )
             return resolve_settings(options, self.env, self.store())
         if self._settings is None:
             self._settings = resolve_settings(self.options, self.env, self.store())
         return self._settings
 
-    def require_key(self, settings: Settings | None = None) -> str:
+    def connect(self, settings: Settings | None = None) -> Connection:
+        """The settings, the key and the client, resolved once (or for ``settings`` given).
+
+        ConfigError without a key; AuthError for the Kimi Code endpoint.
+        """
+        if settings is None and self._connection is not None:
+            return self._connection
         settings = settings or self.settings()
-        if not settings.api_key:
-            raise ConfigError(
-                "no API key",
-                hint="run 'kimi setup', or set KIMI_API_KEY ('kimi emulator' needs no real key)",
-            )
-        return settings.api_key
+        key = require_key(settings)
+        refused = settings.endpoint_error()
+        if refused is not None:
+            raise refused
+        connection = Connection(
+            settings=settings,
+            api_key=key,
+            client=self.make_client(settings.base_url, key, settings),
+            make_client=lambda url, api_key: self.make_client(url, api_key, settings),
+            cache=self.model_cache(settings),
+        )
+        if settings is self._settings:
+            self._connection = connection
+        return connection
+
+    def require_key(self, settings: Settings | None = None) -> str:
+        return require_key(settings or self.settings())
 
     def client(self, base_url: str | None = None, api_key: str | None = None) -> KimiClient:
-        """The one client for ``base_url`` (default: the resolved one), with the key."""
-        from kimi_cli.api.client import KimiClient
-        from kimi_cli.api.proxy import normalise_socks_env
+        """The one client for ``base_url`` (default: the resolved one), with the key.
 
-        normalise_socks_env(os.environ)
+        The older spelling of ``connect().client`` / ``connect().make_client(url, key)``.
+        """
         settings = self.settings()
-        url = (base_url or settings.base_url).rstrip("/")
-        key = api_key if api_key is not None else self.require_key(settings)
-        if base_url is None and settings.is_kimi_code_endpoint():
-            from kimi_cli.hints import unset_source
+        if base_url is None:
+            refused = settings.endpoint_error()
+            if refused is not None:
+                raise refused
+        key = api_key if api_key is not None else require_key(settings)
+        return self.make_client(base_url or settings.base_url, key, settings)
 
-            source = settings.base_url_source
-            fix = unset_source("config file" if "config file" in source else source, "base_url")
-            raise AuthError(
-                f"{url} is the Kimi Code endpoint, which only coding agents may use",
-                hint=f"use the Open Platform: {fix} (then region global or cn applies)",
-            )
-        cache_key = f"{url}\n{key}"
+    def make_client(
+        self, base_url: str, api_key: str, settings: Settings | None = None
+    ) -> KimiClient:
+        """The shared client for (``base_url``, ``api_key``): a ``ClientFactory``."""
+        from kimi_cli.api.client import KimiClient
+
+        settings = settings or self.settings()
+        url = base_url.rstrip("/")
+        cache_key = f"{url}\n{api_key}"
         if cache_key not in self._clients:
             try:
                 self._clients[cache_key] = KimiClient(
                     url,
-                    key,
+                    api_key,
                     timeout=settings.timeout,
                     max_retries=settings.max_retries,
+                    transport=_socks_transport(url, self.env),
                     trace=_trace if self.debug else None,
                 )
             except (OSError, ValueError) as exc:  # httpx reads SSL_CERT_FILE and proxies here
                 raise _environment_error(exc) from exc
         return self._clients[cache_key]
 
-    def model_cache(self) -> ModelCache:
+    def model_cache(self, settings: Settings | None = None) -> ModelCache:
         from kimi_cli.catalog import ModelCache
 
-        return ModelCache(self.settings().cache_dir)
+        return ModelCache((settings or self.settings()).cache_dir)
 
     def history(self) -> HistoryStore:
         if self._history is None:
@@ -111,9 +188,37 @@ class AppState:
         for client in self._clients.values():
             client.close()
         self._clients.clear()
+        self._connection = None
         if self._history is not None:
             self._history.close()
             self._history = None
+
+
+def _socks_transport(url: str, env: Mapping[str, str]) -> httpx.BaseTransport | None:
+    """None in the usual case: httpx reads the proxy variables itself.
+
+    V2RayN and Clash export ``socks://``, which means SOCKS5 to them and which httpx refuses
+    outright; it is read as ``socks5://`` here, with NO_PROXY honoured, and the environment is
+    left as it was (a transport given to httpx replaces its own reading of the variables).
+    """
+    from kimi_cli.api.proxy import PROXY_VARIABLES
+
+    socks = [n for n in PROXY_VARIABLES if env.get(n, "").strip().lower().startswith("socks://")]
+    if not socks:
+        return None
+    import httpx
+
+    from kimi_cli.doctor.checks_local import proxy_for
+
+    fixed = {**env, **{n: "socks5://" + env[n].strip()[len("socks://") :] for n in socks}}
+    proxy = proxy_for(url, fixed)
+    return httpx.HTTPTransport(proxy=proxy) if proxy else httpx.HTTPTransport()
+
+
+def require_key(settings: Settings) -> str:
+    if not settings.api_key:
+        raise ConfigError("no API key", hint=NO_KEY_HINT)
+    return settings.api_key
 
 
 def _environment_error(exc: OSError | ValueError) -> Exception:

@@ -105,7 +105,7 @@ def read_text(source: str | None) -> str:
         path = Path(source)
         where = str(path)
         data = read_file(path)
-    text = decode_utf8(data, where)
+    text = decode_utf8(data, where, binary_hint="it looks binary; kimi tokens counts text only")
     if "\x00" in text:
         raise UsageError(f"{where} contains NUL bytes", hint="kimi tokens counts text only")
     if not text.strip():

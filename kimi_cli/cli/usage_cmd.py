@@ -62,10 +62,11 @@ def usage(
     if not result.totals:
         sys.stderr.write(f"kimi: nothing spent since {result.since} (UTC)\n")
         return
+    rows = [(group or "(deleted)", s) for group, spends in result.groups.items() for s in spends]
+    rows += [("total", s) for s in result.totals]
+    width = max(len(label) for label, _ in rows)
     lines = [f"since {result.since} (UTC), by {by}"]
-    for group, spends in result.groups.items():
-        lines += [_line(group or "(deleted)", s) for s in spends]
-    lines += [_line("total", s) for s in result.totals]
+    lines += [_line(label.ljust(width), spend) for label, spend in rows]
     sys.stdout.write("\n".join(lines) + "\n")
 
 
@@ -86,6 +87,13 @@ def _spend_json(spend: Spend) -> dict[str, Any]:
         "cache_saving": _amount(spend.cache_saving),
         "batch_saving": _amount(spend.batch_saving),
     }
+
+
+def _money(value: Any, currency: str) -> str:
+    """Up to 6 decimals (what one request costs), at least 2: 0.000877, 1.25, 0.00."""
+    text = f"{_amount(value):.6f}".rstrip("0")
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.ljust(2, '0')} {currency}"
 
 
 def _line(label: str, spend: Spend) -> str:

@@ -30,11 +30,10 @@ from kimi_cli.doctor.checks_network import (
     check_tls,
 )
 from kimi_cli.doctor.checks_system import check_encoding, check_path, check_versions
-from kimi_cli.doctor.model import (
+from kimi_cli.doctor.report import (
     EXIT_ORDER,
     STATUSES,
     Check,
-    ClientMaker,
     DoctorContext,
     Findings,
     Status,
@@ -47,7 +46,6 @@ __all__ = [
     "STATUSES",
     "STEPS",
     "Check",
-    "ClientMaker",
     "DoctorContext",
     "Status",
     "exit_code_of",

@@ -13,8 +13,9 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from kimi_cli.catalog.access import is_kimi_code_key, kimi_code_key_error
-from kimi_cli.config import ConfigStore, mask_key
-from kimi_cli.doctor.model import (
+from kimi_cli.config import ConfigStore, consoles_phrase, mask_key
+from kimi_cli.config_store import SourceKind
+from kimi_cli.doctor.report import (
     NO_SETTINGS,
     Check,
     DoctorContext,
@@ -26,9 +27,8 @@ from kimi_cli.doctor.model import (
     warned,
 )
 from kimi_cli.errors import ExitCode, KimiError
-from kimi_cli.hints import unset_source
 
-#: The variables this kimi reads (design §3); any other KIMI_* is someone else's, or a typo.
+#: The variables this kimi reads; any other KIMI_* is someone else's, or a typo.
 OUR_VARS = frozenset(
     {
         "KIMI_API_KEY",
@@ -116,7 +116,7 @@ def check_key(ctx: DoctorContext, found: Findings) -> Check:
         error = ctx.key_error
         fix = error.hint or "run the api_key_cmd of your config file yourself to see why"
         return failed("key", title, error.message, fix, error.exit_code)
-    key, source = settings.api_key, settings.api_key_source or "nowhere"
+    key, source = settings.api_key, settings.api_key_source
     if not key:
         detail = (
             "no API key (not in KIMI_API_KEY, MOONSHOT_API_KEY, the config file or api_key_cmd)"
@@ -124,21 +124,28 @@ def check_key(ctx: DoctorContext, found: Findings) -> Check:
         fix = "run 'kimi setup' (or set KIMI_API_KEY)"
         return failed("key", title, detail, fix, ExitCode.CONFIG)
     shown = f"{mask_key(key)} from {source}"
+    if settings.api_key_store and source is not None and source.kind is SourceKind.KEYRING:
+        shown = f"{shown} (the OS keychain, as api_key_store in the config file says)"
     if is_kimi_code_key(key):
         error = kimi_code_key_error()
         fix = str(error.hint)
-        if source.startswith("env "):
-            fix = f"{fix}; then {unset_source(source, 'api_key')} or set it to that key"
+        if source is not None and source.is_env:
+            fix = f"{fix}; then {source.unset_fix('api_key')} or set it to that key"
         else:
             fix = f"{fix}; then save it: kimi setup --key-stdin"
         return failed("key", title, f"{shown}: {error.message}", fix, ExitCode.AUTH)
     found.key_ok = True
     notes: list[str] = []
     fixes: list[str] = []
-    if settings.saved_api_key_overridden:
-        saved = "api_key_cmd" if settings.api_key_cmd else "the key saved in the config file"
-        notes.append(f"{source[4:]} overrides {saved}")
-        fixes.append(f"unset {source[4:]} to use the saved key, or save this one: kimi setup")
+    if settings.saved_api_key_overridden and source is not None:
+        if settings.api_key_store:
+            saved = "the key saved in the OS keychain"
+        elif settings.api_key_cmd:
+            saved = "api_key_cmd"
+        else:
+            saved = "the key saved in the config file"
+        notes.append(f"{source.name} overrides {saved}")
+        fixes.append(f"unset {source.name} to use the saved key, or save this one: kimi setup")
     kimi_env = ctx.env.get("KIMI_API_KEY", "").strip()
     moonshot_env = ctx.env.get("MOONSHOT_API_KEY", "").strip()
     if kimi_env and moonshot_env and kimi_env != moonshot_env:
@@ -146,7 +153,7 @@ def check_key(ctx: DoctorContext, found: Findings) -> Check:
         fixes.append("unset one of them")
     if not key.startswith("sk-"):
         notes.append("it does not look like a Moonshot key (they start with sk-)")
-        fixes.append("copy the key again from platform.kimi.ai (or platform.kimi.com for cn)")
+        fixes.append(f"copy the key again from {consoles_phrase()}")
     if notes:
         return warned("key", title, f"{shown}; " + "; ".join(notes), "; ".join(fixes))
     return passed("key", title, shown)
@@ -163,7 +170,7 @@ def check_endpoint(ctx: DoctorContext, found: Findings) -> Check:
             f"{url} (from {source}) is the Kimi Code endpoint (api.kimi.com), which only "
             "coding agents may use"
         )
-        fix = f"{unset_source(source, 'base_url')} to use the Open Platform (region global/cn)"
+        fix = f"{source.unset_fix('base_url')} to use the Open Platform (region global/cn)"
         return failed("endpoint", title, detail, fix, ExitCode.AUTH)
     found.endpoint_ok = True
     if settings.region is not None:

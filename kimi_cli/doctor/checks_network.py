@@ -12,12 +12,18 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from kimi_cli.account import (
+    describe_balance,
+    format_cost,
+    negative_cash_note,
+    no_balance_error,
+    recharge_hint,
+)
 from kimi_cli.api.types import Usage
-from kimi_cli.catalog.access import OtherRegion, list_models_checked
+from kimi_cli.catalog.access import RegionProbe, list_models_checked
 from kimi_cli.catalog.ids import diagnose, find_model, not_found_error
 from kimi_cli.catalog.policy import ChatOptions, build_body, policy_for
-from kimi_cli.config import region_url
-from kimi_cli.doctor.model import (
+from kimi_cli.doctor.report import (
     NO_SETTINGS,
     Check,
     DoctorContext,
@@ -28,15 +34,14 @@ from kimi_cli.doctor.model import (
     skipped,
     warned,
 )
-from kimi_cli.doctor.money import (
-    describe_balance,
-    format_cost,
-    negative_cash_note,
-    no_balance_error,
-    recharge_hint,
+from kimi_cli.errors import (
+    ExitCode,
+    KimiError,
+    NotFoundError,
+    UnexpectedResponseError,
+    WrongRegionError,
 )
-from kimi_cli.errors import AuthError, ExitCode, KimiError, NotFoundError, UnexpectedResponseError
-from kimi_cli.hints import region_fix, unset_source
+from kimi_cli.hints import model_fix, region_fix
 from kimi_cli.pricing import cost_of
 
 #: The round trip's budget and prompt: the smallest request a model still has to accept.
@@ -201,27 +206,20 @@ def check_models(ctx: DoctorContext, found: Findings) -> Check:
     key = settings.api_key
     try:
         client = ctx.client_factory(settings.base_url, key)
-        other_name = settings.other_region()
-        other = OtherRegion(other_name, region_url(other_name, ctx.env)) if other_name else None
         with _Timer() as elapsed:
             models = list_models_checked(
                 client,
                 api_key=key,
                 cache=ctx.model_cache,
-                other_region=other,
-                client_factory=lambda url: ctx.client_factory(url, key),
+                probe=RegionProbe(settings, key, ctx.client_factory),
+                base_url_source=settings.base_url_source,
             )
-    except KimiError as exc:
+    except WrongRegionError as exc:
         check = from_error("models", title, exc)
-        if isinstance(exc, AuthError):
-            return failed(
-                "models",
-                title,
-                check.detail,
-                region_fix(exc.hint, settings.base_url_source),
-                exc.exit_code,
-            )
-        return check
+        fix = region_fix(exc.region, settings.base_url_source)
+        return failed("models", title, check.detail, fix, exc.exit_code)
+    except KimiError as exc:
+        return from_error("models", title, exc)
     except ValueError as exc:  # httpx refuses a proxy URL from the environment
         detail = f"no HTTP client can be made: {exc}"
         return failed("models", title, detail, "fix the proxy variables (see proxy)", 3)
@@ -243,17 +241,13 @@ def check_model(ctx: DoctorContext, found: Findings) -> Check:
     if not settings.model:
         fix = "pick one: kimi models use ID (available: " + ", ".join(ids) + ")"
         return failed("model", title, "no model configured", fix, ExitCode.CONFIG)
-    source = settings.model_source or "somewhere"
+    source = settings.model_source
     model = find_model(settings.model, models)
     if model is None:
         error = not_found_error(settings.model, models)
-        fix = error.hint or ""
-        if source.startswith("env "):
-            better = diagnose(settings.model, ids).suggestion
-            change = f"export {source[4:]}={better}" if better else "change it"
-            unset = unset_source(source, "model")
-            fix = f"{change} ({source[4:]} overrides the saved model), or {unset} and {fix}"
-        detail = f"{error.message} (from {source})"
+        better = diagnose(settings.model, ids).suggestion
+        fix = model_fix(source, better, error.hint) or ""
+        detail = f"{error.message} (from {source or 'somewhere'})"
         return failed("model", title, detail, fix, ExitCode.MODEL_NOT_FOUND)
     found.model = model
     policy = policy_for(model)

@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 from kimi_cli import __version__
-from kimi_cli.doctor.model import Check, DoctorContext, Findings, passed, warned
+from kimi_cli.doctor.report import Check, DoctorContext, Findings, passed, warned
 
 #: What a model may answer with: CJK, typographic punctuation, symbols, an emoji.
 SAMPLE = "Kimi 月之暗面 — “OK” ✓ ½ 😀"

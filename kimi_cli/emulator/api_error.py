@@ -31,7 +31,7 @@ def bad(message: str) -> ApiError:
 
 
 def model_not_found(model_id: str) -> ApiError:
-    """§8.2: unknown, retired or not-entitled model."""
+    """Unknown, retired or not-entitled model."""
     return ApiError(
         404, "resource_not_found_error", f"Not found the model {model_id} or Permission denied"
     )

@@ -133,7 +133,7 @@ class Emulator:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        """One line, as every kimi usage error (design.md §3), then exit 2."""
+        """One line, as every kimi usage error, then exit 2."""
         _error(message, "see 'kimi emulator --help'")
         raise SystemExit(2)
 
@@ -155,7 +155,7 @@ def _parser() -> argparse.ArgumentParser:
         "--fault",
         action="append",
         metavar="NAME[:once]",
-        help=f"inject a fault into chat (repeatable): {', '.join(FAULT_NAMES)}",
+        help=f"inject a fault (repeatable; each on its own endpoint): {', '.join(FAULT_NAMES)}",
     )
     parser.add_argument("--port-file", metavar="FILE", help="also write the base URL to FILE")
     parser.add_argument(

@@ -1,4 +1,4 @@
-"""The fault table: every error kind of ``moonshot-api.md`` §8 (and the 2026-11-24 update),
+"""The fault table: every error kind of docs/api-notes.md "Errors" and "Rate limits",
 plus broken transports (HTML from a proxy, a stream cut off, a malformed line, a stall).
 
 A fault is switched on with ``--fault NAME[:once]`` (chat only) or ``POST /_emulator/config``

@@ -46,6 +46,7 @@ EXTENSIONS: dict[str, frozenset[str]] = {
     "batch": frozenset({"jsonl"}),
 }
 _PRINTABLE_RUN = re.compile(rb"[\x20-\x7e\t]{4,}")
+_PRINTABLE = bytes(range(0x20, 0x7F)) + b"\t"
 
 
 def extension(filename: str) -> str:
@@ -225,19 +226,16 @@ class FileStore:
 def extraction(stored: StoredFile) -> str:
     """A deterministic stand-in for server-side extraction: a line naming the file, then its
     printable runs (4+ printable ASCII characters), one per line, as ``strings`` would."""
-    runs: list[str] = []
+    runs: list[bytes] = []
     tail = b""
     with stored.path.open("rb") as handle:
         while block := handle.read(1 << 20):
             data = tail + block
-            matches = list(_PRINTABLE_RUN.finditer(data))
-            if matches and matches[-1].end() == len(data):  # may continue in the next block
-                tail = data[matches[-1].start() :]
-                matches.pop()
-            else:
-                tail = b""
-            runs.extend(m.group().decode("ascii") for m in matches)
-    if len(tail) >= 4:
-        runs.append(tail.decode("ascii"))
+            split = len(data.rstrip(_PRINTABLE))  # a run at the end may go on in the next block
+            if len(data) - split >= 1 << 20:
+                split = len(data)
+            runs.extend(_PRINTABLE_RUN.findall(data, 0, split))
+            tail = data[split:]
+    runs.extend(_PRINTABLE_RUN.findall(tail))
     head = f"Extracted text of {stored.filename} ({stored.bytes} bytes, emulated extraction)"
-    return "\n".join([head, *runs]) + "\n"
+    return head + "\n" + b"\n".join(runs).decode("ascii") + ("\n" if runs else "")

@@ -1,7 +1,7 @@
 """The emulator's model list: today's live IDs with the metadata ``GET /v1/models`` gives.
 
-Source: ``moonshot-api.md`` "Update of 2026-11-24" (K3.1 Pro, the ``/models`` extra fields), §2.2
-(IDs and context windows), §3.2 (sampling) and §3.3 (thinking). The emulator keeps its own copy on
+Source: docs/api-notes.md, "Models endpoint" (IDs, context windows, the extra fields) and
+"Model rules" (sampling, thinking). The emulator keeps its own copy on
 purpose: it must not share a table with the client it tests.
 
 A model is a plain dict, exactly as ``/models`` returns it; the rules in ``rules.py`` are derived
@@ -67,7 +67,7 @@ DEFAULT_MODELS: tuple[dict[str, Any], ...] = (
         "kimi-k3", "Kimi K3", 1784160000, 1048576,
         image=True, video=False, thinking_type="only", efforts=True,
     ),
-    # K2.7 Code: 256K context, always thinking; thinking.type "disabled" is an error (§3.3).
+    # K2.7 Code: 256K context, always thinking; thinking.type "disabled" is an error.
     _model(
         "kimi-k2.7-code", "Kimi K2.7 Code", 1780272000, 262144,
         image=False, video=False, thinking_type="only", efforts=False,
@@ -76,7 +76,7 @@ DEFAULT_MODELS: tuple[dict[str, Any], ...] = (
         "kimi-k2.7-code-highspeed", "Kimi K2.7 Code Highspeed", 1780272000, 262144,
         image=False, video=False, thinking_type="only", efforts=False,
     ),
-    # K2.6 (GA 2026-04-20): multimodal, thinking enabled by default, may be disabled (§3.3).
+    # K2.6 (GA 2026-04-20): multimodal, thinking enabled by default, may be disabled.
     _model(
         "kimi-k2.6", "Kimi K2.6", 1776643200, 262144,
         image=True, video=True, thinking_type="both", efforts=False,
@@ -147,12 +147,12 @@ def valid_efforts(model: Mapping[str, Any]) -> list[str]:
 
 
 def has_fixed_sampling(model: Mapping[str, Any]) -> bool:
-    """Reasoning models (K2.5 and later) fix temperature, top_p, n and penalties (§3.2)."""
+    """Reasoning models (K2.5 and later) fix temperature, top_p, n and penalties."""
     return thinking_type(model) != "no"
 
 
 def default_budget(model: Mapping[str, Any]) -> int:
-    """Output budget when the request names none: K3 family 131072 (§3.1 S25), else 1024."""
+    """Output budget when the request names none: K3 family 131072, else 1024."""
     return 131072 if valid_efforts(model) else 1024
 
 

@@ -1,7 +1,7 @@
 """The emulator's own copy of the API's request rules: it rejects what the real API rejects.
 
-Each rule names its source in ``moonshot-api.md``. Messages follow the API's wording where it is
-known (§8.2 and the "seen in the wild" list); the rest are written in the same style.
+Each rule names its section of docs/api-notes.md. Messages follow the API's wording where it is
+known (its "Errors" section); the rest are written in the same style.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _object(body: Any) -> Mapping[str, Any]:
 
 
 def _check_part(where: str, part: Any) -> str:
-    """§3.4: text, image_url or video_url parts; a URL as an object or a bare string."""
+    """Content parts: text, image_url or video_url; a URL as an object or a bare string."""
     if not isinstance(part, Mapping) or part.get("type") not in _PART_TYPES:
         raise bad(f"Invalid request: {where}.type must be one of text, image_url, video_url")
     kind = str(part["type"])
@@ -81,7 +81,7 @@ def _check_part(where: str, part: Any) -> str:
 
 
 def check_messages(messages: Any) -> tuple[list[Mapping[str, Any]], set[str]]:
-    """§3.1/§3.4: non-empty list, known roles, no empty content. Returns the part kinds seen."""
+    """A non-empty list, known roles, no empty content. Returns the part kinds seen."""
     if not isinstance(messages, list) or not messages:
         raise bad("Invalid request: messages must not be empty")
     kinds: set[str] = set()
@@ -107,13 +107,13 @@ def check_messages(messages: Any) -> tuple[list[Mapping[str, Any]], set[str]]:
 
 
 def _check_thinking(body: Mapping[str, Any], model: Mapping[str, Any]) -> bool:
-    """§3.3 and the 2026-11-24 update. Returns whether the model reasons for this request."""
+    """Model rules (thinking, efforts). Returns whether the model reasons for this request."""
     thinking = body.get("thinking")
     effort = body.get("reasoning_effort")
     kind = thinking_type(model)
     efforts = valid_efforts(model)
     if thinking is not None and effort is not None:
-        raise bad("cannot specify both 'thinking' and 'reasoning_effort'")  # §8.2, S28
+        raise bad("cannot specify both 'thinking' and 'reasoning_effort'")  # api-notes: Errors
     reasons = kind != "no"
     if thinking is not None:
         if kind == "only" and efforts:
@@ -144,7 +144,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _check_sampling(body: Mapping[str, Any], model: Mapping[str, Any], reasons: bool) -> None:
-    """§3.2: reasoning models fix their sampling; any other value is a 400.
+    """Model rules: reasoning models fix their sampling; any other value is a 400.
 
     ASSUMPTION: K3, K3.1 and K2.7 fix top_p at 0.95 like K2.5/K2.6 (the only official value);
     the sources only say "fixed".
@@ -180,7 +180,7 @@ def _check_sampling(body: Mapping[str, Any], model: Mapping[str, Any], reasons: 
 def _check_format(
     body: Mapping[str, Any], messages: list[Mapping[str, Any]]
 ) -> tuple[bool, Mapping[str, Any] | None]:
-    """§3.1, structured output: whether JSON mode is on, and the json_schema's schema."""
+    """Whether JSON mode is on, and the json_schema's schema."""
     json_mode = False
     schema = None
     fmt = body.get("response_format")
@@ -190,13 +190,13 @@ def _check_format(
         if fmt["type"] == "json_schema":
             schema = check_response_schema(fmt)
         json_mode = fmt["type"] != "text"
-    if json_mode and messages[-1].get("partial"):  # §3.5
+    if json_mode and messages[-1].get("partial"):  # api-notes: Chat completions request
         raise bad("Invalid request: partial mode cannot be combined with response_format")
     return json_mode, schema
 
 
 def _check_options(body: Mapping[str, Any]) -> str | None:
-    """§3.1: stop, stream options, the prompt cache fields. Returns the prompt cache key."""
+    """Stop, stream options, the prompt cache fields. Returns the prompt cache key."""
     stop = body.get("stop")
     if stop is not None:
         stops = [stop] if isinstance(stop, str) else stop
@@ -221,7 +221,7 @@ def _check_options(body: Mapping[str, Any]) -> str | None:
 
 
 def _budget(body: Mapping[str, Any], model: Mapping[str, Any], prompt: int) -> int:
-    """§3.1, §8.2: input over the context, or input + budget over it, is a 400."""
+    """Input over the context, or input + budget over it, is a 400."""
     name = (
         "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
     )
@@ -274,7 +274,7 @@ def check_chat(raw: Any, models: Sequence[Mapping[str, Any]]) -> ChatRequest:
 
 
 def check_estimate(raw: Any, models: Sequence[Mapping[str, Any]]) -> int:
-    """§5: the same messages as chat; the count is the estimator ``usage.prompt_tokens`` uses."""
+    """The same messages as chat; the count is the estimator ``usage.prompt_tokens`` uses."""
     body = _object(raw)
     find_model(body, models)
     messages, _ = check_messages(body.get("messages"))

@@ -257,7 +257,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(error.status, error.body(), error.headers)
 
     def _authenticate(self) -> None:
-        """§1.2, §8.2: no key is ``incorrect_api_key_error``; an unknown one (or another
+        """No key is ``incorrect_api_key_error``; an unknown one (or another
         region's) ``invalid_authentication_error``."""
         header = self.headers.get("Authorization")
         if header is None or header[:7].lower() != "bearer ":
@@ -292,7 +292,7 @@ class Handler(BaseHTTPRequestHandler):
             state.stats_.count_rate_limited()
             status, type_, message, headers = ERROR_FAULTS["rate_limit"]
             raise ApiError(status, type_, message, headers)
-        if state.current_balance()["available"] <= 0:  # §4: no balance, no inference
+        if state.current_balance()["available"] <= 0:  # no balance, no inference
             status, type_, message, _ = ERROR_FAULTS["quota"]
             raise ApiError(status, type_, message)
         request = check_chat(body, state.model_list())

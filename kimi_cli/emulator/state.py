@@ -18,7 +18,11 @@ from .models import default_models, normalize_model
 from .replies import PromptCache
 from .stats import Stats
 
-DEFAULT_BALANCE = {"available": 49.58894, "voucher": 46.58893, "cash": 3.00001}  # §4's example
+DEFAULT_BALANCE = {
+    "available": 49.58894,
+    "voucher": 46.58893,
+    "cash": 3.00001,
+}  # the documented example
 CONFIG_KEYS = (
     "faults",
     "balance",
@@ -46,7 +50,7 @@ _FIBER_OUTPUTS = ("encrypted", "plain")
 def _parse_balance(current: Mapping[str, float], raw: Any) -> dict[str, float]:
     """Merge ``{"available", "voucher", "cash"}``; ``available`` follows the others unless given.
 
-    §4: available = voucher + cash, except that a negative cash leaves available = voucher.
+    available = voucher + cash, except that a negative cash leaves available = voucher.
     """
     if not isinstance(raw, Mapping):
         raise ValueError("balance must be an object with available, voucher, cash")

@@ -50,7 +50,7 @@ def completion_body(
     reasons: bool,
     tool_calls: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """§3.7: the non-stream response; ``reasoning_content`` beside ``content`` when it thinks,
+    """The non-stream response; ``reasoning_content`` beside ``content`` when it thinks,
     ``tool_calls`` (and ``content: ""``) when it calls tools."""
     message: dict[str, Any] = {"role": "assistant", "content": answer.content_text}
     if reasons:
@@ -68,7 +68,7 @@ def completion_body(
 
 
 class Events:
-    """The SSE events of one completion (§3.8)."""
+    """The SSE events of one completion."""
 
     def __init__(self, completion_id: str, model_id: str, *, include_usage: bool) -> None:
         head = {"id": completion_id, "object": "chat.completion.chunk"}

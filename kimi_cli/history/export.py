@@ -40,6 +40,9 @@ def to_markdown(
         out += [f"## {message.role}{mark}{model} · {short_time(message.created_at)}", ""]
         if message.reasoning:
             out += _fold(message.reasoning)
+        out += [f"> searched: {query}" for query in message.searches]
+        if message.searches:
+            out.append("")
         out += [message.content, ""]
     return "\n".join(out)
 
@@ -47,4 +50,8 @@ def to_markdown(
 def to_data(
     summary: ConversationSummary, messages: list[StoredMessage], searches: int = 0
 ) -> dict[str, Any]:
-    return {**asdict(summary), "searches": searches, "messages": [asdict(m) for m in messages]}
+    return {
+        **asdict(summary),
+        "searches": searches,
+        "messages": [{**asdict(m), "tool_steps": m.steps} for m in messages],
+    }

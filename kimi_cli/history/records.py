@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,40 @@ class StoredMessage:
     cached_tokens: int | None
     cost: float | None
     currency: str | None
+    #: JSON list of the API messages (assistant tool calls, tool results) before this answer.
+    tool_steps: str | None = None
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        """``tool_steps`` decoded; [] when there are none (or they cannot be read)."""
+        if not self.tool_steps:
+            return []
+        try:
+            steps = json.loads(self.tool_steps)
+        except ValueError:
+            return []
+        return [s for s in steps if isinstance(s, dict)] if isinstance(steps, list) else []
+
+    @property
+    def searches(self) -> list[str]:
+        """The queries of the web searches that led to this answer."""
+        found = []
+        for step in self.steps:
+            for call in step.get("tool_calls") or []:
+                function = call.get("function") if isinstance(call, dict) else None
+                arguments = function.get("arguments") if isinstance(function, dict) else None
+                found.append(search_query(arguments if isinstance(arguments, str) else ""))
+        return found
+
+
+def search_query(arguments: str) -> str:
+    """What a ``web_search`` call looks for, for people: its ``query``, else its arguments."""
+    try:
+        value = json.loads(arguments)
+    except ValueError:
+        return arguments
+    query = value.get("query") if isinstance(value, dict) else None
+    return query if isinstance(query, str) else arguments
 
 
 def stored_message(row: Any) -> StoredMessage:

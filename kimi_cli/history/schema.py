@@ -89,8 +89,19 @@ def _migrate_to_2(db: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_to_3(db: sqlite3.Connection) -> None:
+    """Tool steps: an answer reached through web searches keeps, as a JSON list of API
+    messages, the assistant tool calls (with their reasoning) and the tool results that
+    came before it, so a continued conversation sends them again."""
+    db.execute("ALTER TABLE messages ADD COLUMN tool_steps TEXT")
+
+
 # MIGRATIONS[n] upgrades version n to n + 1. Append; never edit a released one.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _migrate_to_1,
+    _migrate_to_2,
+    _migrate_to_3,
+]
 
 
 def has_fts(db: sqlite3.Connection) -> bool:

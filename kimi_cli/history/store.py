@@ -57,11 +57,11 @@ _T = TypeVar("_T")
 _SUMMARY_SQL = """SELECT c.id, c.title, c.model, c.created_at, c.updated_at,
     (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) FROM conversations c"""
 _MESSAGE_SQL = """SELECT id, role, content, reasoning, model, created_at, partial,
-    finish_reason, input_tokens, output_tokens, cached_tokens, cost, currency
+    finish_reason, input_tokens, output_tokens, cached_tokens, cost, currency, tool_steps
     FROM messages WHERE conversation_id = ? ORDER BY id"""
 _INSERT_MESSAGE_SQL = """INSERT INTO messages (created_at, conversation_id, role, content,
     reasoning, model, partial, finish_reason, input_tokens, output_tokens, cached_tokens,
-    cost, currency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+    cost, currency, tool_steps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 _INSERT_USAGE_SQL = """INSERT INTO usage (at, day, kind, conversation_id, message_id, ref,
     model, requests, searches, input_tokens, cached_tokens, output_tokens, cost, currency)
     VALUES (?, substr(?, 1, 10), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
@@ -210,12 +210,15 @@ class HistoryStore:
         finish_reason: str | None = None,
         kind: str = "chat",
         requests: int = 1,
+        tool_steps: str | None = None,
     ) -> int:
         """Append a message; the conversation becomes the last used (and takes ``model``).
 
         An assistant message with ``usage`` or ``cost`` is also a ``usage`` row of
         ``kind`` ("chat" or "repl"), counting ``requests`` API requests (a turn with a
-        tool loop takes several). Returns the message's id. An unknown conversation is a
+        tool loop takes several). ``tool_steps`` is the JSON list of the tool calls and
+        results that led to an assistant message. Returns the message's id. An unknown
+        conversation is a
         ``HistoryError``; a role outside ``ROLES`` is a ``ValueError`` (a bug in the caller).
         """
         if role not in ROLES:
@@ -240,7 +243,9 @@ class HistoryStore:
                     f"no conversation {conversation_id} in {self.path}",
                     hint="start a new conversation",
                 )
-            cursor = db.execute(_INSERT_MESSAGE_SQL, (now, *values, *counts, cost, currency))
+            cursor = db.execute(
+                _INSERT_MESSAGE_SQL, (now, *values, *counts, cost, currency, _text(tool_steps))
+            )
             assert cursor.lastrowid is not None
             if billed:
                 row = (now, now, kind, conversation_id, cursor.lastrowid, None, model, requests)

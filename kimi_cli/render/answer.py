@@ -11,9 +11,9 @@ import re
 import sys
 from typing import Protocol, TextIO
 
-from kimi_cli.api.types import ChatChunk
+from kimi_cli.conversation.turn import TurnObserver
 from kimi_cli.render.spinner import Spinner
-from kimi_cli.render.terminal import DIM, RESET, wants_color
+from kimi_cli.render.terminal import DIM, RESET, note, one_line, style, wants_color
 
 
 class AnswerSink(Protocol):
@@ -99,35 +99,47 @@ class ReasoningPrinter:
             self._stream.flush()
 
 
-class ChunkRouter:
-    """Sends each chunk's reasoning and content where they belong; stops the spinner
-    (if any) at the first piece of either."""
+class AnswerPrinter(TurnObserver):
+    """One-shot chat's view of a turn: reasoning to stderr, the answer to its sink; stops
+    the spinner (if any) at the first piece of either."""
 
     def __init__(
         self, sink: AnswerSink, reasoning: ReasoningPrinter | None, spinner: Spinner | None = None
     ) -> None:
         self.sink = sink
-        self.reasoning = reasoning
+        self.reasoning_printer = reasoning
         self.spinner = spinner
 
-    def __call__(self, chunk: ChatChunk) -> None:
-        if self.spinner is not None and (chunk.content or chunk.reasoning):
-            self.spinner.stop()
-            self.spinner = None
-        if chunk.reasoning and self.reasoning is not None:
-            self.reasoning.reasoning(chunk.reasoning)
-        if chunk.content:
-            if self.reasoning is not None:
-                self.reasoning.close()
-            self.sink.content(chunk.content)
+    def reasoning(self, text: str) -> None:
+        if self.spinner is not None:
+            self._stop_spinner()
+        if self.reasoning_printer is not None:
+            self.reasoning_printer.reasoning(text)
+
+    def content(self, text: str) -> None:
+        if self.spinner is not None:
+            self._stop_spinner()
+        if self.reasoning_printer is not None:
+            self.reasoning_printer.close()
+        self.sink.content(text)
+
+    def notice(self, text: str) -> None:
+        if self.spinner is not None:
+            self._stop_spinner()
+        if self.reasoning_printer is not None:
+            self.reasoning_printer.close()
+        note(style(one_line(text), DIM, sys.stderr))
 
     def finish(self) -> None:
+        self._stop_spinner()
+        if self.reasoning_printer is not None:
+            self.reasoning_printer.close()
+        self.sink.finish()
+
+    def _stop_spinner(self) -> None:
         if self.spinner is not None:
             self.spinner.stop()
             self.spinner = None
-        if self.reasoning is not None:
-            self.reasoning.close()
-        self.sink.finish()
 
 
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})[^\n]*\n", re.MULTILINE)

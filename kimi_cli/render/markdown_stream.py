@@ -308,6 +308,7 @@ class MarkdownStream:
 
     def _markdown(self, source: str) -> RenderableType:
         markdown = Markdown(source.translate(_CONTROL_PICTURES), code_theme=self._code_theme)
+        _keep_line_breaks(markdown.parsed)
         return _NoLeadingBlank(markdown)
 
     def _highlight(self, code: str, lang: str) -> Text:
@@ -341,6 +342,15 @@ class MarkdownStream:
         if not code.endswith("\n"):
             text.right_crop(1)  # the newline Pygments adds to unterminated input
         return text
+
+
+def _keep_line_breaks(tokens: Any) -> None:
+    """A single newline in an answer is a line break, not a space: poems, addresses and
+    line-per-item answers keep their lines (CommonMark would join them)."""
+    for token in tokens:
+        for child in token.children or ():
+            if child.type == "softbreak":
+                child.type = "hardbreak"
 
 
 def _resume_at_line_start(source: str) -> str:

@@ -26,4 +26,6 @@ def print_conversation(summary: ConversationSummary, messages: Sequence[StoredMe
         )
         if message.reasoning:
             console.print(Text(f"[reasoning: {len(message.reasoning):,} characters]", style="dim"))
+        for query in message.searches:
+            console.print(Text(f"searched: {query}", style="dim"))
         console.print(Markdown(message.content, hyperlinks=False))

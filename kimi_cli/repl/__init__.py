@@ -5,10 +5,10 @@ from settings, the HTTP client and the history store, as values and callables) a
 :func:`run_repl`. Nothing here imports ``kimi_cli.cli``.
 
 Modules: ``state`` (the session: conversation, settings, totals), ``commands`` (slash
-commands; no terminal), ``toolbar`` (the bottom line), ``view`` (one answer on the screen:
-spinner, folded reasoning, Markdown) and ``loop`` (prompt_toolkit: keys, completion, the
-read-send loop). prompt_toolkit and rich are
-imported only when :func:`run_repl` runs, so one-shot chat never pays for them.
+commands; no terminal), ``completion`` (candidates for Tab), ``toolbar`` (the bottom line),
+``view`` (one answer on the screen: spinner, folded reasoning, Markdown) and ``loop``
+(prompt_toolkit: keys, completion, the read-send loop). prompt_toolkit and rich are imported
+only when :func:`run_repl` runs, so one-shot chat never pays for them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kimi_cli.catalog.policy import ChatOptions
-from kimi_cli.conversation import Attachment, Conversation
+from kimi_cli.conversation.images import Attachment
+from kimi_cli.conversation.turn import Conversation
+from kimi_cli.repl.state import Message
 
 if TYPE_CHECKING:
     from kimi_cli.api.types import Model
@@ -43,6 +45,9 @@ class ReplConfig:
     first_message: str | None = None  # prompt and/or piped context sent before the first prompt
     first_images: tuple[Attachment, ...] = ()
     usage_lines: bool = False  # -u: tokens and cost after each answer
+    #: -f files given with no prompt on a terminal: they go with the first message typed.
+    attach_first: Message | None = None
+    attach_names: tuple[str, ...] = ()
 
 
 def run_repl(conversation: Conversation, config: ReplConfig) -> int:

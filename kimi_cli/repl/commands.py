@@ -9,16 +9,18 @@ prints it as one line and carries on. The state itself lives in ``state.py``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
 from kimi_cli.api.types import Model
 from kimi_cli.catalog import ChatOptions, ModelPolicy, check_options, policy_for, verify
-from kimi_cli.errors import KimiError, ModelNotFoundError, UsageError
+from kimi_cli.conversation.rules import money
+from kimi_cli.errors import ModelNotFoundError, UsageError
 from kimi_cli.history import ConversationSummary
-from kimi_cli.repl.state import Message, ReplState, context_left, cost_text, money
+from kimi_cli.repl.state import Message, ReplState, context_left, cost_text
 
 EFFORT_WORDS = ("low", "high", "max", "default")
 THINKING_WORDS = ("on", "off", "default")
@@ -153,6 +155,7 @@ _RESETS: tuple[_Reset, ...] = (
     ("/effort", lambda o: o.effort is not None, lambda o: replace(o, effort=None)),
     ("/thinking", lambda o: o.thinking is not None, lambda o: replace(o, thinking=None)),
     ("--temperature", lambda o: o.temperature is not None, lambda o: replace(o, temperature=None)),
+    ("/search", lambda o: o.web_search, lambda o: replace(o, web_search=False)),
 )
 
 
@@ -191,7 +194,7 @@ _FLAG_WORDS = (("--no-thinking", "/thinking off"), ("--thinking", "/thinking on"
 def _as_command_error(exc: UsageError) -> UsageError:
     """A flag refusal, reworded for the REPL: name the command; nothing was changed."""
     message = exc.message
-    for flag, command in (*_FLAG_WORDS, ("--effort", "/effort")):
+    for flag, command in (*_FLAG_WORDS, ("--effort", "/effort"), ("--web-search", "/search on")):
         message = message.replace(flag, command)
     hint = exc.hint or ""
     fix = "nothing changed" if not hint or hint.startswith("drop") else f"{hint}; nothing changed"
@@ -226,6 +229,16 @@ def _effort(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
         raise UsageError(f"/effort takes low, high, max or default, not {arg!r}")
     _set_options(state, replace(state.options, effort=None if word == "default" else word))
     env.out(f"effort: {word}", dim=True)
+    return Outcome()
+
+
+def _search(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
+    word = arg.lower()
+    if word not in ("", "on", "off"):
+        raise UsageError(f"/search takes on or off, not {arg!r}")
+    if word:
+        _set_options(state, replace(state.options, web_search=word == "on"))
+    env.out(f"web search: {'on' if state.options.web_search else 'off'}", dim=True)
     return Outcome()
 
 
@@ -290,11 +303,20 @@ def _edit(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
 def _retry(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
     if state.last_message is None:
         raise UsageError("nothing to retry yet", hint="send a message first")
+    state.forget_last_exchange()
     return Outcome(send=state.last_message)
 
 
 def _clear(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
-    state.conversation = replace(state.conversation, conversation_id=None, earlier=[], last=None)
+    state.conversation = replace(
+        state.conversation,
+        conversation_id=None,
+        earlier=[],
+        session_key=uuid.uuid4().hex,
+        last_setting=None,
+        resumed_model=None,
+    )
+    state.last_in_context = False
     state.context_used = None
     state.last_reasoning = ""
     state.last_result = None
@@ -341,9 +363,6 @@ def _history(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
     return Outcome()
 
 
-# --- figures shared with the toolbar ----------------------------------------------------------
-
-
 # --- the table --------------------------------------------------------------------------------
 
 COMMANDS: dict[str, Spec] = {
@@ -355,8 +374,9 @@ COMMANDS: dict[str, Spec] = {
         Spec("role", "/role [NAME]", "use a saved system prompt (roles/NAME.md)", _role),
         Spec("thinking", "/thinking [on|off]", "reasoning on/off; alone: show the last", _thinking),
         Spec("effort", "/effort [low|high|max]", "reasoning effort (models with efforts)", _effort),
+        Spec("search", "/search [on|off]", "let the model search the web", _search),
         Spec("edit", "/edit [TEXT]", "write in $EDITOR, then review it at the prompt", _edit),
-        Spec("retry", "/retry", "send the last message again", _retry),
+        Spec("retry", "/retry", "ask the last message again, in place of its answer", _retry),
         Spec("clear", "/clear", "start a new conversation", _clear),
         Spec("usage", "/usage", "tokens and cost so far", _usage),
         Spec("history", "/history [N]", "recent conversations", _history),
@@ -364,41 +384,3 @@ COMMANDS: dict[str, Spec] = {
     )
 }  # fmt: skip
 ALIASES = {"quit": "exit", "q": "exit", "new": "clear", "reset": "clear"}
-
-
-def completions(
-    text: str,
-    model_ids: Callable[[], Sequence[str]],
-    roles: Callable[[], Sequence[str]],
-) -> list[tuple[str, str, str]]:
-    """Completion candidates for the text before the cursor: (insert, display, meta).
-
-    ``insert`` replaces the current word. Only single-line input starting with ``/`` completes.
-    """
-    if not text.startswith("/") or "\n" in text:
-        return []
-    name, space, partial = text[1:].partition(" ")
-    if not space:
-        return [
-            (f"/{spec.name}", spec.usage, spec.summary)
-            for spec in COMMANDS.values()
-            if spec.name.startswith(name.lower())
-        ]
-    if " " in partial:
-        return []
-    name = ALIASES.get(name.lower(), name.lower())
-    words: Sequence[str] = ()
-    if name == "thinking":
-        words = THINKING_WORDS
-    elif name == "effort":
-        words = EFFORT_WORDS
-    elif name == "role":
-        words = roles()
-    elif name == "model":
-        try:
-            words = model_ids()
-        except KimiError:
-            words = ()
-    elif name == "system":
-        words = (NO_SYSTEM,)
-    return [(w, w, "") for w in words if w.startswith(partial)]

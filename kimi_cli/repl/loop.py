@@ -30,11 +30,20 @@ from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import create_input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
-from kimi_cli.conversation import Conversation, TurnResult
-from kimi_cli.errors import APIRequestError, KimiError, UsageError
+from kimi_cli.conversation.images import stored_text
+from kimi_cli.conversation.rules import check_fit, stopped_note, usage_line, verdict
+from kimi_cli.conversation.turn import (
+    Conversation,
+    TurnError,
+    TurnInterrupted,
+    TurnResult,
+    partial_of,
+)
+from kimi_cli.errors import ExitCode, KimiError, UsageError
 from kimi_cli.render.terminal import DIM, is_tty, note, print_error, style, warn
-from kimi_cli.repl.commands import CommandEnv, classify, completions, role_names, run_command
-from kimi_cli.repl.state import Message, ReplState, money
+from kimi_cli.repl.commands import CommandEnv, classify, role_names, run_command
+from kimi_cli.repl.completion import completions
+from kimi_cli.repl.state import Message, ReplState
 from kimi_cli.repl.toolbar import toolbar_text
 from kimi_cli.repl.view import TurnView
 
@@ -43,9 +52,14 @@ if TYPE_CHECKING:
     from kimi_cli.repl import ReplConfig
 
 PROMPT = "> "
-#: Inputs larger than this are measured with the tokenizer endpoint before sending (as in
-#: one-shot chat), so a conversation that cannot fit is refused with the numbers.
-MEASURE_ABOVE_BYTES = 64 * 1024
+
+
+class _Leave(BaseException):
+    """End the REPL with an exit code (SIGTERM during an answer), past ``_guarded``."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 class Repl:
@@ -62,6 +76,8 @@ class Repl:
         self._tty: TextIO | None = None  # /dev/tty, when stdin was a pipe
         self._prefill = ""
         self._model_ids: list[str] | None = None
+        #: -f files given with no prompt: attached to the first message typed.
+        self._attach: Message | None = config.attach_first
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -78,11 +94,15 @@ class Repl:
                 try:
                     line = session.prompt(PROMPT, default=default)
                 except KeyboardInterrupt:
+                    self._echo(session.default_buffer.text)
                     continue  # Ctrl-C at the prompt: a fresh, empty line
                 except EOFError:
                     return 0  # Ctrl-D
+                self._echo(line)
                 if not self._guarded(functools.partial(self._handle, line)):
                     return 0
+        except _Leave as leave:
+            return leave.code
         finally:
             if self._tty is not None:
                 self._tty.close()
@@ -115,12 +135,23 @@ class Repl:
             self._send(outcome.send)
         return not outcome.exit
 
+    def _echo(self, text: str) -> None:
+        """What was typed, printed once. prompt_toolkit erases its own drawing on Enter
+        (``erase_when_done``): redrawn whole, an input taller than the screen appeared twice."""
+        first, *rest = text.split("\n")
+        lines = [PROMPT + first, *(_continuation(len(PROMPT), 0, 0) + line for line in rest)]
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+
     def _greet(self) -> None:
         conversation = self.state.conversation
+        if self._attach is not None:
+            self._out(f"attached to your first message: {', '.join(self.config.attach_names)}")
         if conversation.conversation_id is not None:
             turns = sum(1 for m in conversation.earlier if m.role == "user")
             self._out(
-                f"continuing conversation {conversation.conversation_id} ({turns} messages)",
+                f"continuing conversation {conversation.conversation_id}"
+                f" ({turns} message{'' if turns == 1 else 's'})",
                 dim=True,
             )
         self._out(
@@ -133,10 +164,22 @@ class Repl:
 
     def _send(self, message: Message) -> None:
         state = self.state
+        if self._attach is not None:  # -f files given with no prompt: they go with this one
+            message = Message(
+                "\n\n".join(t for t in (self._attach.text, message.text) if t),
+                self._attach.images + message.images,
+            )
+            self._attach = None
         conversation = state.conversation
-        input_tokens = self._measure(conversation, message.text)
+        input_tokens = check_fit(
+            conversation.model,
+            conversation.messages_for(message.text, message.images),
+            conversation.client.estimate_tokens,
+            used=state.context_used,
+            new_text=message.text,
+            hint="/clear starts a new conversation; /model can pick a larger context",
+        )
         state.last_message = message
-        before = conversation.last
         view = TurnView(
             markdown=self.config.markdown,
             show_reasoning=self.config.show_reasoning,
@@ -155,73 +198,31 @@ class Repl:
                 )
             finally:
                 view.finish()
-        except KeyboardInterrupt:
-            turn = conversation.last if conversation.last is not before else None
-            state.keep_partial(message.text, turn)
-            self._interrupted(conversation, turn)
-            self._out("")
+        except TurnInterrupted as exc:
+            state.keep_partial(stored_text(message.text, message.images), exc.result)
+            note(style(stopped_note(exc.result), DIM, sys.stderr))
+            self._out("")  # one blank line before the prompt, as after an answer
             return
-        except KimiError:
-            if conversation.last is not before and conversation.last is not None:
-                state.last_reasoning = conversation.last.reasoning
+        except TurnError as exc:
+            state.failed(exc.result)
+            raise exc.error from None
+        except Exception:
             raise
+        except BaseException as exc:  # SIGTERM: the REPL ends, saying what it kept
+            note(stopped_note(partial_of(exc), terminated=True))
+            raise _Leave(int(ExitCode.TERMINATED)) from None
         state.record(result)
         self._after(result)
         self._out("")
 
-    def _measure(self, conversation: Conversation, text: str) -> int | None:
-        """Tokens of a large input (the tokenizer endpoint); refuse one that cannot fit."""
-        model = conversation.model
-        context = model.context_length
-        messages = conversation.messages_for(text)
-        size = sum(len(str(m.get("content", "")).encode()) for m in messages)
-        near = bool(context) and (self.state.context_used or 0) + len(text.encode()) // 2 >= (
-            context or 0
-        )
-        if size <= MEASURE_ABOVE_BYTES and not near:
-            return None
-        try:
-            tokens = conversation.client.estimate_tokens(model.id, messages)
-        except KimiError:
-            return None  # no estimate: let the API decide
-        if context and tokens >= context:
-            raise UsageError(
-                f"the conversation and this message are {tokens:,} tokens; "
-                f"{model.id} takes at most {context:,}",
-                hint="/clear starts a new conversation; /model can pick a larger context",
-            )
-        return tokens
-
     def _after(self, result: TurnResult) -> None:
-        if result.finish_reason == "length":
-            if not result.content:
-                print_error(
-                    APIRequestError(
-                        "no answer within the token budget: reasoning used all of it",
-                        hint="raise it with --max-tokens, or /effort low",
-                    )
-                )
-            else:
-                warn("the answer was cut at the token limit")
+        judged = verdict(result, self.state.options.max_tokens)
+        if judged.error is not None:
+            print_error(judged.error)
+        elif judged.warning is not None:
+            warn(judged.warning)
         if self.config.usage_lines:
-            usage = result.usage
-            if usage is None:
-                note("kimi: usage: the API reported no token counts")
-            else:
-                cost = money(result.cost.amount, result.cost.currency) if result.cost else None
-                note(
-                    f"kimi: usage: {usage.input_tokens} in ({usage.cached_tokens} cached), "
-                    f"{usage.output_tokens} out · {cost or 'cost unknown'}"
-                )
-
-    def _interrupted(self, conversation: Conversation, turn: TurnResult | None) -> None:
-        where = conversation.conversation_id
-        if turn is not None and where is not None:
-            kept = "the partial answer is kept" if turn.content else "nothing had arrived"
-            text = f"kimi: interrupted — {kept} (kimi history show {where})"
-        else:
-            text = "kimi: interrupted"
-        note(style(text, DIM, sys.stderr))
+            note(usage_line(result, self.state.conversation.currency))
 
     # --- what commands use ------------------------------------------------------------------
 
@@ -291,6 +292,7 @@ class Repl:
             enable_open_in_editor=self._tty is None,  # its editor would read the pipe
             tempfile_suffix=".md",
             input=keyboard,
+            erase_when_done=True,
         )
 
     def _history(self) -> History:

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 from kimi_cli.api.types import Usage
 from kimi_cli.catalog import ChatOptions
-from kimi_cli.conversation import Attachment, Conversation, TurnResult
+from kimi_cli.conversation.images import Attachment
+from kimi_cli.conversation.rules import money
+from kimi_cli.conversation.turn import Conversation, TurnResult
 from kimi_cli.history import StoredMessage
 from kimi_cli.pricing import Cost
 
@@ -61,6 +63,8 @@ class ReplState:
     last_message: Message | None = None
     last_reasoning: str = ""
     last_result: TurnResult | None = None
+    #: Whether the last exchange is in the conversation's context (for /retry).
+    last_in_context: bool = False
 
     def __post_init__(self) -> None:
         if self.context_used is None:
@@ -70,18 +74,39 @@ class ReplState:
         """Count a finished (or cut) answer."""
         self.last_result = result
         self.last_reasoning = result.reasoning
+        self.last_in_context = True
         if result.usage is not None:
             self.totals.add(result.usage, result.cost)
             self.context_used = result.usage.input_tokens + result.usage.output_tokens
 
-    def keep_partial(self, text: str, result: TurnResult | None) -> None:
-        """An interrupted answer stays in the context, as it stays in history (``-c``)."""
-        if result is None:
-            return
+    def failed(self, result: TurnResult) -> None:
+        """A turn the API refused or cut: its reasoning stays readable (/thinking)."""
         self.last_reasoning = result.reasoning
+        self.last_in_context = False
+
+    def keep_partial(self, text: str, result: TurnResult) -> None:
+        """An interrupted answer stays in the context, as it stays in history (``-c``), and
+        is counted (roughly: the API reports no usage for a stream stopped early)."""
+        self.last_reasoning = result.reasoning
+        self.last_in_context = bool(result.content)
         if not result.content:
             return
         self.conversation.remember(text, result)
+        arrived = rough_tokens(result.content) + rough_tokens(result.reasoning)
+        self.totals.output_tokens += arrived
+        self.context_used = (self.context_used or 0) + rough_tokens(text) + arrived
+
+    def forget_last_exchange(self) -> None:
+        """/retry: the last question and its answer leave the context before it is asked
+        again (history keeps both attempts)."""
+        if self.last_in_context and len(self.conversation.earlier) >= 2:
+            del self.conversation.earlier[-2:]
+        self.last_in_context = False
+
+
+def rough_tokens(text: str) -> int:
+    """About how many tokens a text is, when the API did not count it (4 bytes a token)."""
+    return (len(text.encode()) + 3) // 4
 
 
 def context_from_history(messages: Sequence[StoredMessage]) -> int | None:
@@ -90,10 +115,6 @@ def context_from_history(messages: Sequence[StoredMessage]) -> int | None:
         if message.role == "assistant" and message.input_tokens is not None:
             return message.input_tokens + (message.output_tokens or 0)
     return None
-
-
-def money(amount: float, currency: str) -> str:
-    return f"{amount:.6f} {currency}" if amount < 0.01 else f"{amount:.4f} {currency}"
 
 
 def cost_text(totals: Totals) -> str:

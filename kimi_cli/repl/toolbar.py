@@ -1,4 +1,5 @@
-"""The bottom toolbar: model, reasoning mode, tokens used, cost so far, context left.
+"""The bottom toolbar: model, reasoning mode, tokens used, cost so far, the cached share of
+the last request, context left.
 
 Plain text built from the session state, so it is tested without a terminal.
 """
@@ -6,6 +7,7 @@ Plain text built from the session state, so it is tested without a terminal.
 from __future__ import annotations
 
 from kimi_cli.catalog import ChatOptions, ModelPolicy
+from kimi_cli.conversation.rules import cached_share
 from kimi_cli.repl.state import ReplState, context_left, cost_text
 
 
@@ -35,6 +37,10 @@ def toolbar_text(state: ReplState) -> str:
     totals = state.totals
     parts.append(f"{totals.tokens:,} tokens")
     parts.append(cost_text(totals))
+    last = state.last_result
+    share = cached_share(last.usage) if last is not None else None
+    if share is not None:
+        parts.append(f"last request {share}% cached")
     left = context_left(state)
     if left is not None:
         tokens, length = left

@@ -15,9 +15,9 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from kimi_cli.api.types import ChatChunk
+from kimi_cli.conversation.turn import TurnObserver
 from kimi_cli.render.answer import AnswerSink, MarkdownSink, PlainSink, ReasoningPrinter
-from kimi_cli.render.terminal import wants_color
+from kimi_cli.render.terminal import one_line, wants_color
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -35,7 +35,7 @@ class _Thinking:
 
         self._dim = dim
         self._spinner = Spinner("dots", style=dim)
-        self._waiting = waiting
+        self.waiting = waiting
         self._started = time.monotonic()
         self.tail = ""  # replaced whole by the main thread; read by rich's refresh thread
         self.reasoning = False
@@ -46,7 +46,7 @@ class _Thinking:
         from rich.text import Text
 
         seconds = time.monotonic() - self._started
-        label = f"thinking… {seconds:.0f} s" if self.reasoning else self._waiting
+        label = f"thinking… {seconds:.0f} s" if self.reasoning else self.waiting
         self._spinner.update(text=Text(label, style=self._dim))
         yield self._spinner
         tail = self.tail
@@ -59,9 +59,9 @@ class _Thinking:
             yield Segment.line()
 
 
-class TurnView:
-    """The ``on_chunk`` callback of one turn; call ``start`` before sending, ``finish`` after
-    (also when the turn raised)."""
+class TurnView(TurnObserver):
+    """The REPL's view of one turn; call ``start`` before sending, ``finish`` after (also
+    when the turn raised)."""
 
     def __init__(self, *, markdown: bool, show_reasoning: bool, model_id: str) -> None:
         from rich.console import Console
@@ -83,7 +83,7 @@ class TurnView:
         self._printer = ReasoningPrinter(sys.stderr) if plain else None
 
     @property
-    def reasoning(self) -> str:
+    def reasoning_text(self) -> str:
         return "".join(self._reasoning)
 
     def start(self) -> None:
@@ -106,20 +106,31 @@ class TurnView:
         )
         self._live.start(refresh=True)
 
-    def __call__(self, chunk: ChatChunk) -> None:
-        if chunk.reasoning:
-            self._reasoning.append(chunk.reasoning)
-            if self._thinking is not None:
-                self._thinking.reasoning = True
-                self._tail = (self._tail + chunk.reasoning)[-TAIL_CHARS:]
-                self._thinking.tail = self._tail
-            elif self._printer is not None:
-                self._printer.reasoning(chunk.reasoning)
-        if chunk.content:
-            if not self._answering:
-                self._answering = True
-                self._end_thinking()
-            self.sink.content(chunk.content)
+    def reasoning(self, text: str) -> None:
+        self._reasoning.append(text)
+        if self._thinking is not None:
+            self._thinking.reasoning = True
+            self._tail = (self._tail + text)[-TAIL_CHARS:]
+            self._thinking.tail = self._tail
+        elif self._printer is not None:
+            self._printer.reasoning(text)
+
+    def content(self, text: str) -> None:
+        if not self._answering:
+            self._answering = True
+            self._end_thinking()
+        self.sink.content(text)
+
+    def notice(self, text: str) -> None:
+        if self._thinking is not None:
+            self._thinking.waiting = text
+        else:
+            self._err.print(text, style=self._dim, highlight=False, markup=False)
+
+    def search(self, query: str) -> None:
+        """A search stays on screen, above the live reasoning (Live prints above itself)."""
+        line = f"searching: {one_line(query)}"
+        self._err.print(line, style=self._dim, highlight=False, markup=False)
 
     def finish(self) -> None:
         """End the turn on screen: whatever arrived is drawn, the terminal left clean."""
@@ -139,5 +150,5 @@ class TurnView:
 
     def fold_line(self) -> str:
         seconds = self._thought or 0.0
-        words = len(self.reasoning.split())
+        words = len(self.reasoning_text.split())
         return f"thought for {seconds:.1f} s · {words} words — /thinking shows it"

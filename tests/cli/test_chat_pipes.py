@@ -96,7 +96,9 @@ def test_continue_and_session_send_the_earlier_turns(configured: Emulator) -> No
 
 
 def test_unknown_session_is_a_usage_error(configured: Emulator) -> None:
-    invoke("chat", "--session", "nope1234", "hi").assert_one_error_line(2)
+    line = invoke("chat", "--session", "nope1234", "hi").assert_one_error_line(2)
+    assert "no conversation 'nope1234'" in line and "kimi history list" in line
+    assert configured.stats()["chat_requests"] == []
 
 
 def test_reasoning_is_resent_for_models_that_need_it(configured: Emulator) -> None:
@@ -133,8 +135,13 @@ def test_json_on_a_cut_stream_reports_partial_and_error(configured: Emulator) ->
 def test_no_log_and_history_false_store_nothing(
     configured: Emulator, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run_process("chat", "--no-log", "ECHO x")
-    assert history(isolated_env).recent() == []
+    assert run_process("chat", "ECHO kept").code == 0  # the control: history is on
+    assert [c.title for c in history(isolated_env).recent()] == ["ECHO kept"]
+    assert run_process("chat", "--no-log", "ECHO x").code == 0
+    assert run_process("config", "set", "history", "false").code == 0
+    assert run_process("chat", "ECHO z").code == 0
+    assert [c.title for c in history(isolated_env).recent()] == ["ECHO kept"]
+    assert len(configured.stats()["chat_requests"]) == 3
 
 
 def test_broken_pipe_is_quiet_and_closes_the_stream(configured: Emulator) -> None:
@@ -164,6 +171,8 @@ def test_broken_pipe_exit_code_is_141(configured: Emulator) -> None:
         executable="/bin/bash",
     )
     assert proc.returncode == 141
+    assert len(proc.stdout) == 10
+    assert proc.stderr == b""  # quiet: the reader went away on purpose
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])

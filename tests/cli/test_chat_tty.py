@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 
 from kimi_cli.emulator import Emulator
 from kimi_cli.history import HistoryStore
+from tests.cli.test_chat_images import png
+from tests.terminal import Term, plain
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
 
@@ -65,3 +68,64 @@ def test_ctrl_c_mid_answer_exits_130_with_the_partial_answer_kept(
     answer = store.messages(last.id)[-1]
     assert answer.partial and answer.content.startswith("Lorem")
     store.close()
+
+
+def test_single_newlines_stay_line_breaks_on_a_terminal(configured: Emulator) -> None:
+    child = spawn("chat", "--reasoning", "hide", "ECHO Roses are red\nViolets are blue\n")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    lines = [line.strip() for line in plain(child.before or "").splitlines()]
+    assert "Roses are red" in lines and "Violets are blue" in lines  # not one joined line
+
+
+def test_files_with_no_prompt_on_a_terminal_go_with_the_first_repl_message(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("the notes\n", encoding="utf-8")
+    picture = tmp_path / "red.png"
+    picture.write_bytes(png())
+    term = Term.spawn(["chat", "-f", str(notes), "-f", str(picture)], configured)
+    try:
+        greeting = plain(term.prompt())
+        assert f"attached to your first message: {notes}, {picture}" in greeting
+        assert configured.stats()["chat_requests"] == []  # nothing sent before a question
+        term.send("ECHO what are these\r")
+        term.prompt()
+        content = configured.stats()["chat_requests"][-1]["messages"][-1]["content"]
+        assert content[0] == {
+            "type": "text",
+            "text": f"{notes}\n```\nthe notes\n```\n\nECHO what are these",
+        }
+        assert content[1]["image_url"]["url"].startswith("data:image/png;base64,")
+        term.send("ECHO next\r")
+        term.prompt()
+        messages = configured.stats()["chat_requests"][-1]["messages"]
+        assert messages[-1]["content"] == "ECHO next"  # attached once, to the first message
+        earlier = messages[0]["content"]  # and the picture stays in the context
+        assert earlier[1]["image_url"]["url"].startswith("data:image/png;base64,")
+        assert term.exit() == 0
+    finally:
+        term.close()
+
+
+def test_sigterm_mid_answer_says_where_it_was_saved_in_both_front_ends(
+    configured: Emulator,
+) -> None:
+    for args in (["chat", "LOREM 300"], ["chat"]):
+        configured.configure(faults=[{"name": "stall", "once": True}], stall=20)
+        term = Term.spawn(args, configured)
+        try:
+            if args == ["chat"]:
+                term.prompt()
+                term.send("LOREM 300\r")
+            term.expect("Lorem")
+            term.child.kill(signal.SIGTERM)
+            term.expect(r"kimi: terminated — the partial answer is saved: kimi history show \w+")
+            term.child.expect(pexpect.EOF)
+            term.child.close()
+            assert term.child.exitstatus == 143
+            assert "kimi: error" not in plain(term.output.getvalue())  # one line, not two
+        finally:
+            term.close()

@@ -8,6 +8,9 @@ from typing import Any, get_args, get_origin
 
 import pytest
 import typer
+
+pytest.importorskip("typer._coercion")  # Typer before 0.29 converts without pydantic
+
 from typer._coercion import build_runtime_param
 
 from kimi_cli.cli import coercion

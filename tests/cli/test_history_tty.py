@@ -53,3 +53,11 @@ def test_delete_all_asks_on_a_terminal(configured: Emulator) -> None:
     child.expect(pexpect.EOF)
     assert "deleted 1 conversation" in (child.before or "")
     assert json.loads(run_process("history", "list", "--json").stdout) == []
+
+
+def test_continuing_one_message_is_singular(configured: Emulator) -> None:
+    run_process("chat", "ECHO only one")
+    child = spawn("chat", "-c")
+    index = child.expect([r"continuing conversation \w+ \(1 message\)", pexpect.TIMEOUT])
+    assert index == 0, child.before
+    child.close(force=True)

@@ -365,3 +365,14 @@ def test_unknown_fault_is_refused(emulator: Emulator, client: httpx.Client) -> N
         emulator.configure(faults=[{"name": "auth", "endpoint": "uploads"}])
     with pytest.raises(ValueError):
         Emulator(faults=["auth:twice"])
+
+
+def test_new_faults_act_on_their_own_endpoint() -> None:
+    emulator = Emulator(faults=["files_full", "fiber_failed:once", "schema_broken"])
+    assert emulator.config()["faults"] == [
+        {"name": "files_full", "once": False, "endpoint": "files.upload"},
+        {"name": "fiber_failed", "once": True, "endpoint": "formulas.fibers"},
+        {"name": "schema_broken", "once": False, "endpoint": "chat"},
+    ]
+    extract = emulator.configure(faults=[{"name": "extract_failed"}])["faults"]
+    assert extract == [{"name": "extract_failed", "once": False, "endpoint": "files.content"}]

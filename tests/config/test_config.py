@@ -12,11 +12,9 @@ from typing import Any
 import platformdirs
 import pytest
 
-from kimi_cli import config as config_module
 from kimi_cli.config import (
     CONFIG_KEYS,
-    CURRENCY_BY_REGION,
-    REGION_URLS,
+    REGIONS_BY_NAME,
     ConfigStore,
     GlobalOptions,
     Settings,
@@ -28,7 +26,17 @@ from kimi_cli.config import (
     resolve_settings,
     state_dirs,
 )
+from kimi_cli.config import key_cmd as key_cmd_module
+from kimi_cli.config_store import Source
 from kimi_cli.errors import ConfigError, ExitCode, KimiError, UsageError
+
+REGION_URLS = {name: region.base_url for name, region in REGIONS_BY_NAME.items()}
+
+
+def _s(source: Source | None) -> str | None:
+    """A source as the user reads it."""
+    return None if source is None else str(source)
+
 
 POSIX = os.name == "posix"
 posix_only = pytest.mark.skipif(not POSIX, reason="POSIX shell and permission bits")
@@ -76,21 +84,25 @@ def fresh(store: ConfigStore) -> dict[str, Any]:
 def test_defaults(store: ConfigStore) -> None:
     s = resolve(store)
     assert s.base_url == REGION_URLS["global"] == "https://api.moonshot.ai/v1"
-    assert (s.base_url_source, s.region, s.currency) == ("region global (default)", "global", "USD")
+    assert (_s(s.base_url_source), s.region, s.currency) == (
+        "region global (default)",
+        "global",
+        "USD",
+    )
     assert (s.timeout, s.max_retries, s.history, s.max_tokens) == (60.0, 2, True, None)
-    assert (s.api_key, s.api_key_source, s.model, s.model_source) == (None, None, None, None)
+    assert (s.api_key, _s(s.api_key_source), s.model, _s(s.model_source)) == (
+        None,
+        None,
+        None,
+        None,
+    )
     assert s.debug is False and s.saved_api_key_overridden is False
     assert s.other_region() == "cn"
     assert set(CONFIG_KEYS) <= set(s.sources)
-    assert s.sources["timeout"] == "default" and s.sources["model"] == "not set"
+    assert str(s.sources["timeout"]) == "default" and str(s.sources["model"]) == "not set"
 
 
-def test_region_urls_and_currency_table() -> None:
-    assert REGION_URLS == {
-        "global": "https://api.moonshot.ai/v1",
-        "cn": "https://api.moonshot.cn/v1",
-    }
-    assert CURRENCY_BY_REGION == {"global": "USD", "cn": "CNY"}
+def test_region_url_follows_the_region_table_unless_a_variable_moves_it() -> None:
     assert region_url("cn", {}) == REGION_URLS["cn"]
     assert region_url("cn", {"KIMI_CN_BASE_URL": CN_EMU + "/"}) == CN_EMU
     assert region_url("global", {"KIMI_GLOBAL_BASE_URL": " "}) == REGION_URLS["global"]
@@ -140,15 +152,15 @@ def test_base_url_precedence(
     values = {"base_url": file_base, "region": file_region}
     store.update({k: v for k, v in values.items() if v})
     s = resolve(ConfigStore(store.path), env, base_url=flag_base, region=flag_region)
-    assert (s.base_url, s.base_url_source, s.region) == (url, source, region)
-    assert s.sources["base_url"] == source
+    assert (s.base_url, _s(s.base_url_source), s.region) == (url, source, region)
+    assert str(s.sources["base_url"]) == source
     if region is None:
         assert s.other_region() is None
-        assert s.sources["region"].startswith("unused")
+        assert str(s.sources["region"]).startswith("unused")
     else:
         assert s.other_region() == {"global": "cn", "cn": "global"}[region]
-        assert s.currency == CURRENCY_BY_REGION[region]
-        assert s.sources["currency"] == f"region {region}"
+        assert s.currency == REGIONS_BY_NAME[region].currency
+        assert str(s.sources["currency"]) == f"region {region}"
 
 
 def test_trailing_slashes_removed(store: ConfigStore) -> None:
@@ -163,12 +175,12 @@ def test_region_is_case_insensitive(store: ConfigStore) -> None:
 
 def test_currency_for_explicit_urls(store: ConfigStore) -> None:
     s = resolve(store, base_url="http://127.0.0.1:8765/v1")
-    assert s.currency is None and s.sources["currency"].startswith("unknown")
+    assert s.currency is None and str(s.sources["currency"]).startswith("unknown")
     assert resolve(store, base_url="https://api.moonshot.cn/v1").currency == "CNY"
     assert resolve(store, base_url="https://api.moonshot.ai/v1").region is None
     store.set("currency", "eur")
     s = resolve(ConfigStore(store.path), base_url="http://127.0.0.1:8765/v1")
-    assert (s.currency, s.sources["currency"]) == ("EUR", "config file")
+    assert (s.currency, str(s.sources["currency"])) == ("EUR", "config file")
     # the config's currency does not apply to a region: the region decides
     assert resolve(ConfigStore(store.path), region="cn").currency == "CNY"
 
@@ -194,16 +206,16 @@ def test_key_precedence(store: ConfigStore) -> None:
     store.set_api_key("sk-from-file-0123456789")
     both = {"KIMI_API_KEY": "sk-kimi-env", "MOONSHOT_API_KEY": "sk-moonshot-env"}
     s = resolve(store, both, api_key="sk-from-flag")
-    assert (s.api_key, s.api_key_source) == ("sk-from-flag", "flag")
+    assert (s.api_key, _s(s.api_key_source)) == ("sk-from-flag", "flag")
     assert s.saved_api_key_overridden is False  # setup's own key is no surprise
     s = resolve(store, both)
-    assert (s.api_key, s.api_key_source) == ("sk-kimi-env", "env KIMI_API_KEY")
+    assert (s.api_key, _s(s.api_key_source)) == ("sk-kimi-env", "env KIMI_API_KEY")
     assert s.saved_api_key_overridden is True
     s = resolve(store, {"MOONSHOT_API_KEY": "sk-moonshot-env"})
-    assert (s.api_key, s.api_key_source) == ("sk-moonshot-env", "env MOONSHOT_API_KEY")
-    assert s.sources["api_key"] == "env MOONSHOT_API_KEY"
+    assert (s.api_key, _s(s.api_key_source)) == ("sk-moonshot-env", "env MOONSHOT_API_KEY")
+    assert str(s.sources["api_key"]) == "env MOONSHOT_API_KEY"
     s = resolve(store, {"KIMI_API_KEY": "  "})  # empty variables count as unset
-    assert (s.api_key, s.api_key_source) == ("sk-from-file-0123456789", "config file")
+    assert (s.api_key, _s(s.api_key_source)) == ("sk-from-file-0123456789", "config file")
     assert s.saved_api_key_overridden is False
 
 
@@ -215,9 +227,9 @@ def test_env_key_without_saved_key_is_not_an_override(store: ConfigStore) -> Non
 def test_api_key_cmd_gives_the_key(store: ConfigStore) -> None:
     store.set("api_key_cmd", "printf 'sk-from-cmd\\n'")
     s = resolve(ConfigStore(store.path))
-    assert (s.api_key, s.api_key_source) == ("sk-from-cmd", "api_key_cmd")
+    assert (s.api_key, _s(s.api_key_source)) == ("sk-from-cmd", "api_key_cmd")
     assert s.api_key_cmd == "printf 'sk-from-cmd\\n'"
-    assert s.sources["api_key_cmd"] == "config file"
+    assert str(s.sources["api_key_cmd"]) == "config file"
 
 
 @posix_only
@@ -234,8 +246,8 @@ def test_api_key_cmd_is_not_run_when_a_higher_key_exists(
     assert s.api_key == "sk-in-file-0123"
     store.unset("api_key")
     s = resolve_settings(GlobalOptions(), {}, ConfigStore(store.path), run_key_cmd=False)
-    assert (s.api_key, s.api_key_source) == (None, "api_key_cmd")
-    assert s.sources["api_key"] == "api_key_cmd (not run)"
+    assert (s.api_key, _s(s.api_key_source)) == (None, "api_key_cmd")
+    assert str(s.sources["api_key"]) == "api_key_cmd (not run)"
     assert not marker.exists()
 
 
@@ -279,7 +291,7 @@ def test_api_key_cmd_bad_output(store: ConfigStore, command: str, message: str) 
 
 @posix_only
 def test_api_key_cmd_timeout(store: ConfigStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(config_module, "API_KEY_CMD_TIMEOUT", 0.3)
+    monkeypatch.setattr(key_cmd_module, "API_KEY_CMD_TIMEOUT", 0.3)
     store.set("api_key_cmd", "sleep 10")
     with pytest.raises(ConfigError, match=r"timed out after 0\.3 s"):
         resolve(ConfigStore(store.path))
@@ -298,11 +310,11 @@ def test_model_precedence(store: ConfigStore) -> None:
     store.set("model", "kimi-from-file")
     s = ConfigStore(store.path)
     got = resolve(s, {"KIMI_MODEL": "kimi-from-env"}, model="kimi-from-flag")
-    assert (got.model, got.model_source) == ("kimi-from-flag", "flag --model")
+    assert (got.model, _s(got.model_source)) == ("kimi-from-flag", "flag --model")
     got = resolve(s, {"KIMI_MODEL": "kimi-from-env"})
-    assert (got.model, got.model_source) == ("kimi-from-env", "env KIMI_MODEL")
+    assert (got.model, _s(got.model_source)) == ("kimi-from-env", "env KIMI_MODEL")
     got = resolve(s)
-    assert (got.model, got.model_source) == ("kimi-from-file", "config file")
+    assert (got.model, _s(got.model_source)) == ("kimi-from-file", "config file")
 
 
 def test_network_settings_precedence(store: ConfigStore) -> None:
@@ -311,12 +323,12 @@ def test_network_settings_precedence(store: ConfigStore) -> None:
     got = resolve(s)
     assert (got.timeout, got.max_retries, got.history, got.max_tokens) == (12.0, 5, False, 2048)
     assert isinstance(got.timeout, float)
-    assert got.sources["timeout"] == got.sources["max_tokens"] == "config file"
+    assert str(got.sources["timeout"]) == str(got.sources["max_tokens"]) == "config file"
     got = resolve(s, {"KIMI_TIMEOUT": "7.5", "KIMI_MAX_RETRIES": "0"})
     assert (got.timeout, got.max_retries) == (7.5, 0)
-    assert got.sources["max_retries"] == "env KIMI_MAX_RETRIES"
+    assert str(got.sources["max_retries"]) == "env KIMI_MAX_RETRIES"
     got = resolve(s, {"KIMI_TIMEOUT": "7.5"}, timeout=3.0)
-    assert (got.timeout, got.sources["timeout"]) == (3.0, "flag --timeout")
+    assert (got.timeout, str(got.sources["timeout"])) == (3.0, "flag --timeout")
 
 
 @pytest.mark.parametrize(
@@ -336,7 +348,7 @@ def test_debug(
     store: ConfigStore, env: dict[str, str], flag: bool, debug: bool, source: str
 ) -> None:
     got = resolve(store, env, debug=flag)
-    assert (got.debug, got.sources["debug"]) == (debug, source)
+    assert (got.debug, str(got.sources["debug"])) == (debug, source)
 
 
 INVALID = [
@@ -536,7 +548,8 @@ def test_unreadable_file(store: ConfigStore) -> None:
     store.path.mkdir(parents=True)  # a directory where the file should be
     with pytest.raises(ConfigError, match="cannot be read") as info:
         store.load()
-    assert str(store.path) in info.value.message and info.value.hint == "check permissions"
+    assert str(store.path) in info.value.message
+    assert info.value.hint == f"{store.path} is a directory: move it away"
 
 
 @pytest.mark.parametrize(
@@ -556,9 +569,25 @@ def test_unreadable_file(store: ConfigStore) -> None:
 def test_wrong_type_names_key_and_path(store: ConfigStore, text: str, key: str) -> None:
     write(store, text)
     with pytest.raises(ConfigError) as info:
-        store.load()
+        resolve(store)
     assert key in info.value.message and str(store.path) in info.value.message
     assert info.value.exit_code == ExitCode.CONFIG
+
+
+@pytest.mark.parametrize(
+    ("text", "env"),
+    [
+        ("region = 5\n", {"KIMI_REGION": "cn"}),
+        ('timeout = "abc"\n', {"KIMI_TIMEOUT": "7"}),
+        ("model = 12\n", {"KIMI_MODEL": "kimi-k3"}),
+        ('base_url = "not a url"\n', {"KIMI_BASE_URL": GLOBAL_EMU}),
+    ],
+)
+def test_a_variable_stands_in_for_a_bad_value_in_the_file(
+    store: ConfigStore, text: str, env: dict[str, str]
+) -> None:
+    write(store, text)
+    resolve(store, env)  # the file's value loses, so it is not held against the run
 
 
 def test_a_write_can_fix_a_wrong_type(store: ConfigStore) -> None:
@@ -659,7 +688,8 @@ def test_unwritable_config_dir(tmp_path: Path) -> None:
     store = ConfigStore(tmp_path / "blocker" / "kimi" / "config.toml")
     with pytest.raises(ConfigError) as info:
         store.set("model", "m")
-    assert str(store.path) in info.value.message and "check permissions" in (info.value.hint or "")
+    assert str(store.path) in info.value.message
+    assert "is a file, not a directory" in (info.value.hint or "")
 
 
 @pytest.mark.skipif(not POSIX or os.geteuid() == 0, reason="permission bits; root ignores them")
@@ -701,7 +731,7 @@ def test_set_api_key_is_refused(store: ConfigStore) -> None:
 def test_set_api_key_for_setup(store: ConfigStore) -> None:
     store.set_api_key(f"  {SECRET}\n")
     assert fresh(store)["api_key"] == SECRET
-    assert resolve(ConfigStore(store.path)).api_key_source == "config file"
+    assert _s(resolve(ConfigStore(store.path)).api_key_source) == "config file"
     with pytest.raises(UsageError) as info:
         store.set_api_key("sk-secret with-space")
     assert "secret" not in info.value.line()
@@ -877,7 +907,7 @@ def test_reading_settings_imports_no_heavy_dependencies(tmp_path: Path) -> None:
         f"resolve_settings(GlobalOptions(), {{}}, ConfigStore(pathlib.Path({str(path)!r}))); "
         "print(sorted(m for m in ('tomlkit', 'rich', 'typer', 'httpx') if m in sys.modules))"
     )
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
     )
@@ -903,7 +933,7 @@ def test_odd_shapes_do_not_break_writes(store: ConfigStore, text: str) -> None:
 
 
 def test_docs_cover_every_key_and_variable() -> None:
-    doc = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
     variables = [
         "KIMI_API_KEY", "MOONSHOT_API_KEY", "KIMI_BASE_URL", "KIMI_REGION", "KIMI_MODEL",
         "KIMI_GLOBAL_BASE_URL", "KIMI_CN_BASE_URL", "KIMI_TIMEOUT", "KIMI_MAX_RETRIES",
@@ -911,3 +941,10 @@ def test_docs_cover_every_key_and_variable() -> None:
     ]  # fmt: skip
     for name in [*CONFIG_KEYS, *variables]:
         assert f"`{name}`" in doc, name
+
+
+def test_the_config_key_table_of_the_docs_is_the_spec() -> None:
+    from kimi_cli.config_store import markdown_table
+
+    doc = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert markdown_table() in doc, "regenerate the table: kimi_cli.config_store.markdown_table()"

@@ -1,4 +1,5 @@
-"""The doctor's data: a check's verdict, the context it runs in, what earlier checks found.
+"""The doctor's report as data: each check's verdict, the context the checks run in, and
+what earlier checks found.
 
 Plain data on purpose: the CLI builds a ``DoctorContext`` from its settings and streams, tests
 build one by hand, and nothing here imports rich, typer or the CLI.
@@ -16,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from kimi_cli.errors import ExitCode, KimiError
 
 if TYPE_CHECKING:  # the HTTP layer imports httpx: only its types are needed here
-    from kimi_cli.api.client import KimiClient
     from kimi_cli.api.types import Model
+    from kimi_cli.catalog.access import ClientFactory
     from kimi_cli.catalog.cache import ModelCache
     from kimi_cli.config import Settings
 
@@ -25,7 +26,7 @@ Status = Literal["pass", "warn", "fail", "skip"]
 STATUSES: tuple[Status, ...] = ("pass", "warn", "fail", "skip")
 NO_SETTINGS = "skipped: the configuration could not be resolved (see the config check)"
 
-#: design §3: doctor exits with the code of the most basic failing check, in this order.
+#: doctor exits with the code of the most basic failing check, in this order.
 EXIT_ORDER: tuple[ExitCode, ...] = (
     ExitCode.CONFIG,
     ExitCode.TEMPORARY,
@@ -34,9 +35,6 @@ EXIT_ORDER: tuple[ExitCode, ...] = (
     ExitCode.NO_BALANCE,
     ExitCode.API_ERROR,
 )
-
-#: Makes a client for (base_url, api_key); the CLI's uses the resolved timeout and retries.
-ClientMaker = Callable[[str, str], "KimiClient"]
 
 
 @dataclass(frozen=True)
@@ -116,7 +114,7 @@ class DoctorContext:
     settings: Settings | None
     config_path: Path
     env: Mapping[str, str]
-    client_factory: ClientMaker
+    client_factory: ClientFactory
     model_cache: ModelCache | None = None
     settings_error: KimiError | None = None
     key_error: KimiError | None = None

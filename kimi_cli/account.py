@@ -1,4 +1,4 @@
-"""Amounts of money as people read them, and what to say about a balance.
+"""The account's money as people read it: amounts, the balance, where to recharge.
 
 Shared by ``kimi balance`` and the doctor's balance check so that both say the same thing.
 """
@@ -7,21 +7,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kimi_cli.config_store import REGIONS_BY_NAME
 from kimi_cli.errors import QuotaError
 
 if TYPE_CHECKING:
     from kimi_cli.api.types import Balance
 
-#: Where each region's account is recharged (moonshot-api.md §1.1: the consoles were renamed).
-CONSOLES = {"global": "platform.kimi.ai", "cn": "platform.kimi.com"}
 SYMBOLS = {"USD": "$", "CNY": "¥"}
 
 
 def format_amount(amount: float, currency: str | None) -> str:
     """``49.59 USD``; small non-zero amounts keep their digits (``0.00042 USD``)."""
-    text = f"{amount:,.2f}"
-    if amount != 0 and abs(amount) < 0.005:
-        text = f"{amount:.5f}".rstrip("0")
+    text = _number(amount)
     return f"{text} {currency}" if currency else f"{text} (currency unknown)"
 
 
@@ -38,15 +35,26 @@ def format_cost(amount: float, currency: str) -> str:
 
 
 def describe_balance(balance: Balance, currency: str | None) -> str:
-    return (
-        f"available {format_amount(balance.available, currency)} "
-        f"(voucher {format_amount(balance.voucher, currency)}, "
-        f"cash {format_amount(balance.cash, currency)})"
-    )
+    """``available 49.59 USD (voucher 0.00 USD, cash 49.59 USD)``; an unknown currency is
+    said once, at the end, not after every amount."""
+    amounts = (balance.available, balance.voucher, balance.cash)
+    if currency:
+        available, voucher, cash = (format_amount(a, currency) for a in amounts)
+        return f"available {available} (voucher {voucher}, cash {cash})"
+    available, voucher, cash = (_number(a) for a in amounts)
+    return f"available {available} (voucher {voucher}, cash {cash}); currency unknown"
+
+
+def _number(amount: float) -> str:
+    text = f"{amount:,.2f}"
+    if amount != 0 and abs(amount) < 0.005:
+        text = f"{amount:.5f}".rstrip("0")
+    return text
 
 
 def recharge_hint(region: str | None) -> str:
-    console = CONSOLES.get(region or "")
+    facts = REGIONS_BY_NAME.get(region or "")
+    console = facts.console if facts else None
     if console is None:
         return "recharge the account on the platform that issued the key"
     return f"recharge at {console} (Billing); then check with: kimi balance"

@@ -1,4 +1,4 @@
-"""The config file (``config.toml``): the keys it may hold, their value rules, and ConfigStore.
+"""The config file (``config.toml``): ConfigStore, and how files are written safely.
 
 Reading uses the standard library's ``tomllib``, so a chat never imports tomlkit. Writing uses
 tomlkit, which changes only the keys touched, so the user's comments, order and formatting
@@ -12,7 +12,6 @@ A file that is not valid TOML is reported with its path and is never overwritten
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
@@ -21,37 +20,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kimi_cli.errors import ConfigError, UsageError
+from kimi_cli.config_store.keys import CONFIG_KEYS, SPEC, check_key, expected, normalize, type_ok
+from kimi_cli.errors import ConfigError, UsageError, os_error_fix
 
-CONFIG_KEYS: tuple[str, ...] = (
-    "region",
-    "base_url",
-    "model",
-    "api_key",
-    "api_key_cmd",
-    "history",
-    "timeout",
-    "max_retries",
-    "max_tokens",
-    "currency",
-)
-REGIONS: tuple[str, ...] = ("global", "cn")
 VERIFIED_TABLE = "verified"
 
 _IS_WINDOWS = os.name == "nt"
-_STRING_KEYS = frozenset({"region", "base_url", "model", "api_key", "api_key_cmd", "currency"})
-_EXPECTED: dict[str, str] = {
-    "region": "global or cn",
-    "base_url": "a URL starting with http:// or https://",
-    "model": "a non-empty model ID",
-    "api_key": "a key without spaces or control characters",
-    "api_key_cmd": "a non-empty shell command",
-    "history": "true or false",
-    "timeout": "a positive number of seconds",
-    "max_retries": "a whole number ≥ 0",
-    "max_tokens": "a whole number > 0",
-    "currency": "a 3-letter currency code such as USD",
-}
 
 
 def refuse_api_key() -> UsageError:
@@ -69,71 +43,10 @@ _NEW_FILE_HEADER = (
 )
 
 
-def expected(key: str) -> str:
-    """What a valid value of ``key`` looks like, for error messages."""
-    return _EXPECTED[key]
-
-
-def _type_ok(key: str, value: object) -> bool:
-    if key in _STRING_KEYS:
-        return isinstance(value, str)
-    if key == "history":
-        return isinstance(value, bool)
-    if key == "timeout":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, int) and not isinstance(value, bool)  # max_retries, max_tokens
-
-
 def _type_name(value: object) -> str:
     names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
     names.update({dict: "a table", list: "an array", datetime: "a date-time"})
     return names.get(type(value), f"a {type(value).__name__}")
-
-
-def normalize(key: str, value: object) -> Any:
-    """Check a typed value of ``key`` and return its canonical form; ValueError if invalid.
-
-    The ValueError's message is ``expected(key)``; callers add the key, value and source.
-    """
-    if key not in _EXPECTED:
-        raise KeyError(key)
-    if not _type_ok(key, value):
-        raise ValueError(_EXPECTED[key])
-    if isinstance(value, str):
-        value = value.strip()
-        if key == "region":
-            value = value.lower()
-            ok = value in REGIONS
-        elif key == "base_url":
-            value = value.rstrip("/")
-            found = re.fullmatch(r"https?://[^/\s?#]+(/\S*)?", value, re.IGNORECASE)
-            ok = found is not None and value.isprintable()
-        elif key == "currency":
-            value = value.upper()
-            ok = re.fullmatch(r"[A-Z]{3}", value) is not None
-        elif key == "api_key":
-            ok = bool(value) and not any(c.isspace() or not c.isprintable() for c in value)
-        else:  # model, api_key_cmd
-            ok = bool(value)
-    elif isinstance(value, bool):  # history
-        ok = True
-    elif key == "timeout" and isinstance(value, int | float):
-        value = float(value)
-        ok = math.isfinite(value) and value > 0
-    elif isinstance(value, int):  # max_retries, max_tokens
-        ok = value >= 0 if key == "max_retries" else value > 0
-    else:  # pragma: no cover - _type_ok rules this out
-        ok = False
-    if not ok:
-        raise ValueError(_EXPECTED[key])
-    return value
-
-
-def check_key(key: str) -> None:
-    if key not in CONFIG_KEYS:
-        raise UsageError(
-            f"unknown config key {key!r}", hint=f"the keys are: {', '.join(CONFIG_KEYS)}"
-        )
 
 
 @dataclass(frozen=True)
@@ -208,7 +121,7 @@ class ConfigStore:
         except OSError as exc:
             raise ConfigError(
                 f"config file {self.path} cannot be read: {exc.strerror or exc}",
-                hint="check permissions",
+                hint=os_error_fix(exc, self.path),
             ) from exc
         try:
             return raw.decode("utf-8-sig")
@@ -231,14 +144,22 @@ class ConfigStore:
         except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError
             raise self._corrupt(_toml_reason(exc)) from exc
 
+    def type_error(self, key: str) -> ConfigError | None:
+        """Why the file's ``key`` has the wrong TOML type (``timeout = "abc"``), or None.
+
+        Checked only when the file's value is the one that wins, so a variable or a flag can
+        stand in for a bad value, and ``config set`` can replace it.
+        """
+        value = self.load().get(key)
+        if value is None or key not in SPEC or type_ok(key, value):
+            return None
+        kind = f"{expected(key)}, not {_type_name(value)}"
+        return ConfigError(
+            f"config file {self.path}: {key} must be {kind}",
+            hint=f"run 'kimi config set {key} …' or fix {key} in the file",
+        )
+
     def _check_types(self, data: Mapping[str, Any]) -> None:
-        for key, value in data.items():
-            if key in CONFIG_KEYS and not _type_ok(key, value):
-                kind = f"{_EXPECTED[key]}, not {_type_name(value)}"
-                raise ConfigError(
-                    f"config file {self.path}: {key} must be {kind}",
-                    hint=f"fix or remove {key}; the file was left untouched",
-                )
         table = data.get(VERIFIED_TABLE)
         if table is None:
             return
@@ -396,7 +317,7 @@ def atomic_write(path: Path, data: bytes, *, shown: Path | None = None) -> None:
     except OSError as exc:
         raise ConfigError(
             f"cannot write config file {shown or path}: {exc.strerror or exc}",
-            hint=f"check permissions of {directory}",
+            hint=os_error_fix(exc, directory),
         ) from exc
     finally:
         if tmp is not None:

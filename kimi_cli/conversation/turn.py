@@ -1,0 +1,407 @@
+"""One chat turn, for one-shot chat and the REPL alike.
+
+A turn: build the messages (earlier turns from history with their images, reasoning resent
+where the model needs it), shape the request to the model's policy, stream, tell the
+caller's :class:`TurnObserver` what arrives, and save what arrived — the user message before
+sending, the answer after, marked partial when the stream was cut or interrupted. Nothing
+that arrived is ever lost: a failure leaves as :class:`TurnError` (or
+:class:`TurnInterrupted`) with the partial :class:`TurnResult` on it.
+
+A turn may take several requests (a tool loop appends the assistant's tool calls and the
+tool results and asks again); the observer then hears a ``notice`` between them and the
+result sums the usage. Front ends never see the requests.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from kimi_cli.conversation.exchange import one_request
+from kimi_cli.conversation.explain import explain
+from kimi_cli.conversation.images import Attachment, ImageStore, message_content, stored_text
+from kimi_cli.conversation.rules import setting_change
+from kimi_cli.conversation.search import (
+    WebSearch,
+    assistant_step,
+    complete_steps,
+    limit_error,
+    query_of,
+    tool_step,
+    unknown_tool,
+)
+from kimi_cli.errors import HistoryError, KimiError, UsageError
+
+# What a turn needs is imported when a turn runs, so commands that only import the types
+# (``kimi --help``) do not pay for the HTTP client or the history store.
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kimi_cli.api.client import KimiClient
+    from kimi_cli.api.types import Model, ToolCall, Usage
+    from kimi_cli.catalog.policy import ChatOptions, ModelPolicy
+    from kimi_cli.history import HistoryStore, StoredMessage
+    from kimi_cli.pricing import Cost
+
+    Warn = Callable[[str], None]
+
+TITLE_LENGTH = 60
+
+
+class TurnObserver:
+    """What a front end hears while a turn runs; every event does nothing by default."""
+
+    def reasoning(self, text: str) -> None:
+        """A piece of the model's reasoning."""
+
+    def content(self, text: str) -> None:
+        """A piece of the answer."""
+
+    def notice(self, text: str) -> None:
+        """A step of the turn between requests (e.g. "searching the web…")."""
+
+    def usage(self, usage: Usage) -> None:
+        """The token counts of one request, as the API reported them."""
+
+    def search(self, query: str) -> None:
+        """A web search the model asked for is about to run."""
+        self.notice(f"searching: {query}")
+
+
+@dataclass
+class TurnResult:
+    content: str = ""
+    reasoning: str = ""
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    cost: Cost | None = None
+    request_id: str | None = None
+    conversation_id: str | None = None
+    partial: bool = False
+    error: KimiError | None = None
+    model: str = ""
+    requests: int = 0
+    #: The queries of the web searches run in this turn, in order.
+    searches: list[str] = field(default_factory=list)
+    #: What the searches cost (per-call fee), None when no price is listed; in ``cost``.
+    search_cost: Cost | None = None
+    #: The assistant tool calls and tool results of this turn, as sent to the API.
+    steps: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    pieces: list[str] = field(default_factory=list, repr=False)
+
+
+class TurnError(Exception):
+    """A turn failed; ``result`` holds what arrived (already saved)."""
+
+    def __init__(self, error: KimiError, result: TurnResult) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.result = result
+
+
+class TurnInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a turn; ``result`` holds what arrived (already saved)."""
+
+    def __init__(self, result: TurnResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+def partial_of(exc: BaseException) -> TurnResult | None:
+    """What arrived before ``exc`` ended a turn (SIGTERM, a closed pipe), if it did."""
+    result = getattr(exc, "result", None) or getattr(exc, "turn_result", None)
+    return result if isinstance(result, TurnResult) else None
+
+
+@dataclass
+class Conversation:
+    """A conversation with one model; ``send`` runs one turn."""
+
+    client: KimiClient
+    model: Model
+    policy: ModelPolicy
+    history: HistoryStore | None
+    currency: str | None
+    warn: Warn
+    conversation_id: str | None = None
+    system: str | None = None
+    earlier: list[StoredMessage] = field(default_factory=list)
+    images: ImageStore | None = None
+    #: The prompt-cache key when no conversation ID exists (history off).
+    session_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: (model, effort) of the last request, to say once when a turn changes them.
+    last_setting: tuple[str, str | None] | None = None
+    #: The model that answered last in a resumed conversation (its effort is not stored).
+    resumed_model: str | None = None
+    #: The search Formula, used by turns whose options ask for web search.
+    web_search: WebSearch | None = None
+
+    def __post_init__(self) -> None:
+        if self.images is None:
+            self.images = ImageStore(None, self.warn)
+
+    @classmethod
+    def resume(cls, conversation_id: str, history: HistoryStore, **kw: Any) -> Conversation:
+        """Continue a stored conversation: its messages become the context."""
+        messages = history.messages(conversation_id)
+        system = next((m.content for m in messages if m.role == "system"), None)
+        earlier = [m for m in messages if m.role in ("user", "assistant")]
+        last = next((m for m in reversed(earlier) if m.role == "assistant" and m.model), None)
+        conversation = cls(
+            history=history, conversation_id=conversation_id, system=system, earlier=earlier, **kw
+        )
+        if last is not None:
+            conversation.resumed_model = last.model
+        return conversation
+
+    @property
+    def cache_key(self) -> str:
+        """``prompt_cache_key``: one per conversation, the same on every request of it."""
+        return f"kimi-{self.conversation_id or self.session_key}"
+
+    def messages_for(self, text: str, images: tuple[Attachment, ...] = ()) -> list[dict[str, Any]]:
+        store = self.images
+        assert store is not None
+        messages: list[dict[str, Any]] = []
+        if self.system:
+            messages.append({"role": "system", "content": self.system})
+        for stored in self.earlier:
+            if not stored.content and stored.role == "assistant":
+                continue  # an empty (cut) answer is not valid input for the API
+            if stored.role == "user":
+                messages.append({"role": "user", "content": store.content(stored.content)})
+                continue
+            if stored.tool_steps:  # searches are context only when an answer followed
+                messages.extend(complete_steps(stored.steps))
+            message: dict[str, Any] = {"role": stored.role, "content": stored.content}
+            if self.policy.keep_reasoning and stored.reasoning:
+                message["reasoning_content"] = stored.reasoning
+            messages.append(message)
+        messages.append({"role": "user", "content": message_content(text, images)})
+        return messages
+
+    def send(
+        self,
+        text: str,
+        options: ChatOptions,
+        observer: TurnObserver,
+        *,
+        images: Sequence[Attachment] = (),
+        stream: bool = True,
+        input_tokens: int | None = None,
+    ) -> TurnResult:
+        """Run one turn. Failures are raised *after* saving, with what arrived on them:
+        :class:`TurnError`, :class:`TurnInterrupted`, or the exception itself (SIGTERM, a
+        closed pipe) with ``partial_of(exc)``."""
+        pictures = tuple(images)
+        if pictures and self.policy.image_in is False:
+            raise UsageError(
+                f"{self.model.id} does not take images",
+                hint="drop the image -f, or pick a vision model ('kimi models')",
+            )
+        from kimi_cli.catalog.policy import build_body
+
+        body = build_body(
+            self.policy, self.messages_for(text, pictures), options, input_tokens=input_tokens
+        )
+        if options.web_search:
+            body["tools"] = self._search().tools()
+        assert self.images is not None
+        saved = stored_text(text, pictures)
+        self._save_user(saved, title=text or ", ".join(f"[{i.name}]" for i in pictures))
+        for image in pictures:  # after the save: history may just have turned itself off
+            self.images.keep(image, persist=self.history is not None)
+        body["prompt_cache_key"] = self.cache_key
+        self._say_setting_change(options)
+        result = TurnResult(model=self.model.id, conversation_id=self.conversation_id)
+        try:
+            self._run(body, result, observer, stream, options.max_searches)
+        except KimiError as exc:
+            result.error = explain(exc, self.model.id)
+            result.partial = True
+            self._save_answer(result)
+            raise TurnError(result.error, result) from exc
+        except KeyboardInterrupt:
+            result.partial = True
+            self._save_answer(result)
+            raise TurnInterrupted(result) from None
+        except BaseException as exc:  # SIGTERM, a closed pipe: keep what arrived
+            result.partial = True
+            self._save_answer(result)
+            exc.turn_result = result  # type: ignore[attr-defined]
+            raise
+        self._save_answer(result)
+        self.remember(saved, result)
+        return result
+
+    def remember(self, text: str, result: TurnResult) -> None:
+        """Make a turn (finished, or a kept partial answer) context for the next one."""
+        model = self.model.id
+        self.earlier.append(_context_message("user", text, None, model, partial=False))
+        answer = _context_message(
+            "assistant", result.content, result.reasoning, model, partial=result.partial
+        )
+        if result.steps:
+            answer = replace(answer, tool_steps=_steps_json(result.steps))
+        self.earlier.append(answer)
+
+    def _say_setting_change(self, options: ChatOptions) -> None:
+        setting = (self.model.id, options.effort)
+        before = self.last_setting
+        if before is None and self.resumed_model is not None:
+            before = (self.resumed_model, options.effort)  # only the model can be compared
+        if before is not None and self.earlier:
+            line = setting_change(before, setting)
+            if line:
+                self.warn(line)
+        self.last_setting = setting
+
+    # -- requests: one, or a tool loop that appends calls and results and asks again --
+
+    def _search(self) -> WebSearch:
+        if self.web_search is None:
+            self.web_search = WebSearch(self.client)
+        return self.web_search
+
+    def _run(
+        self,
+        body: dict[str, Any],
+        result: TurnResult,
+        observer: TurnObserver,
+        stream: bool,
+        max_searches: int = 0,
+    ) -> None:
+        while True:
+            calls = one_request(self.client, body, result, observer, stream)
+            self._price(result)
+            if not calls or "tools" not in body:
+                return
+            step = assistant_step(
+                result.content, result.reasoning, calls, thinks=self.policy.reasons
+            )
+            result.steps.append(step)
+            body["messages"].append(step)
+            result.content, result.reasoning, result.pieces = "", "", []
+            self._run_calls(calls, body, result, observer, max_searches)
+
+    def _run_calls(
+        self,
+        calls: tuple[ToolCall, ...],
+        body: dict[str, Any],
+        result: TurnResult,
+        observer: TurnObserver,
+        max_searches: int,
+    ) -> None:
+        search = self._search()
+        offered = search.names()
+        for call in calls:
+            if call.name not in offered:
+                raise unknown_tool(call)
+            if len(result.searches) >= max_searches:
+                raise limit_error(max_searches)
+            query = query_of(call)
+            observer.search(query)
+            result.searches.append(query)
+            self._price(result)
+            message = tool_step(call, search.run(call))
+            result.steps.append(message)
+            body["messages"].append(message)
+
+    def _price(self, result: TurnResult) -> None:
+        """``cost``: the tokens of every request, plus the searches' per-call fee; unknown
+        when either price is."""
+        from kimi_cli.pricing import Cost, cost_of, search_cost
+
+        tokens = cost_of(result.usage, self.model.id, self.currency) if result.usage else None
+        result.search_cost = search_cost(len(result.searches), self.currency)
+        if not result.searches:
+            result.cost = tokens
+        elif tokens is None or result.search_cost is None:
+            result.cost = None
+        else:
+            result.cost = Cost(tokens.amount + result.search_cost.amount, tokens.currency)
+
+    # -- history: failures warn and never change the outcome ----------------------
+
+    def _save_user(self, text: str, *, title: str) -> None:
+        if self.history is None:
+            return
+        try:
+            if self.conversation_id is None:
+                title = " ".join(title.split())[:TITLE_LENGTH] or "(untitled)"
+                self.conversation_id = self.history.new_conversation(
+                    model=self.model.id, title=title, system=self.system
+                )
+            self.history.add_message(self.conversation_id, "user", text, model=self.model.id)
+        except HistoryError as exc:
+            self.warn(f"history not saved: {exc.line()}")
+            self.history = None
+
+    def _save_answer(self, result: TurnResult) -> None:
+        result.conversation_id = self.conversation_id
+        if self.history is None or self.conversation_id is None:
+            return
+        cost = result.cost.amount if result.cost else None
+        fee = result.search_cost
+        if cost is not None and fee is not None:
+            cost -= fee.amount  # the searches are a usage row of their own
+        try:
+            self.history.add_message(
+                self.conversation_id,
+                "assistant",
+                result.content or "".join(result.pieces),
+                reasoning=result.reasoning or None,
+                model=self.model.id,
+                usage=result.usage,
+                cost=cost,
+                currency=result.cost.currency if result.cost else None,
+                partial=result.partial,
+                finish_reason=result.finish_reason,
+                requests=max(result.requests, 1),
+                tool_steps=_steps_json(result.steps),
+            )
+            if result.searches:
+                self.history.record_usage(
+                    kind="search",
+                    model=self.model.id,
+                    requests=0,
+                    searches=len(result.searches),
+                    cost=fee.amount if fee else None,
+                    currency=fee.currency if fee else None,
+                    conversation_id=self.conversation_id,
+                )
+        except HistoryError as exc:
+            self.warn(f"history not saved: {exc.line()}")
+
+
+def _context_message(
+    role: str, content: str, reasoning: str | None, model: str, *, partial: bool
+) -> StoredMessage:
+    """A message held in memory only (it is already in history, or history is off)."""
+    from kimi_cli.history import StoredMessage
+
+    return StoredMessage(
+        id=0,
+        role=role,
+        content=content,
+        reasoning=reasoning or None,
+        model=model,
+        created_at="",
+        partial=partial,
+        finish_reason=None,
+        input_tokens=None,
+        output_tokens=None,
+        cached_tokens=None,
+        cost=None,
+        currency=None,
+    )
+
+
+def _steps_json(steps: list[dict[str, Any]]) -> str | None:
+    if not steps:
+        return None
+    import json
+
+    return json.dumps(steps, ensure_ascii=False)

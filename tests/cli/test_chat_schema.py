@@ -1,0 +1,128 @@
+"""`kimi chat --schema`, as a user runs it: real processes against the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pexpect
+import pytest
+
+from kimi_cli.emulator import Emulator
+from kimi_cli.history import HistoryStore
+from tests.emulator.openapi import assert_valid_chat_request
+from tests.helpers import run_process
+
+PERSON = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}},
+    "required": ["name"],
+}
+
+
+def _bodies(emu: Emulator) -> list[dict[str, Any]]:
+    bodies: list[dict[str, Any]] = emu.stats()["chat_requests"]
+    return bodies
+
+
+def test_an_inline_schema_gives_a_valid_document_alone(configured: Emulator) -> None:
+    out = run_process("chat", "--schema", json.dumps(PERSON), "who wrote Hamlet?")
+    assert out.code == 0, out.stderr
+    jsonschema.validate(json.loads(out.stdout), PERSON)
+    (body,) = _bodies(configured)
+    assert body["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "answer", "strict": True, "schema": PERSON},
+    }
+    assert_valid_chat_request(body)
+
+
+def test_a_short_form_and_a_file(configured: Emulator, tmp_path: Path) -> None:
+    out = run_process("chat", "--schema", "title, year int, tags: list of topics", "a book")
+    assert out.code == 0, out.stderr
+    document = json.loads(out.stdout)
+    assert set(document) == {"title", "year", "tags"} and isinstance(document["year"], int)
+    schema = _bodies(configured)[0]["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["tags"]["description"] == "list of topics"
+    assert schema["additionalProperties"] is False
+    path = tmp_path / "movie.json"
+    path.write_text(json.dumps(PERSON), encoding="utf-8")
+    out = run_process("chat", "--schema", str(path), "a movie")
+    assert out.code == 0 and json.loads(out.stdout) == {"name": "example name"}
+    assert _bodies(configured)[1]["response_format"]["json_schema"]["name"] == "movie"
+
+
+def test_the_document_passes_through_jq_style_readers_unchanged(configured: Emulator) -> None:
+    answer = '{"name": "# **Ada**"}'
+    out = run_process("chat", "--schema", json.dumps(PERSON), f"ECHO {answer}")
+    assert out.stdout == answer + "\n"
+
+
+def test_an_answer_that_breaks_the_schema_exits_1_naming_the_path(
+    configured: Emulator, isolated_env: Path
+) -> None:
+    configured.configure(faults=[{"name": "schema_broken"}])
+    out = run_process("chat", "--schema", json.dumps(PERSON), "who?")
+    line = out.assert_one_error_line(1)
+    assert "$.name" in line and "'name' is a required property" in line
+    assert out.stdout == ""
+    # the raw answer is kept: in history, and in --json
+    store = HistoryStore(isolated_env / "data" / "history.db")
+    (summary,) = store.recent()
+    raw = store.messages(summary.id)[-1].content
+    assert "name" not in json.loads(raw)
+    out = run_process("chat", "--json", "--schema", json.dumps(PERSON), "who?")
+    assert out.code == 1
+    data = json.loads(out.stdout)
+    assert data["content"] == raw
+    assert data["schema"] == {
+        "name": "answer",
+        "valid": False,
+        "violation": {"path": "$.name", "message": "'name' is a required property"},
+    }
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        '{"type": "array", "items": {"type": "string"}}',
+        '{"type": "object", "properties": {"a": {"type": "text"}}}',
+        "{not json",
+        "name, age decimal",
+    ],
+)
+def test_an_invalid_schema_exits_2_with_nothing_sent(configured: Emulator, schema: str) -> None:
+    out = run_process("chat", "--schema", schema, "x")
+    out.assert_one_error_line(2)
+    assert "--schema" in out.stderr
+    assert "chat" not in configured.stats()["endpoints"]
+
+
+def test_schema_and_format_json_are_refused_together(configured: Emulator) -> None:
+    out = run_process("chat", "--schema", "name", "--format", "json", "x")
+    assert "--schema" in out.assert_one_error_line(2)
+    assert "chat" not in configured.stats()["endpoints"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+def test_on_a_terminal_the_document_is_not_rendered(configured: Emulator) -> None:
+    answer = '{"name": "# **Ada**"}'
+    env = {**os.environ, "TERM": "xterm-256color"}
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "kimi_cli", "chat", "--reasoning", "hide", "--schema", "name", f"ECHO {answer}"],
+        env=env,
+        dimensions=(40, 100),
+        timeout=20,
+        encoding="utf-8",
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    # stderr shares the pty: the spinner (erased by ESC [2K) may precede the document
+    after_spinner = (child.before or "").rsplit("\x1b[2K", 1)[-1]
+    assert after_spinner.replace("\r\n", "\n") == answer + "\n"

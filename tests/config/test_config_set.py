@@ -1,0 +1,60 @@
+"""``kimi config set`` refuses what would break later runs, and repairs what is broken; a bad
+value in the file does not break a run where a variable wins. Real processes."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from kimi_cli.emulator import Emulator
+from tests.helpers import run_process
+
+
+def config_path(home: Path) -> Path:
+    return home / "config" / "config.toml"
+
+
+def write_config(home: Path, text: str) -> Path:
+    path = config_path(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_the_kimi_code_endpoint_is_refused_at_set_time(isolated_env: Path) -> None:
+    out = run_process("config", "set", "base_url", "https://api.kimi.com/coding/v1")
+    line = out.assert_one_error_line(2)
+    assert "Kimi Code endpoint" in line
+    assert not config_path(isolated_env).exists()
+
+
+def test_a_negative_number_is_a_value_not_an_option(isolated_env: Path) -> None:
+    out = run_process("config", "set", "timeout", "-5")
+    line = out.assert_one_error_line(2)
+    assert "invalid timeout '-5'" in line and "positive number of seconds" in line
+    assert "No such option" not in out.stderr
+
+
+def test_config_set_repairs_a_wrongly_typed_value(isolated_env: Path) -> None:
+    path = write_config(isolated_env, '# mine\ntimeout = "abc"\nregion = 5\n')
+    broken = run_process("config", "show")
+    line = broken.assert_one_error_line(3)
+    assert "kimi config set region" in line
+    assert run_process("config", "set", "region", "cn").code == 0
+    assert run_process("config", "set", "timeout", "30").code == 0
+    assert tomllib.loads(path.read_text()) == {"timeout": 30.0, "region": "cn"}
+    assert path.read_text().startswith("# mine\n")
+    assert run_process("config", "show").code == 0
+
+
+def test_a_variable_beats_a_bad_value_in_the_file(emulator: Emulator, isolated_env: Path) -> None:
+    write_config(isolated_env, 'timeout = "abc"\nmodel = 12\nbase_url = "nonsense"\n')
+    env = {
+        "KIMI_TIMEOUT": "30",
+        "KIMI_MODEL": "kimi-k2.6",
+        "KIMI_BASE_URL": emulator.base_url,
+        "KIMI_API_KEY": "sk-emulator",
+    }
+    out = run_process("chat", "--no-stream", "ECHO fine", env=env)
+    assert out.code == 0, out.stderr
+    assert "fine" in out.stdout

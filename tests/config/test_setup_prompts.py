@@ -1,0 +1,118 @@
+"""Interactive ``kimi setup`` on a real terminal: a typo is explained and asked again, a
+verified key is never lost, and Ctrl-C / Ctrl-D leave the shell prompt on a line of its own."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from kimi_cli.emulator import Emulator
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+
+
+def spawn(*args: str) -> pexpect.spawn:
+    env = {**os.environ, "TERM": "dumb", "COLUMNS": "200", "LINES": "40"}
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "kimi_cli", *args],
+        env=env,
+        dimensions=(40, 200),
+        timeout=20,
+        encoding="utf-8",
+    )
+
+
+def saved(home: Path) -> dict[str, object]:
+    path = home / "config" / "config.toml"
+    return tomllib.loads(path.read_text()) if path.exists() else {}
+
+
+@pytest.fixture
+def global_emulator(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    monkeypatch.setenv("KIMI_GLOBAL_BASE_URL", emulator.base_url)
+    return emulator
+
+
+def answer_key(child: pexpect.spawn) -> None:
+    child.expect_exact("Region:")
+    child.sendline("")
+    child.expect_exact("API key (input hidden):")
+    child.sendline("sk-emulator")
+    child.expect_exact("Model number or ID [1]:")
+
+
+def test_a_model_typo_is_asked_again_naming_the_right_id(
+    global_emulator: Emulator, isolated_env: Path
+) -> None:
+    child = spawn("setup")
+    answer_key(child)
+    child.sendline("9")
+    child.expect_exact("there is no model 9")
+    child.expect_exact("Model number or ID [1]:")
+    child.sendline("kimi-k2-6")
+    child.expect_exact("answer kimi-k2.6")
+    child.expect_exact("Model number or ID [1]:")
+    child.sendline("kimi-k2.6")
+    child.expect_exact("model kimi-k2.6 saved")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    config = saved(isolated_env)
+    assert config["model"] == "kimi-k2.6" and config["api_key"] == "sk-emulator"
+
+
+def test_a_region_typo_is_asked_again(global_emulator: Emulator, isolated_env: Path) -> None:
+    child = spawn("setup")
+    child.expect_exact("Region:")
+    child.sendline("eu")
+    child.expect_exact("unknown region 'eu'")
+    child.expect_exact("Region:")
+    child.sendline("china")
+    child.expect_exact("answer cn")
+    child.expect_exact("Region:")
+    child.sendline("global")
+    child.expect_exact("API key (input hidden):")
+    child.sendline("sk-emulator")
+    child.expect_exact("Model number or ID [1]:")
+    child.sendline("1")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert saved(isolated_env)["region"] == "global"
+
+
+def test_ctrl_c_at_the_model_prompt_keeps_the_verified_key_and_ends_the_line(
+    global_emulator: Emulator, isolated_env: Path
+) -> None:
+    child = spawn("setup")
+    answer_key(child)
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    tail = child.before or ""
+    child.close()
+    assert child.exitstatus == 130 or child.signalstatus is not None
+    assert tail.endswith("\n"), repr(tail)  # the shell prompt starts on its own line
+    config = saved(isolated_env)
+    assert config["api_key"] == "sk-emulator" and config["region"] == "global"
+    assert "model" not in config
+
+
+def test_ctrl_d_at_the_region_prompt_ends_the_line(
+    global_emulator: Emulator, isolated_env: Path
+) -> None:
+    child = spawn("setup")
+    child.expect_exact("Region:")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    tail = child.before or ""
+    child.close()
+    assert child.exitstatus != 0
+    assert tail.endswith("\n"), repr(tail)
+    assert "Traceback" not in tail
+    assert saved(isolated_env) == {}
