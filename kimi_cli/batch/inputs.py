@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from kimi_cli.conversation import compose_text
 from kimi_cli.errors import UsageError
 
 CHAT_URL = "/v1/chat/completions"
+
+#: How ``chat`` makes one user message of files, piped text and a prompt: the caller
+#: passes it in, so a batch request carries a file exactly as ``chat -f`` would.
+Compose = Callable[[Sequence[tuple[str, str]], str | None, str], str]
 SIMPLE_KEYS = {"custom_id", "prompt", "system", "model"}
 API_KEYS = {"custom_id", "method", "url", "body"}
 
@@ -120,7 +123,7 @@ def _shapes_hint() -> str:
     )
 
 
-def file_items(prompt: str, paths: Sequence[Path]) -> Iterator[InputItem]:
+def file_items(prompt: str, paths: Sequence[Path], compose: Compose) -> Iterator[InputItem]:
     """One request per file, the file fenced under its path as ``chat -f`` sends it."""
     for path in paths:
         name = str(path)
@@ -135,12 +138,12 @@ def file_items(prompt: str, paths: Sequence[Path]) -> Iterator[InputItem]:
             where=name,
             source=name,
             custom_id=name,
-            text=compose_text([(name, text)], None, prompt),
+            text=compose([(name, text)], None, prompt),
             from_file=True,
         )
 
 
-def line_items(path: str, prompt: str | None) -> Iterator[InputItem]:
+def line_items(path: str, prompt: str | None, compose: Compose) -> Iterator[InputItem]:
     """One request per non-empty line (``custom_id`` ``line-N``), the prompt after it."""
     stream_cm = _open(Path(path)) if path != "-" else None
     stream = stream_cm if stream_cm is not None else sys.stdin.buffer
@@ -154,7 +157,7 @@ def line_items(path: str, prompt: str | None) -> Iterator[InputItem]:
                 where=f"{name} line {number}",
                 source=f"{'stdin' if path == '-' else path}:{number}",
                 custom_id=f"line-{number}",
-                text=compose_text([], line, prompt or ""),
+                text=compose([], line, prompt or ""),
             )
     finally:
         if stream_cm is not None:
@@ -188,19 +191,19 @@ def _decode(data: bytes, where: str) -> str:
 
 
 def select_items(
-    inputs: Sequence[str], prompt: str | None, lines: str | None
+    inputs: Sequence[str], prompt: str | None, lines: str | None, compose: Compose
 ) -> Iterator[InputItem]:
     """The items of the three input forms; a usage error when they are mixed up."""
     if lines is not None:
         if inputs:
             raise UsageError("--lines reads one file; give no other input", hint=_FORMS)
-        return line_items(lines, prompt)
+        return line_items(lines, prompt, compose)
     if prompt is not None:
         if not inputs:
             raise UsageError("-p needs the files to send it with", hint=_FORMS)
         if "-" in inputs:
             raise UsageError("-p sends files; '-' (stdin) is not one", hint=_FORMS)
-        return file_items(prompt, [Path(p) for p in inputs])
+        return file_items(prompt, [Path(p) for p in inputs], compose)
     if len(inputs) != 1:
         raise UsageError("give one JSONL input (or - for stdin)", hint=_FORMS)
     return jsonl_items(inputs[0])

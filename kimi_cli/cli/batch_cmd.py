@@ -235,7 +235,8 @@ def run_cmd(
     temperature: TemperatureOpt = None,
     schema: SchemaOpt = None,
     concurrency: Annotated[
-        int, typer.Option("--concurrency", "-n", help="Requests in flight at most.")
+        int,
+        typer.Option("--concurrency", "-n", help="Requests in flight at most.", metavar="N"),
     ] = 4,
     out_dir: OutDirOpt = None,
     as_json: JsonLinesOpt = False,

@@ -27,7 +27,8 @@ LIST_LIMIT = 100
 IdArg = Annotated[str, typer.Argument(help="Batch ID (as 'submit' printed it).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 OutDirOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write one file per input into DIR.")
+    Path | None,
+    typer.Option("--output", "-o", help="Write one file per input into DIR.", metavar="DIR"),
 ]
 JsonLinesOpt = Annotated[bool, typer.Option("--json", help="JSON lines on stdout (also with -o).")]
 
@@ -114,7 +115,9 @@ def wait(
     batch_id: IdArg,
     interval: Annotated[
         float | None,
-        typer.Option("--interval", help="Seconds between polls (default 1 growing to 30)."),
+        typer.Option(
+            "--interval", help="Seconds between polls (default 1 growing to 30).", metavar="S"
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -62,6 +62,7 @@ def stage_input(
     from kimi_cli.batch.inputs import select_items
     from kimi_cli.batch.staging import stage
     from kimi_cli.catalog.access import resolve_model
+    from kimi_cli.cli.chat_input import compose_text
 
     settings = state.settings()
     key = state.require_key(settings)
@@ -85,7 +86,7 @@ def stage_input(
         one_model=one_model,
         response_format=args.response_format(),
     )
-    items = select_items(args.inputs, args.prompt, args.lines)
+    items = select_items(args.inputs, args.prompt, args.lines, compose_text)
     staged = stage(preparer.prepare_all(items), directory)
     return staged, preparer.model_ids
 
