@@ -25,12 +25,14 @@ class ProgressLine:
         self._last_status: str | None = None
         self._last_draw = 0.0
         self._drawn = False
+        self._latest: tuple[int, int, int, str] | None = None
         self._lock = threading.Lock()
 
     def update(
         self, done: int, failed: int, total: int, status: str, *, force: bool = False
     ) -> None:
         with self._lock:
+            self._latest = (done, failed, total, status)
             if self.terminal:
                 now = time.monotonic()
                 if force or now - self._last_draw >= REDRAW_EVERY_S or status != self._last_status:
@@ -56,6 +58,8 @@ class ProgressLine:
     def finish(self) -> None:
         with self._lock:
             if self.terminal and self._drawn:
+                if self._latest is not None:  # the last state, which the clock may have skipped
+                    self.stream.write("\r\x1b[2K" + self._bar(*self._latest))
                 self.stream.write("\n")
                 self.stream.flush()
                 self._drawn = False
