@@ -55,6 +55,9 @@ class Preparer:
         self._models: dict[str, Model] = {}
         self._first_model: str | None = None
         self.count = 0
+        #: The most output all requests may ask for: each one's budget, or its model's
+        #: whole context when it sets none (the worst case a budget is checked against).
+        self.output_budget = 0
 
     @property
     def model_ids(self) -> list[str]:
@@ -78,6 +81,7 @@ class Preparer:
         else:
             body = self._built_body(item, policy)
         self._check_context(item, model, body)
+        self.output_budget += body.get("max_completion_tokens") or model.context_length or 0
         prepared = Prepared(self.count, item.custom_id, item.source, body, item.from_file)
         self.count += 1
         return prepared

@@ -38,6 +38,7 @@ class Staged:
     fingerprint: str = ""
     requests: int = 0
     text_chars: int = 0  # characters of every message, for a rough token estimate
+    output_budget: int = 0  # the most output tokens the requests may ask for
 
     def index_rows(self) -> Iterator[tuple[int, str, str, bool, int]]:
         """``(seq, custom_id, source, from_file, part)`` for every request, in input order."""

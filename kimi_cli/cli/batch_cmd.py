@@ -68,6 +68,14 @@ TemperatureOpt = Annotated[
     float | None, typer.Option("--temperature", help="Sampling temperature (0..1).")
 ]
 NameOpt = Annotated[str | None, typer.Option("--name", help="A name for the job.")]
+MaxCostOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--max-cost",
+        help="Send nothing (exit 6) if the worst case could cost more than AMOUNT.",
+        metavar="AMOUNT",
+    ),
+]
 SchemaOpt = Annotated[
     str | None,
     typer.Option(
@@ -90,6 +98,7 @@ def _args(
     max_tokens: int | None,
     temperature: float | None,
     schema: str | None,
+    max_cost: str | None,
 ) -> batch_support.InputArgs:
     from kimi_cli.catalog.policy import ChatOptions
 
@@ -107,6 +116,7 @@ def _args(
             json_object=response_format is Format.json,
         ),
         schema=schema,
+        max_cost=max_cost,
     )
 
 
@@ -124,6 +134,7 @@ def submit_cmd(
     max_tokens: MaxTokensOpt = None,
     temperature: TemperatureOpt = None,
     schema: SchemaOpt = None,
+    max_cost: MaxCostOpt = None,
     window: Annotated[
         str, typer.Option("--window", help="Completion window (the API takes 12h to 7d).")
     ] = "24h",
@@ -155,9 +166,11 @@ def submit_cmd(
         max_tokens,
         temperature,
         schema,
+        max_cost,
     )
     with tempfile.TemporaryDirectory(prefix="kimi-batch-") as tmp:
         staged, models = batch_support.stage_input(state, args, Path(tmp), one_model=True)
+        batch_support.check_budget(state, args, staged, models, batch=True)
         estimate = _estimate_line(state, staged.requests, staged.text_chars, models[0])
         if dry_run:
             note(f"kimi: dry run: {estimate}; {len(staged.parts)} file(s); nothing uploaded")
@@ -234,6 +247,7 @@ def run_cmd(
     max_tokens: MaxTokensOpt = None,
     temperature: TemperatureOpt = None,
     schema: SchemaOpt = None,
+    max_cost: MaxCostOpt = None,
     concurrency: Annotated[
         int,
         typer.Option("--concurrency", "-n", help="Requests in flight at most.", metavar="N"),
@@ -263,6 +277,7 @@ def run_cmd(
         max_tokens,
         temperature,
         schema,
+        max_cost,
     )
     code = run_now(
         state, args, concurrency=concurrency, out_dir=out_dir, as_json=as_json, name=name

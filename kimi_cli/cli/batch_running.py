@@ -28,6 +28,7 @@ def run_now(
 ) -> int:
     with tempfile.TemporaryDirectory(prefix="kimi-batch-") as tmp:
         staged, models = batch_support.stage_input(state, args, Path(tmp), one_model=False)
+        batch_support.check_budget(state, args, staged, models, batch=False)
         with batch_support.journal(state) as journal:
             job = open_job(staged, journal, ", ".join(models), name, args.schema_dict())
             total = job.job.requests

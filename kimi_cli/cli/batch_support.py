@@ -33,6 +33,7 @@ class InputArgs:
     system: str | None
     options: ChatOptions
     schema: str | None = None  # the --schema argument
+    max_cost: str | None = None  # the --max-cost argument
 
     def schema_dict(self) -> dict[str, Any] | None:
         """The checked JSON Schema of --schema (exit 2 for a bad one), or None."""
@@ -88,7 +89,45 @@ def stage_input(
     )
     items = select_items(args.inputs, args.prompt, args.lines, compose_text)
     staged = stage(preparer.prepare_all(items), directory)
+    staged.output_budget = preparer.output_budget
     return staged, preparer.model_ids
+
+
+def check_budget(
+    state: AppState, args: InputArgs, staged: Staged, models: list[str], *, batch: bool
+) -> None:
+    """``--max-cost`` and the daily and monthly budgets, on the worst case of the whole
+    input (every character a token, every request using its whole output budget); over
+    one: exit 6 with nothing sent. ``submit`` is checked at the batch price."""
+    from decimal import Decimal
+
+    from kimi_cli.budget import parse_amount, verdict_before_sending
+
+    settings = state.settings()
+    try:
+        max_cost = parse_amount(args.max_cost) if args.max_cost is not None else None
+    except ValueError as exc:
+        raise UsageError(f"--max-cost: {exc}") from None
+    daily, monthly = settings.budget_daily, settings.budget_monthly
+    if max_cost is None and daily is None and monthly is None:
+        return
+    if len(models) != 1:
+        warn("budget not checked: the input uses more than one model")
+        return
+    verdict = verdict_before_sending(
+        state.history() if settings.history else None,
+        model=models[0],
+        currency=settings.currency,
+        input_tokens=staged.text_chars,
+        completion_budget=staged.output_budget,
+        daily=Decimal(repr(daily)) if daily is not None else None,
+        monthly=Decimal(repr(monthly)) if monthly is not None else None,
+        max_cost=max_cost,
+        batch=batch,
+    )
+    verdict.raise_if_refused()
+    if verdict.message:
+        warn(verdict.message)
 
 
 def journal(state: AppState) -> Journal:

@@ -155,3 +155,20 @@ def test_binary_files_are_refused(configured: Emulator, tmp_path: Path) -> None:
 )
 def test_mixed_up_inputs_are_usage_errors(configured: Emulator, args: list[str]) -> None:
     invoke("batch", "run", *args).assert_one_error_line(2)
+
+
+@pytest.mark.parametrize("command", ["run", "submit"])
+def test_max_cost_below_the_worst_case_is_exit_6_with_nothing_sent(
+    configured: Emulator, tmp_path: Path, command: str
+) -> None:
+    assert run_process("config", "set", "currency", "USD").code == 0
+    (tmp_path / "p.txt").write_text("ECHO one\nECHO two\n", encoding="utf-8")
+    args = ("batch", command, "--lines", str(tmp_path / "p.txt"), "--max-tokens", "1000")
+    refused = run_process(*args, "--max-cost", "0.001")
+    line = refused.assert_one_error_line(6)
+    assert "--max-cost" in line and "nothing was sent" in line
+    assert nothing_sent(configured)
+    allowed = run_process(*args, "--max-cost", "1")
+    assert allowed.code == 0, allowed.stderr
+    bad = invoke(*args, "--max-cost", "lots")
+    bad.assert_one_error_line(2)
