@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -153,6 +154,7 @@ def submit_cmd(
     """
     from kimi_cli.batch.submit import submit
 
+    _check_window(window)
     state = state_of(ctx)
     args = _args(
         inputs,
@@ -216,6 +218,16 @@ def submit_cmd(
         )
     else:
         typer.echo("\n".join(done.batch_ids))
+
+
+def _check_window(window: str) -> None:
+    """The API takes 12h to 7d; a window outside it is refused here, before the upload."""
+    match = re.fullmatch(r"(\d+)([hd])", window.strip())
+    hours = int(match.group(1)) * (24 if match.group(2) == "d" else 1) if match else 0
+    if not 12 <= hours <= 7 * 24:
+        raise UsageError(
+            f"--window {window} is not one the Batch API takes", hint="use 12h to 7d, e.g. 24h"
+        )
 
 
 def _estimate_line(state: AppState, requests: int, chars: int, model: str) -> str:

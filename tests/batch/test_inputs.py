@@ -172,3 +172,13 @@ def test_max_cost_below_the_worst_case_is_exit_6_with_nothing_sent(
     assert allowed.code == 0, allowed.stderr
     bad = invoke(*args, "--max-cost", "lots")
     bad.assert_one_error_line(2)
+
+
+@pytest.mark.parametrize("window", ["6h", "8d", "tomorrow", "24"])
+def test_a_window_the_api_does_not_take_is_refused_before_upload(
+    configured: Emulator, tmp_path: Path, window: str
+) -> None:
+    (tmp_path / "p.txt").write_text("ECHO one\n", encoding="utf-8")
+    out = invoke("batch", "submit", "--lines", str(tmp_path / "p.txt"), "--window", window)
+    assert "--window" in out.assert_one_error_line(2)
+    assert nothing_sent(configured)
