@@ -36,9 +36,10 @@ __all__ = ["ChatStream", "KimiClient", "StreamedBody", "chunk_from_json"]
 
 Trace = Callable[[str], None]
 
-#: The API answers 504 after five minutes; a non-streamed answer may legitimately take
+#: The gateway answers 504 (an HTML page) after 900 s without a byte, though the API
+#: itself allows two hours (docs/api-notes.md#timeouts). A non-streamed answer may take
 #: that long before its first byte, so its read timeout is this, not the idle timeout.
-API_TIME_LIMIT_S = 300.0
+API_TIME_LIMIT_S = 900.0
 #: A Retry-After longer than this is not slept: the user is told when to retry.
 RETRY_CAP_S = 20.0
 BACKOFF_BASE_S = 0.5

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from kimi_cli.api.types import Model
 from kimi_cli.errors import ModelNotFoundError
 
-# Prefixes used by gateways for Moonshot's models (moonshot-api.md §2.3).
+# Prefixes used by gateways for Moonshot's models (docs/api-notes.md#models-endpoint).
 GATEWAY_PREFIXES: tuple[tuple[str, str], ...] = (
     ("openrouter/moonshotai/", "an OpenRouter"),
     ("@cf/moonshotai/", "a Cloudflare Workers AI"),
@@ -24,7 +24,7 @@ GATEWAY_PREFIXES: tuple[tuple[str, str], ...] = (
     ("kimi/", "an Alibaba Model Studio"),
 )
 
-# IDs the API no longer serves, with when they went (moonshot-api.md §2.2 and its update).
+# IDs the API no longer serves, with when they went (docs/api-notes.md#model-retirement).
 # Only used to explain a refusal; whether an ID works is always decided by /models.
 RETIRED: dict[str, str] = {
     "moonshot-v1-8k": "2026-08-31",
@@ -44,7 +44,7 @@ RETIRED: dict[str, str] = {
     "kimi-k2.5": "2026-08-31",
 }
 
-# IDs that exist only on the Kimi Code endpoint (moonshot-api.md §2.2).
+# IDs that exist only on the Kimi Code endpoint (docs/api-notes.md#models-endpoint).
 KIMI_CODE_ONLY = {"kimi-for-coding", "kimi-for-coding-highspeed", "k3", "k3-256k", "k3.1-pro"}
 
 

@@ -83,6 +83,7 @@ COMMANDS = {
     "balance": "balance",
     "tokens": "tokens",
     "usage": "usage_cmd",
+    "files": "files_cmd",
     "batch": "batch_cmd",
 }
 

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 HELP = """Ask a model. The message is: each -f file (fenced, headed by its path), then piped
 stdin, a blank line, then PROMPT. With no prompt on a terminal it opens the REPL (-f files go
-with the first message); '-f -' reads standard input.
+with the first message); '-f -' reads standard input. A -f document (PDF, Word …) is
+uploaded once and its extracted text sent as a system message (docs/files.md).
 
 Example: git diff | kimi chat "write a commit message" > msg.txt
 """
@@ -63,7 +64,9 @@ def chat(
     ] = None,
     files: Annotated[
         list[Path] | None,
-        typer.Option("--file", "-f", help="Text file as context, or an image (repeatable)."),
+        typer.Option(
+            "--file", "-f", help="Text file, image or document (PDF, Word …); repeatable."
+        ),
     ] = None,
     cont: Annotated[
         bool, typer.Option("--continue", "-c", help="Continue the last used conversation.")

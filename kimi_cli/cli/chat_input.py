@@ -1,5 +1,6 @@
 """What the user sends: prompt words, piped stdin, ``-f`` files, a role, a system prompt —
-composed here into one message text and its images.
+composed here into one message text, its images and its documents (files that are neither
+text nor images, sent through the Files API: kimi_cli.documents).
 
 Every problem with input is a usage error (exit 2) before any request: empty input,
 invalid UTF-8 (with the byte offset), binary data, a missing file or role, an image the API
@@ -8,6 +9,7 @@ would refuse (broken, or larger than it takes).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,10 +21,15 @@ from kimi_cli.conversation.images import (
     Attachment,
     sniff_image,
 )
+from kimi_cli.documents import LocalDocument, check_size
+from kimi_cli.documents.local import is_utf8_text
 from kimi_cli.errors import UsageError
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
-_BINARY_HINT = "it looks binary; chat -f takes text files and png/jpeg/webp/gif images"
+_BINARY_HINT = (
+    "it looks binary; chat -f FILE takes text, png/jpeg/webp/gif images and documents (PDF, …)"
+)
+_HEAD_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,8 @@ class ChatInput:
     text: str
     images: tuple[Attachment, ...]
     system: str | None
+    #: -f files that are neither text nor images, in -f order: uploaded before sending.
+    documents: tuple[LocalDocument, ...] = ()
     #: The -f files alone (fenced), for the REPL to put before the first typed message.
     file_text: str = ""
     has_prompt: bool = field(default=False)
@@ -108,10 +117,22 @@ def read_file(path: Path) -> bytes:
         raise UsageError(f"cannot read {path} ({exc.strerror or exc})") from None
 
 
-def read_files(paths: list[Path]) -> tuple[list[tuple[str, str]], list[Attachment]]:
+def read_files(
+    paths: list[Path],
+) -> tuple[list[tuple[str, str]], list[Attachment], list[LocalDocument]]:
+    """Text (inline), images, and documents; a document is only looked at, never read whole."""
     texts: list[tuple[str, str]] = []
     images: list[Attachment] = []
+    documents: list[LocalDocument] = []
     for path in paths:
+        if str(path) != "-":
+            head, size = _head(path)
+            check_size(str(path), size)
+            if sniff_image(head) is None and not is_utf8_text(path, head):
+                if path.suffix.lower() in _IMAGE_SUFFIXES:
+                    _image(path, str(path), head)  # a broken image: refused, not uploaded
+                documents.append(LocalDocument(path=path, name=str(path), size=size))
+                continue
         name = "standard input" if str(path) == "-" else str(path)
         data = read_file(path)
         image = _image(path, name, data)
@@ -122,7 +143,20 @@ def read_files(paths: list[Path]) -> tuple[list[tuple[str, str]], list[Attachmen
         if "\x00" in text:
             raise UsageError(f"{name} looks binary (NUL bytes)", hint=_BINARY_HINT)
         texts.append((name, text))
-    return texts, images
+    return texts, images, documents
+
+
+def _head(path: Path) -> tuple[bytes, int]:
+    """The first bytes of a file and its size; every way it cannot be read is a usage error."""
+    try:
+        with path.open("rb") as source:
+            return source.read(_HEAD_BYTES), os.fstat(source.fileno()).st_size
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}", hint="check the path") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a directory", hint="give a file") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path} ({exc.strerror or exc})") from None
 
 
 def _image(path: Path, name: str, data: bytes) -> Attachment | None:
@@ -173,10 +207,10 @@ def gather(
     prompt = prompt_text(prompt_words)
     if any(str(p) == "-" for p in files):
         no_stdin = True  # -f - took standard input already
-    texts, images = read_files(files)
+    texts, images, documents = read_files(files)
     stdin_text = read_stdin(no_stdin)
     text = compose_text(texts, stdin_text, prompt)
-    if require_text and not text.strip() and not images:
+    if require_text and not text.strip() and not images and not documents:
         raise UsageError(
             "nothing to send: the prompt and input are empty",
             hint="give a prompt, pipe text in, or use -f — see 'kimi chat --help'",
@@ -186,6 +220,7 @@ def gather(
         text=text,
         images=tuple(images),
         system="\n\n".join(prompts) or None,
+        documents=tuple(documents),
         file_text=compose_text(texts, None, ""),
         has_prompt=bool(prompt) or stdin_text is not None,
     )

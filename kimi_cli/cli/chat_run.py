@@ -6,7 +6,7 @@ import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kimi_cli.api.types import Model
 from kimi_cli.catalog import ChatOptions, check_options, policy_for
@@ -26,6 +26,7 @@ from kimi_cli.conversation.rules import (
 )
 from kimi_cli.conversation.search import WebSearch
 from kimi_cli.conversation.turn import Conversation, TurnError, TurnResult, partial_of
+from kimi_cli.documents import Document, check_sizes
 from kimi_cli.errors import ConfigError, ExitCode, UsageError
 from kimi_cli.history import ConversationSummary, HistoryStore
 from kimi_cli.render.answer import (
@@ -40,6 +41,9 @@ from kimi_cli.render.answer import (
 from kimi_cli.render.spinner import Spinner
 from kimi_cli.render.terminal import is_tty, note, print_error, warn
 from kimi_cli.schema import OutputSchema, SchemaViolation, first_violation, violation_error
+
+if TYPE_CHECKING:
+    from kimi_cli.repl.state import Message
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ def run_chat(state: AppState, request: ChatRequest) -> int:
     searching = settings.web_search if request.web_search is None else request.web_search
     request = replace(request, options=replace(request.options, web_search=searching))
     key = state.require_key(settings)
+    check_sizes(request.files)  # a file the Files API would refuse: before any request
     resumed = _conversation_to_resume(state, request)
     model = _chosen_model(state, settings, request, resumed, key)
     history = state.history() if request.log and settings.history else None
@@ -84,8 +89,9 @@ def run_chat(state: AppState, request: ChatRequest) -> int:
         roles_dir=state.roles_dir(),
     )
     conversation = _conversation(state, settings, model, history, resumed, chat_input)
-    input_tokens = _measure(conversation, chat_input)
-    return send_turn(conversation, request, chat_input, input_tokens)
+    documents = _documents(conversation, settings, chat_input)
+    input_tokens = _measure(conversation, chat_input, documents)
+    return send_turn(conversation, request, chat_input, input_tokens, documents)
 
 
 def send_turn(
@@ -93,6 +99,7 @@ def send_turn(
     request: ChatRequest,
     chat_input: ChatInput,
     input_tokens: int | None = None,
+    documents: tuple[Document, ...] = (),
 ) -> int:
     """One turn with one-shot output rules; returns the exit code."""
     printer = _printer(request)
@@ -104,6 +111,7 @@ def send_turn(
             request.options,
             printer,
             images=chat_input.images,
+            documents=documents,
             stream=request.stream,
             input_tokens=input_tokens,
         )
@@ -304,11 +312,36 @@ def _searcher(state: AppState, settings: Settings) -> WebSearch:
     return WebSearch(state.client(), settings.cache_dir)
 
 
-def _measure(conversation: Conversation, chat_input: ChatInput) -> int | None:
-    """Count tokens of a large input with the API's tokenizer; refuse what cannot fit."""
+def _documents(
+    conversation: Conversation, settings: Settings, chat_input: ChatInput
+) -> tuple[Document, ...]:
+    if not chat_input.documents:
+        return ()
+    from kimi_cli.cli.chat_documents import prepare_documents
+
+    return prepare_documents(conversation.client, settings.cache_dir, chat_input.documents)
+
+
+def _attached(conversation: Conversation, settings: Settings, path: Path) -> Message:
+    """``/file PATH`` in the REPL: what ``-f PATH`` would send, as a message to attach."""
+    from kimi_cli.cli.chat_documents import prepare_documents
+    from kimi_cli.cli.chat_input import compose_text, read_files
+    from kimi_cli.repl.state import Message
+
+    check_sizes([path])
+    texts, images, local = read_files([path])
+    documents = prepare_documents(conversation.client, settings.cache_dir, local)
+    return Message(compose_text(texts, None, ""), tuple(images), documents)
+
+
+def _measure(
+    conversation: Conversation, chat_input: ChatInput, documents: tuple[Document, ...] = ()
+) -> int | None:
+    """Count tokens of a large input (documents included) with the API's tokenizer; refuse
+    what cannot fit."""
     return check_fit(
         conversation.model,
-        conversation.messages_for(chat_input.text),
+        conversation.messages_for(chat_input.text, documents=documents),
         conversation.client.estimate_tokens,
         hint=(
             "shorten the input or start a new conversation (without -c or --session)"
@@ -347,6 +380,7 @@ def _run_repl(
     )
     conversation = _conversation(state, settings, model, history, resumed, chat_input)
     check_options(conversation.policy, request.options)
+    documents = _documents(conversation, settings, chat_input)
     client = state.client()
     region = other_region(state, settings)
 
@@ -370,11 +404,13 @@ def _run_repl(
         ),
         recent=recent,
         usage_lines=request.usage,
+        attach_file=lambda path: _attached(conversation, settings, path),
     )
     if request.prompt_words or chat_input.has_prompt:
         config.first_message = chat_input.text or None
         config.first_images = chat_input.images
-    elif chat_input.file_text or chat_input.images:
-        config.attach_first = Message(chat_input.file_text, chat_input.images)
+        config.first_documents = documents
+    elif chat_input.file_text or chat_input.images or documents:
+        config.attach_first = Message(chat_input.file_text, chat_input.images, documents)
         config.attach_names = tuple(str(p) for p in request.files)
     return run_repl(conversation, config)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,7 +13,12 @@ from kimi_cli.cli.completion import complete_conversation_ids
 from kimi_cli.errors import UsageError
 
 if TYPE_CHECKING:
-    from kimi_cli.history import ConversationSummary, HistoryStore
+    from kimi_cli.history import (
+        ConversationSummary,
+        HistoryStore,
+        StoredDocument,
+        StoredMessage,
+    )
 
 app = typer.Typer(
     help="Saved conversations (SQLite in the data dir).\n\nExample: kimi history list --limit 5",
@@ -83,14 +88,32 @@ def show(
 
     store, summary = _found(ctx, conversation_id)
     messages = store.messages(summary.id)
+    documents = {d.message_id: d for d in store.documents(summary.id)}
     if as_json:
-        print_json(to_data(summary, messages, store.searches_in(summary.id)))
-    elif sys.stdout.isatty():
+        data = to_data(summary, messages, store.searches_in(summary.id))
+        print_json({**data, "documents": [asdict(d) for d in documents.values()]})
+        return
+    # A document's extracted text is long and the user has the file: it is named instead.
+    messages = [_named(m, documents.get(m.id)) for m in messages]
+    if sys.stdout.isatty():
         from kimi_cli.render.transcript import print_conversation
 
         print_conversation(summary, messages)
     else:
         sys.stdout.write(to_markdown(summary, messages, store.searches_in(summary.id)))
+
+
+def _named(message: StoredMessage, document: StoredDocument | None) -> StoredMessage:
+    if document is None:
+        return message
+    return replace(
+        message,
+        content=(
+            f"document {document.name} · {document.bytes:,} bytes · sha256 "
+            f"{document.sha256[:16]}… · {document.file_id} · "
+            f"{len(message.content):,} characters of extracted text"
+        ),
+    )
 
 
 @app.command("export")

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from kimi_cli.api.client import KimiClient
     from kimi_cli.api.types import Model, ToolCall, Usage
     from kimi_cli.catalog.policy import ChatOptions, ModelPolicy
+    from kimi_cli.documents import Document
     from kimi_cli.history import HistoryStore, StoredMessage
     from kimi_cli.pricing import Cost
 
@@ -146,8 +147,12 @@ class Conversation:
     def resume(cls, conversation_id: str, history: HistoryStore, **kw: Any) -> Conversation:
         """Continue a stored conversation: its messages become the context."""
         messages = history.messages(conversation_id)
-        system = next((m.content for m in messages if m.role == "system"), None)
-        earlier = [m for m in messages if m.role in ("user", "assistant")]
+        # Documents are system messages too; they are resent in their place, not as the prompt.
+        documents = {d.message_id for d in history.documents(conversation_id)}
+        system = next(
+            (m.content for m in messages if m.role == "system" and m.id not in documents), None
+        )
+        earlier = [m for m in messages if m.role in ("user", "assistant") or m.id in documents]
         last = next((m for m in reversed(earlier) if m.role == "assistant" and m.model), None)
         conversation = cls(
             history=history, conversation_id=conversation_id, system=system, earlier=earlier, **kw
@@ -161,7 +166,12 @@ class Conversation:
         """``prompt_cache_key``: one per conversation, the same on every request of it."""
         return f"kimi-{self.conversation_id or self.session_key}"
 
-    def messages_for(self, text: str, images: tuple[Attachment, ...] = ()) -> list[dict[str, Any]]:
+    def messages_for(
+        self,
+        text: str,
+        images: tuple[Attachment, ...] = (),
+        documents: Sequence[Document] = (),
+    ) -> list[dict[str, Any]]:
         store = self.images
         assert store is not None
         messages: list[dict[str, Any]] = []
@@ -179,6 +189,7 @@ class Conversation:
             if self.policy.keep_reasoning and stored.reasoning:
                 message["reasoning_content"] = stored.reasoning
             messages.append(message)
+        messages.extend(document.message() for document in documents)
         messages.append({"role": "user", "content": message_content(text, images)})
         return messages
 
@@ -189,10 +200,12 @@ class Conversation:
         observer: TurnObserver,
         *,
         images: Sequence[Attachment] = (),
+        documents: Sequence[Document] = (),
         stream: bool = True,
         input_tokens: int | None = None,
     ) -> TurnResult:
-        """Run one turn. Failures are raised *after* saving, with what arrived on them:
+        """Run one turn; each document goes before the message as a system message.
+        Failures are raised *after* saving, with what arrived on them:
         :class:`TurnError`, :class:`TurnInterrupted`, or the exception itself (SIGTERM, a
         closed pipe) with ``partial_of(exc)``."""
         pictures = tuple(images)
@@ -204,13 +217,17 @@ class Conversation:
         from kimi_cli.catalog.policy import build_body
 
         body = build_body(
-            self.policy, self.messages_for(text, pictures), options, input_tokens=input_tokens
+            self.policy,
+            self.messages_for(text, pictures, documents),
+            options,
+            input_tokens=input_tokens,
         )
         if options.web_search:
             body["tools"] = self._search().tools()
         assert self.images is not None
         saved = stored_text(text, pictures)
-        self._save_user(saved, title=text or ", ".join(f"[{i.name}]" for i in pictures))
+        named = ", ".join([*(f"[{i.name}]" for i in pictures), *(d.name for d in documents)])
+        self._save_user(saved, documents, title=text or named)
         for image in pictures:  # after the save: history may just have turned itself off
             self.images.keep(image, persist=self.history is not None)
         body["prompt_cache_key"] = self.cache_key
@@ -233,12 +250,16 @@ class Conversation:
             exc.turn_result = result  # type: ignore[attr-defined]
             raise
         self._save_answer(result)
-        self.remember(saved, result)
+        self.remember(saved, result, documents)
         return result
 
-    def remember(self, text: str, result: TurnResult) -> None:
+    def remember(self, text: str, result: TurnResult, documents: Sequence[Document] = ()) -> None:
         """Make a turn (finished, or a kept partial answer) context for the next one."""
         model = self.model.id
+        for document in documents:
+            self.earlier.append(
+                _context_message("system", document.content, None, model, partial=False)
+            )
         self.earlier.append(_context_message("user", text, None, model, partial=False))
         answer = _context_message(
             "assistant", result.content, result.reasoning, model, partial=result.partial
@@ -325,7 +346,7 @@ class Conversation:
 
     # -- history: failures warn and never change the outcome ----------------------
 
-    def _save_user(self, text: str, *, title: str) -> None:
+    def _save_user(self, text: str, documents: Sequence[Document] = (), *, title: str) -> None:
         if self.history is None:
             return
         try:
@@ -333,6 +354,15 @@ class Conversation:
                 title = " ".join(title.split())[:TITLE_LENGTH] or "(untitled)"
                 self.conversation_id = self.history.new_conversation(
                     model=self.model.id, title=title, system=self.system
+                )
+            for document in documents:
+                self.history.add_document(
+                    self.conversation_id,
+                    content=document.content,
+                    name=document.name,
+                    size=document.bytes,
+                    sha256=document.sha256,
+                    file_id=document.file_id,
                 )
             self.history.add_message(self.conversation_id, "user", text, model=self.model.id)
         except HistoryError as exc:

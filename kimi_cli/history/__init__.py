@@ -3,6 +3,7 @@
 ``HistoryStore`` is the way in; the values it hands out live in ``records``.
 """
 
+from kimi_cli.history.documents import StoredDocument
 from kimi_cli.history.records import ConversationSummary, SearchHit, StoredMessage, UsageTotals
 from kimi_cli.history.schema import MIGRATIONS
 from kimi_cli.history.store import KINDS, ROLES, HistoryStore
@@ -16,6 +17,7 @@ __all__ = [
     "ConversationSummary",
     "HistoryStore",
     "SearchHit",
+    "StoredDocument",
     "StoredMessage",
     "UsageTotals",
 ]

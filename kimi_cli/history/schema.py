@@ -96,11 +96,31 @@ def _migrate_to_3(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE messages ADD COLUMN tool_steps TEXT")
 
 
+def _migrate_to_4(db: sqlite3.Connection) -> None:
+    """Documents of a conversation (``chat -f report.pdf``).
+
+    A document is a ``system`` message holding its extracted text; this table says which
+    system messages are documents, and where they came from, so a resumed conversation
+    sends them again in their place without uploading, and ``history show`` lists them.
+    """
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS documents (
+            message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            name TEXT NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT NOT NULL,
+            file_id TEXT NOT NULL)"""
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS documents_by_conversation ON documents (conversation_id)"
+    )
+
+
 # MIGRATIONS[n] upgrades version n to n + 1. Append; never edit a released one.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_to_1,
     _migrate_to_2,
     _migrate_to_3,
+    _migrate_to_4,
 ]
 
 

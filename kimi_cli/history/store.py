@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, TypeVar, overload
 from kimi_cli.errors import HistoryError, UsageError
 from kimi_cli.history import queries
 from kimi_cli.history.connection import connect, connect_read_only
+from kimi_cli.history.documents import StoredDocument, documents_of, insert_document
 from kimi_cli.history.failures import is_write_failure, rollback, translate
 from kimi_cli.history.records import (
     ConversationSummary,
@@ -253,6 +254,39 @@ class HistoryStore:
             return cursor.lastrowid
 
         return self._write(work)
+
+    def add_document(
+        self,
+        conversation_id: str,
+        *,
+        content: str,
+        name: str,
+        size: int,
+        sha256: str,
+        file_id: str,
+    ) -> int:
+        """Append a document: a system message with its extracted text, and its source."""
+        content, name = _text(content), _text(name)
+
+        def work(db: sqlite3.Connection) -> int:
+            return insert_document(
+                db,
+                conversation_id,
+                _now(),
+                content=content,
+                name=name,
+                size=size,
+                sha256=sha256,
+                file_id=file_id,
+            )
+
+        return self._write(work)
+
+    def documents(self, conversation_id: str) -> list[StoredDocument]:
+        """The documents of a conversation, in the order they were sent."""
+        with self._reading() as db:
+            resolved = None if db is None else self._resolve(db, conversation_id)
+            return [] if db is None or resolved is None else documents_of(db, resolved)
 
     def record_usage(
         self,

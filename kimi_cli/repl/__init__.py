@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from kimi_cli.catalog.policy import ChatOptions
 from kimi_cli.conversation.images import Attachment
 from kimi_cli.conversation.turn import Conversation
+from kimi_cli.documents import Document
 from kimi_cli.repl.state import Message
 
 if TYPE_CHECKING:
@@ -48,6 +49,9 @@ class ReplConfig:
     #: -f files given with no prompt on a terminal: they go with the first message typed.
     attach_first: Message | None = None
     attach_names: tuple[str, ...] = ()
+    first_documents: tuple[Document, ...] = ()  # -f documents with the first message
+    #: ``/file PATH``: the file read (a document uploaded or found in the index) as a message.
+    attach_file: Callable[[Path], Message] | None = None
 
 
 def run_repl(conversation: Conversation, config: ReplConfig) -> int:

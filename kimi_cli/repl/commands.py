@@ -36,6 +36,7 @@ class Command:
 @dataclass(frozen=True)
 class Outcome:
     send: Message | None = None  # a message to send now (/retry)
+    attach: Message | None = None  # files for the next message (/file)
     prefill: str | None = None  # text for the next prompt (/edit)
     exit: bool = False
 
@@ -81,6 +82,7 @@ class CommandEnv:
     recent: Callable[[int], list[ConversationSummary]]
     roles_dir: Path
     edit: Callable[[str], str]  # compose in $EDITOR, starting from the given text
+    attach_file: Callable[[Path], Message] | None = None  # /file: read, upload if a document
 
 
 Handler = Callable[[ReplState, CommandEnv, str], Outcome]
@@ -300,6 +302,16 @@ def _edit(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
     return Outcome(prefill=text)
 
 
+def _file(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
+    if not arg:
+        raise UsageError("/file needs a path", hint="/file report.pdf")
+    if env.attach_file is None:
+        raise UsageError("/file is not available here")
+    attached = env.attach_file(Path(arg).expanduser())
+    env.out(f"attached to your next message: {arg}", dim=True)
+    return Outcome(attach=attached)
+
+
 def _retry(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
     if state.last_message is None:
         raise UsageError("nothing to retry yet", hint="send a message first")
@@ -376,6 +388,7 @@ COMMANDS: dict[str, Spec] = {
         Spec("effort", "/effort [low|high|max]", "reasoning effort (models with efforts)", _effort),
         Spec("search", "/search [on|off]", "let the model search the web", _search),
         Spec("edit", "/edit [TEXT]", "write in $EDITOR, then review it at the prompt", _edit),
+        Spec("file", "/file PATH", "attach a text file, image or document (PDF…)", _file),
         Spec("retry", "/retry", "ask the last message again, in place of its answer", _retry),
         Spec("clear", "/clear", "start a new conversation", _clear),
         Spec("usage", "/usage", "tokens and cost so far", _usage),

@@ -72,6 +72,7 @@ class Repl:
             recent=config.recent,
             roles_dir=config.roles_dir,
             edit=self._edit,
+            attach_file=config.attach_file,
         )
         self._tty: TextIO | None = None  # /dev/tty, when stdin was a pipe
         self._prefill = ""
@@ -86,8 +87,10 @@ class Repl:
             session = self._session()
             self._greet()
             first = self.config.first_message
-            if first or self.config.first_images:
-                message = Message(first or "", self.config.first_images)
+            if first or self.config.first_images or self.config.first_documents:
+                message = Message(
+                    first or "", self.config.first_images, self.config.first_documents
+                )
                 self._guarded(functools.partial(self._send, message))
             while True:
                 default, self._prefill = self._prefill, ""
@@ -131,9 +134,20 @@ class Repl:
         outcome = run_command(self.state, self.env, item)
         if outcome.prefill is not None:
             self._prefill = outcome.prefill
+        if outcome.attach is not None:
+            self._attach_next(outcome.attach)
         if outcome.send is not None:
             self._send(outcome.send)
         return not outcome.exit
+
+    def _attach_next(self, files: Message) -> None:
+        """``/file``: the file goes with the next message sent (with any attached before)."""
+        before = self._attach or Message("")
+        self._attach = Message(
+            "\n\n".join(t for t in (before.text, files.text) if t),
+            before.images + files.images,
+            before.documents + files.documents,
+        )
 
     def _echo(self, text: str) -> None:
         """What was typed, printed once. prompt_toolkit erases its own drawing on Enter
@@ -168,12 +182,13 @@ class Repl:
             message = Message(
                 "\n\n".join(t for t in (self._attach.text, message.text) if t),
                 self._attach.images + message.images,
+                self._attach.documents + message.documents,
             )
             self._attach = None
         conversation = state.conversation
         input_tokens = check_fit(
             conversation.model,
-            conversation.messages_for(message.text, message.images),
+            conversation.messages_for(message.text, message.images, message.documents),
             conversation.client.estimate_tokens,
             used=state.context_used,
             new_text=message.text,
@@ -193,13 +208,16 @@ class Repl:
                     state.options,
                     view,
                     images=message.images,
+                    documents=message.documents,
                     stream=self.config.stream,
                     input_tokens=input_tokens,
                 )
             finally:
                 view.finish()
         except TurnInterrupted as exc:
-            state.keep_partial(stored_text(message.text, message.images), exc.result)
+            state.keep_partial(
+                stored_text(message.text, message.images), exc.result, message.documents
+            )
             note(style(stopped_note(exc.result), DIM, sys.stderr))
             self._out("")  # one blank line before the prompt, as after an answer
             return

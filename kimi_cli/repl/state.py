@@ -13,6 +13,7 @@ from kimi_cli.catalog import ChatOptions
 from kimi_cli.conversation.images import Attachment
 from kimi_cli.conversation.rules import money
 from kimi_cli.conversation.turn import Conversation, TurnResult
+from kimi_cli.documents import Document
 from kimi_cli.history import StoredMessage
 from kimi_cli.pricing import Cost
 
@@ -23,6 +24,8 @@ class Message:
 
     text: str
     images: tuple[Attachment, ...] = ()
+    #: Documents (``/file``, ``-f``) sent before it as system messages.
+    documents: tuple[Document, ...] = ()
 
 
 @dataclass
@@ -84,14 +87,16 @@ class ReplState:
         self.last_reasoning = result.reasoning
         self.last_in_context = False
 
-    def keep_partial(self, text: str, result: TurnResult) -> None:
+    def keep_partial(
+        self, text: str, result: TurnResult, documents: Sequence[Document] = ()
+    ) -> None:
         """An interrupted answer stays in the context, as it stays in history (``-c``), and
         is counted (roughly: the API reports no usage for a stream stopped early)."""
         self.last_reasoning = result.reasoning
         self.last_in_context = bool(result.content)
         if not result.content:
             return
-        self.conversation.remember(text, result)
+        self.conversation.remember(text, result, documents)
         arrived = rough_tokens(result.content) + rough_tokens(result.reasoning)
         self.totals.output_tokens += arrived
         self.context_used = (self.context_used or 0) + rough_tokens(text) + arrived
@@ -99,8 +104,11 @@ class ReplState:
     def forget_last_exchange(self) -> None:
         """/retry: the last question and its answer leave the context before it is asked
         again (history keeps both attempts)."""
-        if self.last_in_context and len(self.conversation.earlier) >= 2:
-            del self.conversation.earlier[-2:]
+        earlier = self.conversation.earlier
+        if self.last_in_context and len(earlier) >= 2:
+            del earlier[-2:]
+            while earlier and earlier[-1].role == "system":  # its documents go with it
+                earlier.pop()
         self.last_in_context = False
 
 

@@ -58,7 +58,7 @@ def by_id(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def assert_shape(data: dict[str, Any]) -> None:
-    """design §6: {checks: [{id, title, status, detail, fix, exit_code}], exit_code}."""
+    """The documented shape: {checks: [{id, title, status, detail, fix, exit_code}], exit_code}."""
     assert set(data) == {"checks", "exit_code"}
     assert isinstance(data["exit_code"], int)
     assert [c["id"] for c in data["checks"]] == IDS

@@ -1,0 +1,135 @@
+"""A ``-f`` document made ready for a chat: its extracted text, from the index when these
+bytes were seen before, else uploaded (purpose ``file-extract``) and extracted by the API.
+
+The extracted text goes into the chat as one ``system`` message per document, before the
+user message (docs/api-notes.md#files-api).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kimi_cli.documents.index import DocumentIndex, FileStamp, IndexEntry
+from kimi_cli.documents.local import LocalDocument, check_size, sha256_of
+from kimi_cli.errors import KimiError, UnknownFileError, UsageError
+
+if TYPE_CHECKING:
+    from kimi_cli.api.client import KimiClient
+    from kimi_cli.api.multipart import Progress
+
+#: Gives the progress callback for one upload (None: no progress shown).
+ProgressFor = Callable[[LocalDocument], "Progress | None"]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document of a conversation: what is sent (``content``) and what says where it came
+    from (name, size, SHA-256 and the file ID in the account)."""
+
+    name: str
+    bytes: int
+    sha256: str
+    file_id: str
+    content: str
+
+    def message(self) -> dict[str, str]:
+        return {"role": "system", "content": self.content}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    document: Document
+    uploaded: bool  # False: the index had these bytes
+    extracted: bool  # True: the API was asked for the text
+
+
+def sha256_for(index: DocumentIndex, local: LocalDocument) -> str:
+    """The file's SHA-256, not read again while its size, mtime and inode are unchanged."""
+    try:
+        stamp = FileStamp.of(os.stat(local.path))
+    except OSError as exc:
+        raise UsageError(f"cannot read {local.name} ({exc.strerror or exc})") from None
+    check_size(local.name, stamp.size)
+    path = local.path.resolve()
+    known = index.known_hash(path, stamp)
+    if known is not None:
+        return known
+    try:
+        sha = sha256_of(local.path)
+    except OSError as exc:
+        raise UsageError(f"cannot read {local.name} ({exc.strerror or exc})") from None
+    index.remember_hash(path, stamp, sha)
+    return sha
+
+
+def prepare(
+    client: KimiClient,
+    index: DocumentIndex,
+    local: LocalDocument,
+    *,
+    progress: Progress | None = None,
+) -> Prepared:
+    """The document's extracted text: no request when the index has it; a content request
+    when only its file ID is known (an upload again if that ID is gone); else an upload."""
+    sha = sha256_for(index, local)
+    entry = index.lookup(client.base_url, sha)
+    if entry is not None:
+        text = index.text(entry)
+        if text is not None:
+            return Prepared(_document(local, entry, text), uploaded=False, extracted=False)
+        text = _content_of_known(client, index, entry)
+        if text is not None:
+            return Prepared(_document(local, entry, text), uploaded=False, extracted=True)
+    return Prepared(_upload(client, index, local, sha, progress), uploaded=True, extracted=True)
+
+
+def _content_of_known(client: KimiClient, index: DocumentIndex, entry: IndexEntry) -> str | None:
+    from kimi_cli.api import files
+
+    try:
+        text = files.content(client, entry.file_id)
+    except UnknownFileError:
+        index.forget(client.base_url, {entry.file_id})  # deleted elsewhere: upload again
+        return None
+    index.record(entry, text)
+    return text
+
+
+def _upload(
+    client: KimiClient,
+    index: DocumentIndex,
+    local: LocalDocument,
+    sha: str,
+    progress: Progress | None,
+) -> Document:
+    from kimi_cli.api import files
+
+    uploaded = files.upload(client, local.path, "file-extract", progress=progress)
+    try:
+        text = files.content(client, uploaded.id)
+    except KimiError:
+        # Not recorded, so not half-recorded; and not left to count against the account's
+        # file limit when the API could not give its text.
+        with contextlib.suppress(KimiError):
+            files.delete(client, uploaded.id)
+        raise
+    entry = IndexEntry(
+        base_url=client.base_url,
+        sha256=sha,
+        file_id=uploaded.id,
+        name=local.path.name,
+        bytes=uploaded.bytes or local.size,
+        created_at=uploaded.created_at,
+    )
+    index.record(entry, text)
+    return _document(local, entry, text)
+
+
+def _document(local: LocalDocument, entry: IndexEntry, text: str) -> Document:
+    return Document(
+        name=local.name, bytes=entry.bytes, sha256=entry.sha256, file_id=entry.file_id, content=text
+    )
