@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kimi_cli.api.types import Model
@@ -22,6 +23,8 @@ SAMPLING_FIELDS = ("temperature", "top_p", "n", "presence_penalty", "frequency_p
 RANGES = {"temperature": (0.0, 1.0), "top_p": (0.0, 1.0)}
 
 ResolveModel = Callable[[str], Model]
+#: A document's ``system`` message (its extracted text), as ``chat -f`` sends it.
+DocumentMessage = Callable[[Path], dict[str, Any]]
 CountTokens = Callable[[str, list[dict[str, Any]]], int]
 
 
@@ -48,6 +51,7 @@ class Preparer:
     options: ChatOptions = field(default_factory=ChatOptions)
     count_tokens: CountTokens | None = None
     response_format: dict[str, Any] | None = None  # from --schema
+    document_message: DocumentMessage | None = None
     one_model: bool = False  # the Batch API takes one model per input file
 
     def __post_init__(self) -> None:
@@ -120,6 +124,10 @@ class Preparer:
         system = item.system if item.system is not None else self.system
         if system:
             messages.append({"role": "system", "content": system})
+        if item.document is not None:
+            if self.document_message is None:
+                raise UsageError(f"{item.where}: documents are not sent here")
+            messages.append(self.document_message(item.document))
         messages.append({"role": "user", "content": item.text or ""})
         try:
             body = build_body(policy, messages, self.options)

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from kimi_cli.documents.local import check_size, is_utf8_text
 from kimi_cli.errors import UsageError
 
 CHAT_URL = "/v1/chat/completions"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
 
 #: How ``chat`` makes one user message of files, piped text and a prompt: the caller
 #: passes it in, so a batch request carries a file exactly as ``chat -f`` would.
@@ -41,6 +43,7 @@ class InputItem:
     model: str | None = None
     body: dict[str, Any] | None = None
     from_file: bool = False  # one item per input file: results are named after it
+    document: Path | None = None  # a file sent through the Files API (file-extract)
 
 
 def jsonl_items(path: str) -> Iterator[InputItem]:
@@ -124,16 +127,29 @@ def _shapes_hint() -> str:
 
 
 def file_items(prompt: str, paths: Sequence[Path], compose: Compose) -> Iterator[InputItem]:
-    """One request per file, the file fenced under its path as ``chat -f`` sends it."""
+    """One request per file as ``chat -f`` sends it: a text file fenced under its path, a
+    document (PDF, …) as its extracted text in a ``system`` message, then the prompt."""
     for path in paths:
         name = str(path)
-        data = _read(path)
-        if b"\x00" in data:
-            raise UsageError(
-                f"{name} is not a text file",
-                hint="batch sends text files only; convert documents to text first",
+        with _open(path) as stream:
+            head = stream.read(64 * 1024)
+        if not is_utf8_text(path, head):
+            if path.suffix.lower() in IMAGE_SUFFIXES:
+                raise UsageError(
+                    f"{name} is an image; batch does not send images yet",
+                    hint="use kimi chat -f for it",
+                )
+            check_size(name, path.stat().st_size)
+            yield InputItem(
+                where=name,
+                source=name,
+                custom_id=name,
+                text=prompt,
+                from_file=True,
+                document=path,
             )
-        text = _decode(data, name)
+            continue
+        text = _decode(_read(path), name)
         yield InputItem(
             where=name,
             source=name,

@@ -86,11 +86,23 @@ def stage_input(
         count_tokens=client.estimate_tokens,
         one_model=one_model,
         response_format=args.response_format(),
+        document_message=lambda path: _document_message(state, path),
     )
     items = select_items(args.inputs, args.prompt, args.lines, compose_text)
     staged = stage(preparer.prepare_all(items), directory)
     staged.output_budget = preparer.output_budget
     return staged, preparer.model_ids
+
+
+def _document_message(state: AppState, path: Path) -> dict[str, Any]:
+    """What ``chat -f`` sends for a document: its extracted text as a ``system`` message,
+    from the document index when these bytes were uploaded before."""
+    from kimi_cli.cli.chat_documents import prepare_documents
+    from kimi_cli.documents import LocalDocument
+
+    local = LocalDocument(path=path, name=str(path), size=path.stat().st_size)
+    (document,) = prepare_documents(state.client(), state.settings().cache_dir, [local])
+    return document.message()
 
 
 def check_budget(

@@ -136,12 +136,30 @@ def test_a_flag_the_model_refuses_is_exit_2(configured: Emulator, tmp_path: Path
     assert nothing_sent(configured)
 
 
-def test_binary_files_are_refused(configured: Emulator, tmp_path: Path) -> None:
-    (tmp_path / "x.bin").write_bytes(b"\x00\x01\x02")
-    out = invoke("batch", "run", "-p", "what is it", str(tmp_path / "x.bin"))
+def test_images_are_refused(configured: Emulator, tmp_path: Path) -> None:
+    (tmp_path / "x.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    out = invoke("batch", "run", "-p", "what is it", str(tmp_path / "x.png"))
     line = out.assert_one_error_line(2)
-    assert "x.bin" in line
+    assert "x.png" in line and "image" in line
     assert nothing_sent(configured)
+
+
+def test_a_document_is_sent_as_chat_f_sends_it(configured: Emulator, tmp_path: Path) -> None:
+    doc = tmp_path / "report.pdf"
+    doc.write_bytes(b"%PDF-1.4\n\x00\x01binary body\n%%EOF\n")
+    out = run_process("batch", "run", "-p", "summarise", str(doc), "-s", "be brief")
+    assert out.code == 0, out.stderr
+    (body,) = sent(configured)
+    roles = [m["role"] for m in body["messages"]]  # type: ignore[index]
+    assert roles == ["system", "system", "user"]
+    assert body["messages"][0]["content"] == "be brief"  # type: ignore[index]
+    assert body["messages"][1]["content"]  # the extracted text  # type: ignore[index]
+    assert body["messages"][2]["content"] == "summarise"  # type: ignore[index]
+    uploads = configured.stats()["requests"].get("POST /v1/files", 0)
+    assert uploads == 1
+    again = run_process("batch", "run", "-p", "summarise again", str(doc))
+    assert again.code == 0, again.stderr
+    assert configured.stats()["requests"].get("POST /v1/files", 0) == 1  # the index knew it
 
 
 @pytest.mark.parametrize(
