@@ -84,6 +84,7 @@ COMMANDS = (
     "tokens",
     "usage",
     "files",
+    "batch",
 )
 
 
