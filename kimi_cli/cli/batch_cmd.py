@@ -12,7 +12,7 @@ import typer
 
 from kimi_cli.cli import batch_support
 from kimi_cli.cli.batch_jobs import JsonLinesOpt, OutDirOpt
-from kimi_cli.cli.chat import Effort, Format
+from kimi_cli.cli.chat_cmd import Effort, Format
 from kimi_cli.cli.common import print_json, state_of
 from kimi_cli.cli.state import AppState
 from kimi_cli.errors import UsageError

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimi_cli.cli.common import client_factory, other_region
 from kimi_cli.cli.state import AppState
 from kimi_cli.config import state_dirs
 from kimi_cli.errors import UsageError
@@ -62,21 +61,13 @@ def stage_input(
     from kimi_cli.batch.checks import Preparer
     from kimi_cli.batch.inputs import select_items
     from kimi_cli.batch.staging import stage
-    from kimi_cli.catalog.access import resolve_model
     from kimi_cli.cli.chat_input import compose_text
 
-    settings = state.settings()
-    key = state.require_key(settings)
-    client = state.client()
-    common: dict[str, Any] = {
-        "api_key": key,
-        "cache": state.model_cache(),
-        "other_region": other_region(state, settings),
-        "client_factory": client_factory(state, key),
-    }
+    connection = state.connect()
+    settings, client = connection.settings, connection.client
 
     def resolve(model_id: str) -> Model:
-        return resolve_model(model_id, client, **common)
+        return connection.resolve_model(model_id, None)
 
     preparer = Preparer(
         resolve=resolve,

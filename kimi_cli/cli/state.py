@@ -67,7 +67,8 @@ class Connection:
 
     def resolve_model(self, model_id: str, source: Source | None) -> Model:
         """The verified model; a miss is explained for where the ID came from (``source``:
-        a flag, a variable, the config file; None when it came from a stored conversation)."""
+        a flag, a variable, the config file; None: the catalog's own hint, as for an ID from
+        a stored conversation or a batch line)."""
         from kimi_cli.catalog.access import resolve_model
 
         return resolve_model(
