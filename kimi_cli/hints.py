@@ -34,3 +34,20 @@ def model_fix(source: Source | None, suggestion: str | None, fallback: str | Non
         f"{change} ({source.name} overrides the saved model), "
         f"or {source.unset_fix('model')} to use the saved one{rest}"
     )
+
+
+def base_url_fix(base_url: str, source: Source | None) -> str:
+    """What to check when ``base_url`` did not answer like the Kimi API, named by where the
+    URL came from (the HTTP layer cannot know, so it raises without a hint)."""
+    if not base_url.rstrip("/").endswith("/v1"):
+        return f"the base URL probably lacks /v1: try {base_url.rstrip('/')}/v1"
+    if source is None:
+        return "check --base-url / KIMI_BASE_URL and any proxy"
+    if source.is_flag and source.name == "--base-url":
+        return "check --base-url and any proxy"
+    if source.is_env and source.name == "KIMI_BASE_URL":
+        return "check KIMI_BASE_URL and any proxy"
+    if source.is_file and source.name == "base_url":
+        return "check base_url in the config file ('kimi config show') and any proxy"
+    # the URL of a region: only KIMI_GLOBAL_BASE_URL / KIMI_CN_BASE_URL or a proxy move it
+    return "check KIMI_GLOBAL_BASE_URL / KIMI_CN_BASE_URL and any proxy"

@@ -18,7 +18,6 @@ import httpx
 
 from kimi_cli import __version__
 from kimi_cli.api.stream import ChatStream, chunk_from_json
-from kimi_cli.api.trace import describe_json_body
 from kimi_cli.api.translate import (
     describe_transport,
     error_from_response,
@@ -36,9 +35,10 @@ __all__ = ["ChatStream", "KimiClient", "StreamedBody", "chunk_from_json"]
 
 Trace = Callable[[str], None]
 
-#: The API answers 504 after five minutes; a non-streamed answer may legitimately take
+#: The gateway answers 504 (an HTML page) after 900 s without a byte, though the API
+#: itself allows two hours (docs/api-notes.md#timeouts). A non-streamed answer may take
 #: that long before its first byte, so its read timeout is this, not the idle timeout.
-API_TIME_LIMIT_S = 300.0
+API_TIME_LIMIT_S = 900.0
 #: A Retry-After longer than this is not slept: the user is told when to retry.
 RETRY_CAP_S = 20.0
 BACKOFF_BASE_S = 0.5
@@ -324,9 +324,9 @@ class KimiClient:
     def _unexpected(self, path: str, what: str, body: bytes = b"") -> UnexpectedResponseError:
         looks_html = body.lstrip()[:1] == b"<"
         detail = "an HTML page" if looks_html else what
+        # No hint: which setting holds the URL is known above (kimi_cli.hints.base_url_fix).
         return UnexpectedResponseError(
-            f"{self.base_url}/{path} did not answer like the Kimi API ({detail})",
-            hint="check --base-url (it should end in /v1) and any proxy",
+            f"{self.base_url}/{path} did not answer like the Kimi API ({detail})"
         )
 
     def _trace_request(self, request: httpx.Request, body: Any, summary: str | None) -> None:
@@ -339,6 +339,8 @@ class KimiClient:
         if summary is not None:
             self._trace(f"> body: {summary}")
         elif body is not None:
+            from kimi_cli.api.trace import describe_json_body  # --debug only
+
             self._trace(f"> body: {describe_json_body(body, self._api_key)}")
 
     def _trace_response(self, response: httpx.Response) -> None:

@@ -19,7 +19,7 @@ PROXY_VARIABLES = (
 )
 
 
-def normalise_socks_env(environ: MutableMapping[str, str]) -> list[str]:
+def normalize_socks_env(environ: MutableMapping[str, str]) -> list[str]:
     """Rewrite ``socks://`` to ``socks5://`` in place; return the names changed."""
     changed = []
     for name in PROXY_VARIABLES:

@@ -24,6 +24,7 @@ from kimi_cli.errors import (
     NotFoundError,
     QuotaError,
     TemporaryError,
+    UnexpectedResponseError,
 )
 
 REQUEST_ID_HEADERS = ("x-trace-id", "msh-request-id", "x-msh-trace-id", "x-request-id")
@@ -91,9 +92,7 @@ def error_from_response(
         what = f"the server answered HTTP {status} with an HTML page, not the Kimi API"
         if status >= 500:
             return TemporaryError(what, hint="a proxy or gateway failed; retry later", **common)
-        return APIRequestError(
-            what, hint="check --base-url and proxy settings ('kimi doctor')", **common
-        )
+        return UnexpectedResponseError(what, **common)  # the hint is worded above
 
     if status == 400:
         if kind == "content_filter":

@@ -24,7 +24,6 @@ from kimi_cli.errors import (
     UnexpectedResponseError,
     WrongRegionError,
 )
-from kimi_cli.hints import model_fix, region_fix
 
 KIMI_CODE_KEY_PREFIX = "sk-kimi-"
 
@@ -70,6 +69,8 @@ class RegionProbe:
         if self.fix_template is not None:
             fix = self.fix_template.format(region=region.name)
         else:
+            from kimi_cli.hints import region_fix
+
             fix = region_fix(region.name, self.settings.base_url_source)
         return OtherRegion(region.name, url, fix)
 
@@ -92,13 +93,11 @@ def list_models_checked(
     cache: ModelCache | None = None,
     probe: RegionProbe | None = None,
     base_url_source: Source | None = None,
-    other_region: OtherRegion | None = None,
-    client_factory: Callable[[str], KimiClient] | None = None,
 ) -> list[Model]:
     """``GET /models`` whose failures name the cause: region, key kind, or a wrong URL.
 
-    After a 401, ``probe`` asks the other region (``other_region`` with ``client_factory`` is
-    the older, eager spelling of the same). ``base_url_source`` words a wrong URL's hint.
+    After a 401, ``probe`` asks the other region. ``base_url_source`` (default: the probe's
+    settings') words a wrong URL's hint.
     """
     try:
         return fetch_models(client, cache)
@@ -107,10 +106,7 @@ def list_models_checked(
             raise
         if is_kimi_code_key(api_key):
             raise kimi_code_key_error() from exc
-        if probe is not None:
-            region = probe.find()
-        else:
-            region = probe_other_region(other_region, client_factory)
+        region = probe.find() if probe is not None else None
         if region is not None:
             raise WrongRegionError(
                 f"this key belongs to the {region.name} region ({_host(region)}), "
@@ -125,35 +121,14 @@ def list_models_checked(
         raise not_the_api_error(client.base_url, exc, source) from exc
 
 
-def probe_other_region(
-    other_region: OtherRegion | None, client_factory: Callable[[str], KimiClient] | None
-) -> OtherRegion | None:
-    """The other region, if the same key works there; None if it does not or cannot tell."""
-    if other_region is None or client_factory is None:
-        return None
-    try:
-        client_factory(other_region.base_url).list_models()
-    except KimiError:
-        return None
-    return other_region
-
-
 def not_the_api_error(base_url: str, exc: KimiError, source: Source | None = None) -> ConfigError:
     """A 404 or a non-API body where /models should be; the fix names where the URL came from."""
-    if not base_url.rstrip("/").endswith("/v1"):
-        hint = f"the base URL probably lacks /v1: try {base_url.rstrip('/')}/v1"
-    elif source is None:
-        hint = "check --base-url / KIMI_BASE_URL and any proxy"
-    elif source.is_flag and source.name == "--base-url":
-        hint = "check --base-url and any proxy"
-    elif source.is_env and source.name == "KIMI_BASE_URL":
-        hint = "check KIMI_BASE_URL and any proxy"
-    elif source.is_file and source.name == "base_url":
-        hint = "check base_url in the config file ('kimi config show') and any proxy"
-    else:  # the URL of a region: only KIMI_GLOBAL_BASE_URL / KIMI_CN_BASE_URL or a proxy move it
-        hint = "check KIMI_GLOBAL_BASE_URL / KIMI_CN_BASE_URL and any proxy"
+    from kimi_cli.hints import base_url_fix
+
     return ConfigError(
-        f"{base_url} is not the Kimi API ({exc.message})", hint=hint, request_id=exc.request_id
+        f"{base_url} is not the Kimi API ({exc.message})",
+        hint=base_url_fix(base_url, source),
+        request_id=exc.request_id,
     )
 
 
@@ -172,8 +147,6 @@ def resolve_model(
     cache: ModelCache | None,
     probe: RegionProbe | None = None,
     model_source: Source | None = None,
-    other_region: OtherRegion | None = None,
-    client_factory: Callable[[str], KimiClient] | None = None,
 ) -> Model:
     """The verified model: from the cache when it lists the ID (no round trip), else from
     one live ``GET /models``. Never a guess: an ID the live list lacks is refused, with a fix
@@ -183,17 +156,12 @@ def resolve_model(
         found = find_model(model_id, cached.models)
         if found is not None:
             return found
-    models = list_models_checked(
-        client,
-        api_key=api_key,
-        cache=cache,
-        probe=probe,
-        other_region=other_region,
-        client_factory=client_factory,
-    )
+    models = list_models_checked(client, api_key=api_key, cache=cache, probe=probe)
     try:
         return verify(model_id, models)
     except ModelNotFoundError as exc:
+        from kimi_cli.hints import model_fix
+
         suggestion = diagnose(model_id, [m.id for m in models]).suggestion
         hint = model_fix(model_source, suggestion, exc.hint)
         if hint == exc.hint:

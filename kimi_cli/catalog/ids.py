@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from kimi_cli.api.types import Model
 from kimi_cli.errors import ModelNotFoundError
 
-# Prefixes used by gateways for Moonshot's models (moonshot-api.md §2.3).
+# Prefixes used by gateways for Moonshot's models (docs/api-notes.md#models-endpoint).
 GATEWAY_PREFIXES: tuple[tuple[str, str], ...] = (
     ("openrouter/moonshotai/", "an OpenRouter"),
     ("@cf/moonshotai/", "a Cloudflare Workers AI"),
@@ -24,7 +24,7 @@ GATEWAY_PREFIXES: tuple[tuple[str, str], ...] = (
     ("kimi/", "an Alibaba Model Studio"),
 )
 
-# IDs the API no longer serves, with when they went (moonshot-api.md §2.2 and its update).
+# IDs the API no longer serves, with when they went (docs/api-notes.md#model-retirement).
 # Only used to explain a refusal; whether an ID works is always decided by /models.
 RETIRED: dict[str, str] = {
     "moonshot-v1-8k": "2026-08-31",
@@ -44,7 +44,7 @@ RETIRED: dict[str, str] = {
     "kimi-k2.5": "2026-08-31",
 }
 
-# IDs that exist only on the Kimi Code endpoint (moonshot-api.md §2.2).
+# IDs that exist only on the Kimi Code endpoint (docs/api-notes.md#models-endpoint).
 KIMI_CODE_ONLY = {"kimi-for-coding", "kimi-for-coding-highspeed", "k3", "k3-256k", "k3.1-pro"}
 
 
@@ -57,7 +57,7 @@ class Diagnosis:
     close_matches: tuple[str, ...]
 
 
-def normalise(model_id: str) -> str:
+def normalize(model_id: str) -> str:
     """The official spelling a pasted ID most likely means (not a verdict)."""
     text = model_id.strip()
     lowered = text.lower()
@@ -76,7 +76,7 @@ def normalise(model_id: str) -> str:
 def diagnose(model_id: str, live_ids: Sequence[str]) -> Diagnosis:
     live = set(live_ids)
     lowered = model_id.strip().lower()
-    candidate = normalise(model_id)
+    candidate = normalize(model_id)
     suggestion = candidate if candidate in live else None
     close = tuple(
         m

@@ -22,7 +22,7 @@ ThinkingMode = Literal["only", "both", "no", "unknown"]
 
 #: Output budget sent to reasoning models when the user gives none: reasoning and answer
 #: share ``max_completion_tokens``, and a small server default can leave an empty answer
-#: (moonshot-api.md §3.3 and §10 item 6 recommend at least 16k).
+#: (docs/api-notes.md#model-rules recommends at least 16k).
 DEFAULT_REASONING_BUDGET = 32_768
 
 
@@ -38,16 +38,18 @@ class Family:
     source: str
 
 
-_K3 = "moonshot-api.md update 2026-11-24 and §3.3 (third-party citing the K3 quickstart)"
+_NOTES = "docs/api-notes.md#model-rules"
+_K3 = f"{_NOTES} (third-party, citing the K3 quickstart)"
+_OFFICIAL = f"{_NOTES} (official)"
 FAMILIES: tuple[Family, ...] = (
     Family("kimi-k3", "only", False, ("low", "high", "max"), "max", True, True, _K3),
-    Family("kimi-k2.7-code", "only", False, (), None, True, True, "moonshot-api.md §3.2-3.3"),
-    Family("kimi-k2.6", "both", True, (), None, True, False, "moonshot-api.md §3.2-3.3 (official)"),
-    Family("kimi-k2.5", "both", True, (), None, True, False, "moonshot-api.md §3.2-3.3 (official)"),
-    Family("kimi-k2-thinking", "only", False, (), None, False, True, "moonshot-api.md §3.3"),
-    Family("kimi-k2-", "no", False, (), None, False, False, "moonshot-api.md §3.2"),
-    Family("moonshot-v1", "no", False, (), None, False, False, "moonshot-api.md §3.2"),
-    Family("kimi-latest", "no", False, (), None, False, False, "moonshot-api.md §3.2"),
+    Family("kimi-k2.7-code", "only", False, (), None, True, True, _NOTES),
+    Family("kimi-k2.6", "both", True, (), None, True, False, _OFFICIAL),
+    Family("kimi-k2.5", "both", True, (), None, True, False, _OFFICIAL),
+    Family("kimi-k2-thinking", "only", False, (), None, False, True, _NOTES),
+    Family("kimi-k2-", "no", False, (), None, False, False, _NOTES),
+    Family("moonshot-v1", "no", False, (), None, False, False, _NOTES),
+    Family("kimi-latest", "no", False, (), None, False, False, _NOTES),
 )
 
 
@@ -209,7 +211,7 @@ def _flag(value: object) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-# A 400 that names a parameter -> the flag that set it (design §5).
+# A 400 that names a parameter -> the flag that set it (docs/api-notes.md#model-rules).
 PARAMETER_FLAGS: tuple[tuple[str, str], ...] = (
     ("reasoning_effort", "--effort"),
     ("temperature", "--temperature"),

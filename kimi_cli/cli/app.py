@@ -66,25 +66,26 @@ def root(
     state.options = GlobalOptions(base_url=base_url, region=region, timeout=timeout, debug=debug)
     ctx.call_on_close(state.close)
     if ctx.invoked_subcommand is None:
-        from kimi_cli.cli.chat import run_bare
+        from kimi_cli.cli.chat_cmd import run_bare
 
         run_bare(ctx, state)
 
 
-#: Each command and the module that registers it, in the order help lists them.
-COMMANDS = {
-    "chat": "chat",
-    "models": "models",
-    "config": "config_cmd",
-    "setup": "setup",
-    "history": "history_cmd",
-    "emulator": "emulator_cmd",
-    "doctor": "doctor_cmd",
-    "balance": "balance",
-    "tokens": "tokens",
-    "usage": "usage_cmd",
-    "files": "files_cmd",
-}
+#: Each command, in the order help lists them; ``kimi_cli/cli/<command>_cmd.py`` registers it.
+COMMANDS = (
+    "chat",
+    "models",
+    "config",
+    "setup",
+    "history",
+    "emulator",
+    "doctor",
+    "balance",
+    "tokens",
+    "usage",
+    "files",
+    "batch",
+)
 
 
 def build(only: str | None = None) -> typer.Typer:
@@ -111,9 +112,9 @@ def build(only: str | None = None) -> typer.Typer:
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     target.callback(invoke_without_command=True)(root)
-    for name, module in COMMANDS.items():
+    for name in COMMANDS:
         if only is None or name == only:
-            importlib.import_module(f"kimi_cli.cli.{module}").register(target)
+            importlib.import_module(f"kimi_cli.cli.{name}_cmd").register(target)
     return target
 
 
@@ -214,8 +215,9 @@ def run(argv: Sequence[str]) -> int:
         from typer.completion import shell_complete
 
         return shell_complete(command, {}, "kimi", COMPLETE_VAR, complete)
+    state = AppState()
     try:
-        with command.make_context("kimi", list(args)) as ctx:
+        with command.make_context("kimi", list(args), obj=state) as ctx:
             command.invoke(ctx)
         sys.stdout.flush()  # a full disk fails here, where it is reported, not at exit
         return 0
@@ -224,6 +226,7 @@ def run(argv: Sequence[str]) -> int:
     except KimiError as exc:
         if debug:
             traceback.print_exc()
+        state.fit_hint(exc)
         print_error(exc)
         return int(exc.exit_code)
     except typer.TyperException as exc:  # Typer's (vendored Click's) usage errors

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kimi_cli.conversation.images import (
     MAX_IMAGE_BYTES,
@@ -21,9 +22,10 @@ from kimi_cli.conversation.images import (
     Attachment,
     sniff_image,
 )
-from kimi_cli.documents import LocalDocument, check_size
-from kimi_cli.documents.local import is_utf8_text
 from kimi_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from kimi_cli.documents import LocalDocument
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
 _BINARY_HINT = (
@@ -124,6 +126,8 @@ def read_files(
     texts: list[tuple[str, str]] = []
     images: list[Attachment] = []
     documents: list[LocalDocument] = []
+    if paths:
+        from kimi_cli.documents.local import LocalDocument, check_size, is_utf8_text
     for path in paths:
         if str(path) != "-":
             head, size = _head(path)
@@ -180,19 +184,6 @@ def _image(path: Path, name: str, data: bytes) -> Attachment | None:
     return Attachment(name=path.name if name != "standard input" else "stdin", mime=mime, data=data)
 
 
-def read_role(roles_dir: Path, name: str) -> str:
-    path = roles_dir / f"{name}.md"
-    try:
-        return decode_utf8(path.read_bytes(), str(path)).strip()
-    except FileNotFoundError:
-        known = sorted(p.stem for p in roles_dir.glob("*.md")) if roles_dir.is_dir() else []
-        listed = ", ".join(known) if known else "none yet"
-        raise UsageError(
-            f"no role named {name!r} (roles: {listed})",
-            hint=f"write the system prompt to {path}",
-        ) from None
-
-
 def gather(
     *,
     prompt_words: list[str],
@@ -205,9 +196,9 @@ def gather(
 ) -> ChatInput:
     """The message and system prompt; ``require_text=False`` lets the REPL open empty."""
     prompt = prompt_text(prompt_words)
-    if any(str(p) == "-" for p in files):
+    if "-" in map(str, files):
         no_stdin = True  # -f - took standard input already
-    texts, images, documents = read_files(files)
+    texts, images, documents = read_files(files) if files else ([], [], [])
     stdin_text = read_stdin(no_stdin)
     text = compose_text(texts, stdin_text, prompt)
     if require_text and not text.strip() and not images and not documents:
@@ -215,11 +206,15 @@ def gather(
             "nothing to send: the prompt and input are empty",
             hint="give a prompt, pipe text in, or use -f — see 'kimi chat --help'",
         )
-    prompts = [p for p in (read_role(roles_dir, role) if role else None, system) if p]
+    role_text = None
+    if role:
+        from kimi_cli.config.roles import read_role
+
+        role_text = read_role(roles_dir, role)
     return ChatInput(
         text=text,
         images=tuple(images),
-        system="\n\n".join(prompts) or None,
+        system="\n\n".join(filter(None, (role_text, system))) or None,
         documents=tuple(documents),
         file_text=compose_text(texts, None, ""),
         has_prompt=bool(prompt) or stdin_text is not None,

@@ -5,17 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from kimi_cli.api.types import Model
-from kimi_cli.catalog import ChatOptions, check_options, policy_for
-from kimi_cli.catalog.access import list_models_checked, resolve_model
+from kimi_cli.catalog.policy import ChatOptions, policy_for
+from kimi_cli.catalog.retirements import refuse_if_forgotten
 from kimi_cli.cli.chat_input import ChatInput, gather
-from kimi_cli.cli.common import client_factory, other_region, print_json
-from kimi_cli.cli.state import AppState
-from kimi_cli.config import Settings, Source
+from kimi_cli.cli.common import print_json
+from kimi_cli.config import Source
 from kimi_cli.conversation.images import ImageStore
+from kimi_cli.conversation.lifecycle import ModelWatch
 from kimi_cli.conversation.rules import MEASURE_ABOVE_BYTES as MEASURE_ABOVE_BYTES
 from kimi_cli.conversation.rules import (
     check_fit,
@@ -26,9 +25,7 @@ from kimi_cli.conversation.rules import (
 )
 from kimi_cli.conversation.search import WebSearch
 from kimi_cli.conversation.turn import Conversation, TurnError, TurnResult, partial_of
-from kimi_cli.documents import Document, check_sizes
 from kimi_cli.errors import ConfigError, ExitCode, UsageError
-from kimi_cli.history import ConversationSummary, HistoryStore
 from kimi_cli.render.answer import (
     AnswerPrinter,
     AnswerSink,
@@ -38,12 +35,17 @@ from kimi_cli.render.answer import (
     ReasoningPrinter,
     first_code_block,
 )
-from kimi_cli.render.spinner import Spinner
 from kimi_cli.render.terminal import is_tty, note, print_error, warn
-from kimi_cli.schema import OutputSchema, SchemaViolation, first_violation, violation_error
 
 if TYPE_CHECKING:
-    from kimi_cli.repl.state import Message
+    from pathlib import Path
+
+    from kimi_cli.api.types import Model
+    from kimi_cli.cli.state import AppState, Connection
+    from kimi_cli.conversation.budgets import BudgetGuard
+    from kimi_cli.documents import Document
+    from kimi_cli.history import ConversationSummary, HistoryStore
+    from kimi_cli.schema import OutputSchema, SchemaViolation
 
 
 @dataclass(frozen=True)
@@ -67,19 +69,48 @@ class ChatRequest:
     options: ChatOptions = field(default_factory=ChatOptions)
     #: ``--web-search``/``--no-web-search``; None: the ``web_search`` config key.
     web_search: bool | None = None
+    #: ``--max-cost``: the most one answer may cost (the config's budgets apply as well).
+    max_cost: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ChatSetup:
+    """What one ``kimi chat`` is wired with, resolved once and passed down."""
+
+    state: AppState
+    #: The settings, the key, the client and the model cache.
+    connection: Connection
+    model: Model
+    #: Where turns are saved; None with --no-log or history off.
+    history: HistoryStore | None
+    #: The stored conversation that -c or --session continues.
+    resumed: ConversationSummary | None
+    #: ``--max-cost`` (the config's budgets are in the settings).
+    max_cost: Decimal | None = None
 
 
 def run_chat(state: AppState, request: ChatRequest) -> int:
-    settings = state.settings()
+    connection = state.connect()
+    settings = connection.settings
     searching = settings.web_search if request.web_search is None else request.web_search
     request = replace(request, options=replace(request.options, web_search=searching))
-    key = state.require_key(settings)
-    check_sizes(request.files)  # a file the Files API would refuse: before any request
-    resumed = _conversation_to_resume(state, request)
-    model = _chosen_model(state, settings, request, resumed, key)
-    history = state.history() if request.log and settings.history else None
+    if request.files:
+        from kimi_cli.documents import check_sizes
+
+        check_sizes(request.files)  # a file the Files API would refuse: before any request
+    resumed = _stored(state, request) if request.continue_last or request.session else None
+    setup = ChatSetup(
+        state=state,
+        connection=connection,
+        model=_chosen_model(connection, request, resumed),
+        history=state.history() if request.log and settings.history else None,
+        resumed=resumed,
+        max_cost=request.max_cost,
+    )
     if request.interactive:
-        return _run_repl(state, settings, request, model, history, resumed, key)
+        from kimi_cli.cli.chat_repl import run_repl_chat
+
+        return run_repl_chat(setup, request)
     chat_input = gather(
         prompt_words=request.prompt_words,
         files=request.files,
@@ -88,8 +119,8 @@ def run_chat(state: AppState, request: ChatRequest) -> int:
         role=request.role,
         roles_dir=state.roles_dir(),
     )
-    conversation = _conversation(state, settings, model, history, resumed, chat_input)
-    documents = _documents(conversation, settings, chat_input)
+    conversation = new_conversation(setup, chat_input)
+    documents = prepare_documents(setup, chat_input) if chat_input.documents else ()
     input_tokens = _measure(conversation, chat_input, documents)
     return send_turn(conversation, request, chat_input, input_tokens, documents)
 
@@ -104,6 +135,8 @@ def send_turn(
     """One turn with one-shot output rules; returns the exit code."""
     printer = _printer(request)
     if is_tty(sys.stderr) and os.environ.get("TERM") != "dumb":
+        from kimi_cli.render.spinner import Spinner
+
         printer.spinner = Spinner(f"waiting for {conversation.model.id}…").start()
     try:
         result = conversation.send(
@@ -150,6 +183,8 @@ def _after(
         warn(judged.warning)
     violation = None
     if schema is not None and judged.error is None:
+        from kimi_cli.schema import first_violation, violation_error
+
         violation = first_violation(schema.schema, result.content)
         if violation is not None:
             error = violation_error(violation)
@@ -179,7 +214,7 @@ def _printer(request: ChatRequest) -> AnswerPrinter:
     sink: AnswerSink
     if request.as_json or request.extract or request.options.schema is not None:
         sink = BufferSink()
-    elif request.markdown if request.markdown is not None else _markdown_default():
+    elif request.markdown if request.markdown is not None else markdown_default():
         sink = MarkdownSink()
     else:
         sink = PlainSink()
@@ -189,7 +224,7 @@ def _printer(request: ChatRequest) -> AnswerPrinter:
     return AnswerPrinter(sink, ReasoningPrinter() if show else None)
 
 
-def _markdown_default() -> bool:
+def markdown_default() -> bool:
     return is_tty(sys.stdout) and os.environ.get("TERM") != "dumb"
 
 
@@ -239,9 +274,8 @@ def result_json(
     return data
 
 
-def _conversation_to_resume(state: AppState, request: ChatRequest) -> ConversationSummary | None:
-    if not (request.continue_last or request.session):
-        return None
+def _stored(state: AppState, request: ChatRequest) -> ConversationSummary:
+    """The conversation --session names, or the last used one for --continue."""
     store = state.history()
     if request.session:
         found = store.get(request.session)
@@ -255,83 +289,83 @@ def _conversation_to_resume(state: AppState, request: ChatRequest) -> Conversati
 
 
 def _chosen_model(
-    state: AppState,
-    settings: Settings,
-    request: ChatRequest,
-    resumed: ConversationSummary | None,
-    key: str,
+    connection: Connection, request: ChatRequest, resumed: ConversationSummary | None
 ) -> Model:
+    settings = connection.settings
     model_id = request.model or (resumed.model if resumed else None) or settings.model
-    client = state.client()
-    common: dict[str, Any] = {
-        "api_key": key,
-        "other_region": other_region(state, settings),
-        "client_factory": client_factory(state, key),
-    }
     if not model_id:
-        ids = [m.id for m in list_models_checked(client, cache=state.model_cache(), **common)]
+        ids = [m.id for m in connection.list_models()]
         raise ConfigError(
             "no model chosen",
             hint=f"pick one: kimi models use ID (available: {', '.join(ids) or 'none'})",
         )
+    gone = refuse_if_forgotten(connection.cache, connection.client.base_url, model_id)
+    if gone is not None:  # it answered 404 on an earlier run: nothing is sent for it
+        raise gone
     if request.model:
         source: Source | None = Source.flag("--model")
     else:
         source = None if resumed and resumed.model else settings.model_source
-    return resolve_model(model_id, client, cache=state.model_cache(), model_source=source, **common)
+    return connection.resolve_model(model_id, source)
 
 
-def _conversation(
-    state: AppState,
-    settings: Settings,
-    model: Model,
-    history: HistoryStore | None,
-    resumed: ConversationSummary | None,
-    chat_input: ChatInput,
-) -> Conversation:
-    common: dict[str, Any] = {
-        "client": state.client(),
-        "model": model,
-        "policy": policy_for(model),
-        "currency": settings.currency,
-        "warn": warn,
-        "images": ImageStore(settings.data_dir / "images", warn),
-        "web_search": _searcher(state, settings),
-    }
-    if resumed is not None:
-        conversation = Conversation.resume(resumed.id, state.history(), **common)
-        conversation.history = history
-        if chat_input.system:
-            conversation.system = chat_input.system
+def new_conversation(setup: ChatSetup, chat_input: ChatInput) -> Conversation:
+    """The conversation a turn goes to: a new one, or the stored one -c/--session names."""
+    connection = setup.connection
+    settings = connection.settings
+    conversation = Conversation(
+        client=connection.client,
+        model=setup.model,
+        policy=policy_for(setup.model),
+        history=setup.history,
+        currency=settings.currency,
+        warn=warn,
+        system=chat_input.system,
+        images=ImageStore(settings.data_dir / "images", warn),
+        # the search Formula, its tool list cached per base URL
+        web_search=WebSearch(connection.client, settings.cache_dir),
+        budget=_budget(setup),
+        watch=ModelWatch(connection.cache, settings.cache_dir),
+    )
+    if setup.resumed is None:
         return conversation
-    return Conversation(history=history, system=chat_input.system, **common)
+    stored = Conversation.resume(
+        setup.resumed.id,
+        setup.state.history(),
+        client=conversation.client,
+        model=conversation.model,
+        policy=conversation.policy,
+        currency=conversation.currency,
+        warn=warn,
+        images=conversation.images,
+        web_search=conversation.web_search,
+        budget=conversation.budget,
+        watch=conversation.watch,
+    )
+    stored.history = setup.history
+    if chat_input.system:
+        stored.system = chat_input.system
+    return stored
 
 
-def _searcher(state: AppState, settings: Settings) -> WebSearch:
-    """The search Formula, its tool list cached per base URL."""
-    return WebSearch(state.client(), settings.cache_dir)
+def _budget(setup: ChatSetup) -> BudgetGuard | None:
+    """The budgets checked before each request; None when none is set."""
+    settings = setup.connection.settings
+    if setup.max_cost is None and settings.budget_daily is None and settings.budget_monthly is None:
+        return None
+    from kimi_cli.budget import Limits
+    from kimi_cli.conversation.budgets import BudgetGuard
+
+    # What was spent is read from the history, also when this chat saves nothing to it.
+    return BudgetGuard(Limits.of(settings, setup.max_cost), setup.state.history(), warn)
 
 
-def _documents(
-    conversation: Conversation, settings: Settings, chat_input: ChatInput
-) -> tuple[Document, ...]:
-    if not chat_input.documents:
-        return ()
-    from kimi_cli.cli.chat_documents import prepare_documents
+def prepare_documents(setup: ChatSetup, chat_input: ChatInput) -> tuple[Document, ...]:
+    """The -f documents, uploaded when the Files API does not have them yet."""
+    from kimi_cli.cli.chat_documents import prepare_documents as prepare
 
-    return prepare_documents(conversation.client, settings.cache_dir, chat_input.documents)
-
-
-def _attached(conversation: Conversation, settings: Settings, path: Path) -> Message:
-    """``/file PATH`` in the REPL: what ``-f PATH`` would send, as a message to attach."""
-    from kimi_cli.cli.chat_documents import prepare_documents
-    from kimi_cli.cli.chat_input import compose_text, read_files
-    from kimi_cli.repl.state import Message
-
-    check_sizes([path])
-    texts, images, local = read_files([path])
-    documents = prepare_documents(conversation.client, settings.cache_dir, local)
-    return Message(compose_text(texts, None, ""), tuple(images), documents)
+    connection = setup.connection
+    return prepare(connection.client, connection.settings.cache_dir, chat_input.documents)
 
 
 def _measure(
@@ -349,68 +383,3 @@ def _measure(
             else "shorten the input (or split it over several messages)"
         ),
     )
-
-
-def _run_repl(
-    state: AppState,
-    settings: Settings,
-    request: ChatRequest,
-    model: Model,
-    history: HistoryStore | None,
-    resumed: ConversationSummary | None,
-    key: str,
-) -> int:
-    """The REPL: a first message (prompt, -f files, piped stdin) if any, then the prompt."""
-    from kimi_cli.repl import ReplConfig, run_repl
-    from kimi_cli.repl.state import Message
-
-    if request.as_json or request.extract or request.options.schema is not None:
-        raise UsageError(
-            "--json, --extract and --schema shape one answer; the REPL does not take them",
-            hint="give a prompt without -i, or drop them",
-        )
-    chat_input = gather(
-        prompt_words=request.prompt_words,
-        files=request.files,
-        no_stdin=request.no_stdin,
-        system=request.system,
-        role=request.role,
-        roles_dir=state.roles_dir(),
-        require_text=False,
-    )
-    conversation = _conversation(state, settings, model, history, resumed, chat_input)
-    check_options(conversation.policy, request.options)
-    documents = _documents(conversation, settings, chat_input)
-    client = state.client()
-    region = other_region(state, settings)
-
-    def recent(limit: int) -> list[ConversationSummary]:
-        with state.history() as store:
-            return store.recent(limit=limit)
-
-    config = ReplConfig(
-        history_file=settings.data_dir / "repl_history",
-        roles_dir=state.roles_dir(),
-        options=request.options,
-        markdown=request.markdown if request.markdown is not None else _markdown_default(),
-        show_reasoning=request.show_reasoning is not False,
-        stream=request.stream,
-        list_models=lambda: list_models_checked(
-            client,
-            api_key=key,
-            cache=state.model_cache(),
-            other_region=region,
-            client_factory=client_factory(state, key),
-        ),
-        recent=recent,
-        usage_lines=request.usage,
-        attach_file=lambda path: _attached(conversation, settings, path),
-    )
-    if request.prompt_words or chat_input.has_prompt:
-        config.first_message = chat_input.text or None
-        config.first_images = chat_input.images
-        config.first_documents = documents
-    elif chat_input.file_text or chat_input.images or documents:
-        config.attach_first = Message(chat_input.file_text, chat_input.images, documents)
-        config.attach_names = tuple(str(p) for p in request.files)
-    return run_repl(conversation, config)

@@ -81,7 +81,7 @@ def set_(
     store = state.store()
     coerced = coerce_value(key, value)  # a negative number is a value here, not an option
     if key == "model":
-        from kimi_cli.cli.models import verify_and_store
+        from kimi_cli.cli.models_cmd import verify_and_store
 
         verify_and_store(state, str(coerced))
         return

@@ -15,8 +15,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kimi_cli.config import ConfigStore, GlobalOptions, Settings, resolve_settings, state_dirs
-from kimi_cli.errors import ConfigError
+from kimi_cli.config import (
+    ConfigStore,
+    GlobalOptions,
+    Settings,
+    Source,
+    resolve_settings,
+    state_dirs,
+)
+from kimi_cli.errors import ConfigError, KimiError, UnexpectedResponseError
 
 if TYPE_CHECKING:
     import httpx
@@ -58,11 +65,12 @@ class Connection:
             base_url_source=self.settings.base_url_source,
         )
 
-    def resolve_model(self, model_id: str, *, from_settings: bool = True) -> Model:
-        """The verified model; a miss is explained for where the ID came from."""
+    def resolve_model(self, model_id: str, source: Source | None) -> Model:
+        """The verified model; a miss is explained for where the ID came from (``source``:
+        a flag, a variable, the config file; None: the catalog's own hint, as for an ID from
+        a stored conversation or a batch line)."""
         from kimi_cli.catalog.access import resolve_model
 
-        source = self.settings.model_source if from_settings else None
         return resolve_model(
             model_id,
             self.client,
@@ -76,12 +84,14 @@ class Connection:
 @dataclass
 class AppState:
     options: GlobalOptions = field(default_factory=GlobalOptions)
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    env: Mapping[str, str] = field(default_factory=os.environ.copy)
     _settings: Settings | None = None
     _store: ConfigStore | None = None
     _clients: dict[str, KimiClient] = field(default_factory=dict)
     _history: HistoryStore | None = None
     _connection: Connection | None = None
+    #: The settings of the last connection made (``connect(settings)`` may differ).
+    _connected: Settings | None = None
 
     @property
     def debug(self) -> bool:
@@ -114,6 +124,7 @@ class AppState:
         if settings is None and self._connection is not None:
             return self._connection
         settings = settings or self.settings()
+        self._connected = settings
         key = require_key(settings)
         refused = settings.endpoint_error()
         if refused is not None:
@@ -128,6 +139,17 @@ class AppState:
         if settings is self._settings:
             self._connection = connection
         return connection
+
+    def fit_hint(self, exc: KimiError) -> None:
+        """Add the hint the HTTP layer leaves out, worded by where the setting came from: a
+        base URL that did not answer like the API names the flag, variable or key to check."""
+        if exc.hint is not None or not isinstance(exc, UnexpectedResponseError):
+            return
+        from kimi_cli.hints import base_url_fix
+
+        settings = self._connected or self._settings
+        if settings is not None:
+            exc.hint = base_url_fix(settings.base_url, settings.base_url_source)
 
     def require_key(self, settings: Settings | None = None) -> str:
         return require_key(settings or self.settings())
@@ -169,7 +191,7 @@ class AppState:
         return self._clients[cache_key]
 
     def model_cache(self, settings: Settings | None = None) -> ModelCache:
-        from kimi_cli.catalog import ModelCache
+        from kimi_cli.catalog.cache import ModelCache
 
         return ModelCache((settings or self.settings()).cache_dir)
 

@@ -10,7 +10,6 @@ key lives in the OS keychain.
 
 from __future__ import annotations
 
-from kimi_cli.config.key_cmd import API_KEY_CMD_TIMEOUT, run_api_key_cmd
 from kimi_cli.config.masking import mask_key
 from kimi_cli.config.resolve import resolve_settings
 from kimi_cli.config.settings import (
@@ -44,7 +43,6 @@ DEFAULT_TIMEOUT: float = SPEC["timeout"].default
 DEFAULT_MAX_RETRIES: int = SPEC["max_retries"].default
 
 __all__ = [
-    "API_KEY_CMD_TIMEOUT",
     "CONFIG_KEYS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_REGION",
@@ -69,6 +67,5 @@ __all__ = [
     "region_named",
     "region_url",
     "resolve_settings",
-    "run_api_key_cmd",
     "state_dirs",
 ]

@@ -13,7 +13,6 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from kimi_cli.config.key_cmd import run_api_key_cmd
 from kimi_cli.config.settings import (
     GlobalOptions,
     Settings,
@@ -180,6 +179,8 @@ def resolve_settings(
     elif api_key is None and key_cmd:
         key_source = sources["api_key"] = Source(SourceKind.KEY_CMD)
         if run_key_cmd:
+            from kimi_cli.config.key_cmd import run_api_key_cmd  # a subprocess: only when set
+
             api_key = r.check("api_key", run_api_key_cmd(key_cmd), key_source)
         else:
             sources["api_key"] = Source(SourceKind.KEY_CMD, note="not run")

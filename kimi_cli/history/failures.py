@@ -7,7 +7,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from kimi_cli.errors import HistoryError
+from kimi_cli.errors import HistoryError, os_error_fix
 
 _CORRUPT = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 _LOCKED = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
@@ -39,7 +39,9 @@ def translate(exc: BaseException, path: Path) -> HistoryError:
         message, hint = f"history database {path} is locked by another process", "retry"
     elif primary == sqlite3.SQLITE_FULL or (primary in _NO_ACCESS and _no_space(path)):
         message, hint = f"could not write history database {path}", "free disk space"
-    elif primary in _NO_ACCESS or isinstance(exc, OSError):
+    elif isinstance(exc, OSError):  # a full disk or a read-only mount is no permission problem
+        message, hint = f"could not write history database {path}", os_error_fix(exc, path)
+    elif primary in _NO_ACCESS:
         message, hint = f"could not write history database {path}", "check permissions"
     else:
         message = f"history database {path} failed"

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from kimi_cli.conversation.turn import TurnObserver
-from kimi_cli.render.spinner import Spinner
 from kimi_cli.render.terminal import DIM, RESET, note, one_line, style, wants_color
+
+if TYPE_CHECKING:
+    from kimi_cli.render.spinner import Spinner
 
 
 class AnswerSink(Protocol):

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from kimi_cli.api.types import Model
 from kimi_cli.catalog import ChatOptions, ModelPolicy, check_options, policy_for, verify
+from kimi_cli.config.roles import read_role, role_names
 from kimi_cli.conversation.rules import money
 from kimi_cli.errors import ModelNotFoundError, UsageError
 from kimi_cli.history import ConversationSummary
@@ -259,26 +260,6 @@ def _say_system(state: ReplState, env: CommandEnv, what: str) -> None:
     if state.conversation.conversation_id is not None:
         what += " for the next messages (history keeps the one it started with)"
     env.out(what, dim=True)
-
-
-def role_names(roles_dir: Path) -> list[str]:
-    try:
-        return sorted(p.stem for p in roles_dir.glob("*.md"))
-    except OSError:
-        return []
-
-
-def read_role(roles_dir: Path, name: str) -> str:
-    path = roles_dir / f"{name}.md"
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        names = ", ".join(role_names(roles_dir)) or "none yet"
-        raise UsageError(
-            f"no role named {name!r} (roles: {names})", hint=f"write the system prompt to {path}"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path} ({exc})", hint="save it as UTF-8 text") from None
 
 
 def _role(state: ReplState, env: CommandEnv, arg: str) -> Outcome:

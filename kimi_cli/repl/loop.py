@@ -30,6 +30,7 @@ from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import create_input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
+from kimi_cli.config.roles import role_names
 from kimi_cli.conversation.images import stored_text
 from kimi_cli.conversation.rules import check_fit, stopped_note, usage_line, verdict
 from kimi_cli.conversation.turn import (
@@ -41,7 +42,7 @@ from kimi_cli.conversation.turn import (
 )
 from kimi_cli.errors import ExitCode, KimiError, UsageError
 from kimi_cli.render.terminal import DIM, is_tty, note, print_error, style, warn
-from kimi_cli.repl.commands import CommandEnv, classify, role_names, run_command
+from kimi_cli.repl.commands import CommandEnv, classify, run_command
 from kimi_cli.repl.completion import completions
 from kimi_cli.repl.state import Message, ReplState
 from kimi_cli.repl.toolbar import toolbar_text

@@ -237,3 +237,27 @@ def test_a_small_chat_input_is_not_measured(
     out = invoke("chat", "ECHO small", "--no-stdin")
     assert out.code == 0, out.stderr
     assert ESTIMATE not in requests(regions[0])
+
+
+# -- the other region, asked only after a 401 ------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [("chat", "ECHO hi"), ("tokens",)])
+def test_chat_and_tokens_with_a_key_of_the_other_region_name_it(
+    regions: tuple[Emulator, Emulator], monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("KIMI_API_KEY", CN_KEY)
+    monkeypatch.setenv("KIMI_MODEL", "kimi-k2.6")
+    out = invoke(*command, input="some text")
+    line = out.assert_one_error_line(4)
+    assert "cn region" in line and "KIMI_REGION=cn" in line
+    assert requests(regions[1]).get(MODELS) == 1  # the probe: one question, after the 401
+
+
+def test_a_chat_that_works_never_asks_the_other_region(
+    regions: tuple[Emulator, Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KIMI_MODEL", "kimi-k2.6")
+    out = invoke("chat", "ECHO hi")
+    assert out.code == 0 and out.stdout == "hi\n"
+    assert regions[1].stats()["total"] == 0

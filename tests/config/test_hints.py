@@ -79,3 +79,40 @@ def test_too_long_an_input_suggests_dropping_c_only_when_it_was_given(
     assert invoke("chat", "--no-stream", "ECHO hello").code == 0
     line = invoke("chat", "--no-stream", "-c", input=big).assert_one_error_line(2)
     assert "without -c" in line
+
+
+@pytest.mark.parametrize(
+    ("how", "named", "not_named"),
+    [
+        ("env", "check KIMI_BASE_URL", "--base-url"),
+        ("flag", "check --base-url", "KIMI_BASE_URL"),
+    ],
+)
+def test_a_chat_answered_by_a_web_page_names_where_the_url_came_from(
+    configured: Emulator, monkeypatch: pytest.MonkeyPatch, how: str, named: str, not_named: str
+) -> None:
+    configured.configure(faults=[{"name": "html"}])
+    args = ["chat", "--no-stream", "hi"]
+    if how == "flag":
+        monkeypatch.delenv("KIMI_BASE_URL")
+        args = ["--base-url", configured.base_url, *args]
+    line = run_process(*args).assert_one_error_line(1)
+    assert "HTML page" in line
+    assert named in line and not_named not in line
+
+
+@pytest.mark.parametrize(
+    ("code", "fix", "not_said"),
+    [
+        (errno.ENOSPC, "free some disk space", "permission"),
+        (errno.EROFS, "read-only file system", "permission"),
+        (errno.EACCES, "check permissions", "disk space"),
+    ],
+)
+def test_a_history_that_cannot_be_written_says_why(
+    tmp_path: Path, code: int, fix: str, not_said: str
+) -> None:
+    from kimi_cli.history.failures import translate
+
+    line = translate(OSError(code, os.strerror(code)), tmp_path / "history.db").line()
+    assert fix in line and not_said not in line

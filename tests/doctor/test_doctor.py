@@ -44,7 +44,7 @@ def by_id(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def assert_shape(data: dict[str, Any]) -> None:
-    """design §6: {checks: [{id, title, status, detail, fix, exit_code}], exit_code}."""
+    """The documented shape: {checks: [{id, title, status, detail, fix, exit_code}], exit_code}."""
     assert set(data) == {"checks", "exit_code"}
     assert isinstance(data["exit_code"], int)
     assert [c["id"] for c in data["checks"]] == IDS
@@ -455,7 +455,10 @@ def test_run_checks_on_plain_data(listening: str) -> None:
     checks = {c.id: c for c in run_checks(_context(env, _api), progress=lambda doing: None)}
     assert list(checks) == IDS
     assert checks["models"].status == "pass" and "kimi-k2.6" in checks["models"].detail
-    assert checks["model"].status == "pass"
+    # kimi-k2.6 is reported to retire: the check warns, with the date and where to move.
+    model = checks["model"]
+    assert model.status == "warn" and "retires on 2026-12-31" in model.detail, model
+    assert "third parties report" in model.detail and model.fix
     # An empty answer cut by the budget still passes: the request was accepted.
     assert checks["chat"].status == "pass" and "finish_reason length" in checks["chat"].detail
     assert "currency unknown" in checks["balance"].detail

@@ -1,4 +1,7 @@
-"""The emulator rejects what the real API rejects (moonshot-api.md §3, §8) and accepts the rest."""
+"""The emulator rejects what the real API rejects and accepts the rest.
+
+The rules: docs/api-notes.md#model-rules and #errors.
+"""
 
 from __future__ import annotations
 

@@ -178,3 +178,18 @@ def test_the_program_still_runs_atexit_handlers_and_flushes(tmp_path: Any) -> No
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("buffered ") and done.stdout.endswith("\n")
     assert done.stderr.strip().endswith("atexit ran")
+
+
+def test_every_command_module_follows_the_naming_rule() -> None:
+    """``kimi_cli/cli/<command>_cmd.py`` registers ``<command>``, and nothing else does."""
+    from pathlib import Path
+
+    import kimi_cli.cli
+
+    folder = Path(kimi_cli.cli.__file__).parent
+    registering = {
+        path.stem
+        for path in folder.glob("*.py")
+        if "\ndef register(" in path.read_text(encoding="utf-8")
+    }
+    assert registering == {f"{name}_cmd" for name in COMMANDS}

@@ -94,7 +94,8 @@ def test_unreachable_data_dir_warns_and_the_answer_stands(
     out = invoke("chat", "ECHO kept")
     assert out.code == 0 and out.stdout == "kept\n"
     [line] = stderr_lines(out)
-    assert line.startswith(WARNING) and str(blocker) in line and "check permissions" in line
+    assert line.startswith(WARNING) and str(blocker) in line
+    assert "is a file, not a directory" in line  # the fix fits the error: no "permissions"
 
 
 HOLD_LOCK = """

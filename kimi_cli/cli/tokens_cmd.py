@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from kimi_cli.cli.chat_input import decode_utf8, read_file
-from kimi_cli.cli.common import client_factory, other_region, print_json, state_of
+from kimi_cli.cli.common import print_json, state_of
 from kimi_cli.cli.completion import complete_model_ids
 from kimi_cli.errors import ConfigError, UsageError
 
@@ -41,26 +41,18 @@ def tokens(
         bool, typer.Option("--json", help="Print {model, tokens, context_length, share}.")
     ] = False,
 ) -> None:
-    from kimi_cli.catalog.access import resolve_model
     from kimi_cli.render.terminal import warn
 
     state = state_of(ctx)
     text = read_text(source)
-    settings = state.settings(model=model) if model else state.settings()
-    key = state.require_key(settings)
+    connection = state.connect(state.settings(model=model) if model else None)
+    settings = connection.settings
     if not settings.model:
         raise ConfigError(
             "no model chosen", hint="pass -m ID, or pick one: kimi models use ID ('kimi models')"
         )
-    client = state.client()
-    found = resolve_model(
-        settings.model,
-        client,
-        api_key=key,
-        cache=state.model_cache(),
-        other_region=other_region(state, settings),
-        client_factory=client_factory(state, key),
-    )
+    found = connection.resolve_model(settings.model, settings.model_source)
+    client = connection.client
     count = client.estimate_tokens(found.id, [{"role": "user", "content": text}])
     context = found.context_length
     share = count / context if context else None

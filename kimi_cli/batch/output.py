@@ -1,0 +1,96 @@
+"""Where result records go: JSON lines on stdout, or one file per input in a directory.
+
+With a directory, an input file's answer is named after it with ``.md`` (``docs/a.txt``
+→ ``a.md``), any other request's ``<custom_id>.txt``; failed requests go to
+``errors.jsonl`` in the same directory. Names that would clash get ``-2``, ``-3``….
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+from kimi_cli.errors import UsageError
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class Output:
+    """Counts what it wrote; ``failed`` tells the exit code."""
+
+    def __init__(self) -> None:
+        self.written = 0
+        self.failed = 0
+
+    def write(self, record: dict[str, Any], from_file: bool) -> None:
+        self.written += 1
+        if record.get("error") is not None:
+            self.failed += 1
+        self._write(record, from_file)
+
+    def _write(self, record: dict[str, Any], from_file: bool) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        return None
+
+
+class JsonLines(Output):
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        super().__init__()
+        self._stream = stream or sys.stdout
+
+    def _write(self, record: dict[str, Any], from_file: bool) -> None:
+        self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        self._stream.flush()
+
+
+class Directory(Output):
+    def __init__(self, directory: Path) -> None:
+        super().__init__()
+        self.directory = directory
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot create {directory} ({exc.strerror or exc})", hint="pick another -o"
+            ) from None
+        self._taken: set[str] = set()
+        self._errors: IO[str] | None = None
+
+    def _write(self, record: dict[str, Any], from_file: bool) -> None:
+        if record.get("error") is not None:
+            if self._errors is None:
+                self._errors = (self.directory / "errors.jsonl").open("w", encoding="utf-8")
+            self._errors.write(json.dumps(record, ensure_ascii=False) + "\n")
+            return
+        name = self._name(str(record["custom_id"]), str(record["source"]), from_file)
+        text = record.get("content") or ""
+        if text and not text.endswith("\n"):
+            text += "\n"
+        (self.directory / name).write_text(text, encoding="utf-8")
+
+    def _name(self, custom_id: str, source: str, from_file: bool) -> str:
+        if from_file:
+            stem, suffix = Path(source).stem or "input", ".md"
+        else:
+            stem, suffix = custom_id, ".txt"
+        stem = _UNSAFE.sub("_", stem).strip("._") or "request"
+        name, number = f"{stem}{suffix}", 1
+        while name in self._taken or name == "errors.jsonl":
+            number += 1
+            name = f"{stem}-{number}{suffix}"
+        self._taken.add(name)
+        return name
+
+    def close(self) -> None:
+        if self._errors is not None:
+            self._errors.close()
+        else:
+            # A rerun with every request succeeding leaves no stale errors behind.
+            (self.directory / "errors.jsonl").unlink(missing_ok=True)

@@ -1,0 +1,198 @@
+"""Issue: kimi batch run. Requests go now, several at a time; a 429 storm slows it down
+without losing requests; a quota error stops it; killed with -9, a rerun sends only what
+is missing (the emulator's counters prove it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from kimi_cli.emulator import Emulator
+from tests.helpers import run_process
+
+
+def chat_bodies(emu: Emulator) -> list[dict[str, object]]:
+    return list(emu.stats()["chat_requests"])
+
+
+def asked(body: dict[str, object]) -> str:
+    return str(body["messages"][-1]["content"])  # type: ignore[index]
+
+
+def prompts(tmp_path: Path, count: int) -> Path:
+    path = tmp_path / "prompts.txt"
+    path.write_text("".join(f"ECHO answer {n}\n" for n in range(1, count + 1)), encoding="utf-8")
+    return path
+
+
+def finished_in_journal(home: Path) -> int:
+    db = home / "data" / "batch.db"
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db) as conn:
+        try:
+            return int(conn.execute("SELECT count(*) FROM finished").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+
+def test_results_come_in_input_order_one_per_line(configured: Emulator, tmp_path: Path) -> None:
+    path = prompts(tmp_path, 12)
+    out = run_process("batch", "run", "--lines", str(path), "--concurrency", "3")
+    assert out.code == 0, out.stderr
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["content"] for r in records] == [f"answer {n}" for n in range(1, 13)]
+    assert [r["custom_id"] for r in records] == [f"line-{n}" for n in range(1, 13)]
+    assert all(r["error"] is None and r["usage"]["output_tokens"] > 0 for r in records)
+    assert set(records[0]) == {
+        "custom_id",
+        "source",
+        "content",
+        "reasoning",
+        "finish_reason",
+        "usage",
+        "cost",
+        "error",
+    }
+    assert len(chat_bodies(configured)) == 12
+    assert "12 of 12" in out.stderr
+
+
+def test_output_directory_has_one_file_per_input(configured: Emulator, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("a.md", "b.txt"):
+        (docs / name).write_text(f"text of {name}", encoding="utf-8")
+    out_dir = tmp_path / "out"
+    out = run_process(
+        "batch",
+        "run",
+        "-p",
+        "ECHO done",
+        str(docs / "a.md"),
+        str(docs / "b.txt"),
+        "-o",
+        str(out_dir),
+    )
+    assert out.code == 0, out.stderr
+    assert out.stdout == ""
+    assert sorted(p.name for p in out_dir.iterdir()) == ["a.md", "b.md"]
+
+
+def test_kill_9_then_rerun_sends_only_what_is_missing(
+    configured: Emulator, isolated_env: Path, tmp_path: Path
+) -> None:
+    total = 40
+    path = prompts(tmp_path, total)
+    configured.configure(faults=[{"name": "slow_first_byte"}], delay=0.15)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "batch", "run", "--lines", str(path), "-n", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 30
+    while finished_in_journal(isolated_env) < 8 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    finished = finished_in_journal(isolated_env)
+    assert 8 <= finished < total
+    first_run = {asked(b) for b in chat_bodies(configured)}
+
+    configured.configure(faults=[], reset_stats=True)
+    out = run_process("batch", "run", "--lines", str(path), "-n", "2")
+    assert out.code == 0, out.stderr
+    assert f"resuming: {finished} of {total}" in out.stderr
+    rerun = [asked(b) for b in chat_bodies(configured)]
+    assert len(rerun) == total - finished  # nothing finished is sent twice
+    assert len(set(rerun)) == len(rerun)
+    assert first_run | set(rerun) == {f"ECHO answer {n}" for n in range(1, total + 1)}
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["content"] for r in records] == [f"answer {n}" for n in range(1, total + 1)]
+
+
+def test_a_429_storm_slows_down_and_loses_nothing(configured: Emulator, tmp_path: Path) -> None:
+    path = prompts(tmp_path, 16)
+    configured.configure(rate_limit_storm=10)  # the next 10 chats get 429 with Retry-After
+    started = time.monotonic()
+    out = run_process("batch", "run", "--lines", str(path), "-n", "8", timeout=90)
+    assert out.code == 0, out.stderr
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["content"] for r in records] == [f"answer {n}" for n in range(1, 17)]
+    stats = configured.stats()
+    assert stats["rate_limited"] == 10
+    assert stats["requests"]["POST /v1/chat/completions"] == 26  # each refused one sent again
+    assert time.monotonic() - started >= 1.0  # Retry-After: 1 was honoured
+
+
+def test_a_quota_error_stops_the_run_at_once(configured: Emulator, tmp_path: Path) -> None:
+    path = prompts(tmp_path, 30)
+    configured.configure(faults=[{"name": "quota"}])
+    out = run_process("batch", "run", "--lines", str(path), "-n", "2")
+    out.assert_one_error_line(6)
+    assert len(chat_bodies(configured)) <= 2  # never retried, nothing more sent
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(records) == 30
+    assert all(r["error"] is not None for r in records)
+
+
+def test_failed_requests_are_reported_and_the_rest_written(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    path = prompts(tmp_path, 4)
+    configured.configure(faults=[{"name": "content_filter", "once": True}])
+    out = run_process("batch", "run", "--lines", str(path), "-n", "1")
+    assert out.code == 1, out.stderr
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["error"] is None for r in records] == [False, True, True, True]
+    assert records[0]["error"]["type"]
+    assert "3 of 4" in out.stderr and "1 failed" in out.stderr
+
+
+def test_schema_is_sent_and_answers_that_break_it_fail(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "p.txt"
+    path.write_text('ECHO {"answer": "yes"}\nECHO {"other": 1}\n', encoding="utf-8")
+    out = run_process("batch", "run", "--lines", str(path), "--schema", "answer")
+    assert out.code == 1, out.stderr
+    good, bad = (json.loads(line) for line in out.stdout.splitlines())
+    assert good["error"] is None and json.loads(good["content"]) == {"answer": "yes"}
+    assert bad["error"]["type"] == "schema_mismatch"
+    formats = [b["response_format"] for b in chat_bodies(configured)]
+    assert all(f["type"] == "json_schema" and f["json_schema"]["strict"] for f in formats)
+    again = run_process("batch", "run", "--lines", str(path), "--schema", "answer")
+    assert "resuming: 1 of 2" in again.stderr  # the mismatch is asked again, the rest kept
+
+
+def test_ctrl_c_stops_the_run_and_says_how_to_resume(
+    configured: Emulator, isolated_env: Path, tmp_path: Path
+) -> None:
+    path = prompts(tmp_path, 30)
+    configured.configure(latency=0.2)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "batch", "run", "--lines", str(path), "-n", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 30
+    while finished_in_journal(isolated_env) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    text = err.decode()
+    assert "run the same command again" in text and "Traceback" not in text
+    assert out == b""
+    configured.configure(latency=0)
+    again = run_process("batch", "run", "--lines", str(path), "-n", "4")
+    assert again.code == 0 and "resuming" in again.stderr
+    assert len(again.stdout.splitlines()) == 30
