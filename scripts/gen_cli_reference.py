@@ -7,8 +7,8 @@ Every command and sub-command is found by walking the Typer app, so a new comman
 without editing this script. Each ``kimi … --help`` runs as a real process (``python -m
 kimi_cli``, so the text is what users see), 100 columns wide, with NO_COLOR and no terminal,
 so the text is the same on every machine.
-CI runs ``--check`` (``.ci/run``, and ``tests/project/test_docs.py``): the reference cannot drift from
-the code. Change the help in ``kimi_cli/cli/*.py``, then run this script and commit both.
+CI runs ``--check`` (``.ci/run``, and ``tests/project/test_docs.py``): the reference cannot
+drift from the code. Change the help in ``kimi_cli/cli/*.py``, then run this script and commit both.
 """
 
 from __future__ import annotations

@@ -85,21 +85,21 @@ def test_export_lists_the_documents_and_searches_of_a_conversation(
 ) -> None:
     contract = tmp_path / "contract.pdf"
     contract.write_bytes(PDF)
-    first = json.loads(run_process("chat", "--json", "-f", str(contract), "ECHO read it").stdout)
+    first = json.loads(invoke("chat", "--json", "-f", str(contract), "ECHO read it").stdout)
     conversation = first["conversation_id"]
-    searched = run_process("chat", "--session", conversation, "--web-search", "SEARCH rent law")
+    searched = invoke("chat", "--session", conversation, "--web-search", "SEARCH rent law")
     assert searched.code == 0, searched.stderr
 
-    markdown = run_process("history", "export", conversation).stdout
+    markdown = invoke("history", "export", conversation).stdout
     assert f"- document: {contract} ({len(PDF)} bytes, file-" in markdown
     assert "- web searches: 1" in markdown and "> searched: rent law" in markdown
     assert f"document {contract} · {len(PDF)} bytes · sha256 " in markdown
     assert "Penalty clause seven" not in markdown  # named where it was sent, not printed
 
-    data = json.loads(run_process("history", "export", conversation, "--format", "json").stdout)
+    data = json.loads(invoke("history", "export", conversation, "--format", "json").stdout)
     [document] = data["documents"]
     assert document["name"] == str(contract) and document["bytes"] == len(PDF)
     assert document["file_id"].startswith("file-") and len(document["sha256"]) == 64
     assert data["searches"] == 1
-    hits = json.loads(run_process("history", "search", "--json", "rent law").stdout)
+    hits = json.loads(invoke("history", "search", "--json", "rent law").stdout)
     assert conversation in {h["conversation_id"] for h in hits}

@@ -14,13 +14,10 @@ from tests.helpers import history_at, invoke
 
 
 @pytest.fixture
-def global_region(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-    """The global region (USD prices) served by the emulator."""
-    monkeypatch.setenv("KIMI_GLOBAL_BASE_URL", emulator.base_url)
-    monkeypatch.setenv("KIMI_REGION", "global")
-    monkeypatch.setenv("KIMI_API_KEY", "sk-emulator")
+def global_region(global_region: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """The shared fixture, with kimi-k2.6."""
     monkeypatch.setenv("KIMI_MODEL", "kimi-k2.6")
-    return emulator
+    return global_region
 
 
 def test_usage_totals_equal_the_sum_of_each_chat(

@@ -96,7 +96,7 @@ def test_a_chat_answered_by_a_web_page_names_where_the_url_came_from(
     if how == "flag":
         monkeypatch.delenv("KIMI_BASE_URL")
         args = ["--base-url", configured.base_url, *args]
-    line = run_process(*args).assert_one_error_line(1)
+    line = invoke(*args).assert_one_error_line(1)
     assert "HTML page" in line
     assert named in line and not_named not in line
 
