@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from kimi_cli.api.client import KimiClient
-from kimi_cli.catalog import diagnose, normalise, not_found_error, verify
+from kimi_cli.catalog import diagnose, normalize, not_found_error, verify
 from kimi_cli.catalog.access import resolve_model
 from kimi_cli.errors import ModelNotFoundError
 
@@ -39,7 +39,7 @@ def serving(ids: list[str], asked: list[str]) -> KimiClient:
     ],
 )
 def test_normalise_finds_the_official_spelling(pasted: str, meant: str) -> None:
-    assert normalise(pasted) == meant
+    assert normalize(pasted) == meant
 
 
 @pytest.mark.parametrize(
