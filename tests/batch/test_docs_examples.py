@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from kimi_cli.emulator import Emulator
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "batch.md"
@@ -47,6 +49,7 @@ def test_the_page_has_examples_of_submit_wait_results_and_run() -> None:
     assert {"kimi batch submit", "kimi batch wait", "kimi batch results", "kimi batch run"} <= found
 
 
+@pytest.mark.slow
 def test_every_example_runs(configured: Emulator, tmp_path: Path) -> None:
     configured.configure(batch_step_s=0.1)
     for folder, suffix in (("docs", ".md"), ("notes", ".txt")):

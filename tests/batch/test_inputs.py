@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kimi_cli.emulator import Emulator
-from tests.helpers import invoke, run_process
+from tests.helpers import invoke
 
 
 def sent(emu: Emulator) -> list[dict[str, object]]:
@@ -33,7 +33,7 @@ def test_files_with_a_prompt_are_sent_as_chat_f_sends_them(
     (tmp_path / "a.md").write_text("ECHO alpha\n", encoding="utf-8")
     (tmp_path / "b.txt").write_text("beta", encoding="utf-8")
     files = [str(tmp_path / "a.md"), str(tmp_path / "b.txt")]
-    out = run_process("batch", "run", "-p", "summarise", *files)
+    out = invoke("batch", "run", "-p", "summarise", *files)
     assert out.code == 0, out.stderr
     records = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["custom_id"] for r in records] == files
@@ -60,7 +60,7 @@ def test_simple_and_api_shapes_and_stdin(configured: Emulator) -> None:
         {"custom_id": "sys", "prompt": "ECHO third", "system": "be brief"},
     ]
     data = "".join(json.dumps(x) + "\n" for x in lines)
-    out = run_process("batch", "run", "-", input=data)
+    out = invoke("batch", "run", "-", input=data)
     assert out.code == 0, out.stderr
     records = [json.loads(line) for line in out.stdout.splitlines()]
     assert [(r["custom_id"], r["content"]) for r in records] == [
@@ -83,7 +83,7 @@ def test_a_sampling_value_on_a_fixed_sampling_model_is_refused_naming_the_line(
         "body": {"messages": [{"role": "user", "content": "hi"}], "temperature": 0.3},
     }
     path = write_jsonl(tmp_path / "in.jsonl", [good, good | {"custom_id": "c"}, bad])
-    out = run_process("batch", command, str(path))
+    out = invoke("batch", command, str(path))
     line = out.assert_one_error_line(2)
     assert "line 3" in line and "temperature" in line
     assert nothing_sent(configured)
@@ -122,7 +122,7 @@ def test_a_model_the_account_does_not_list_is_exit_5_and_nothing_is_uploaded(
     path = write_jsonl(
         tmp_path / "in.jsonl", [{"prompt": "a"}, {"prompt": "b", "model": "moonshotai/kimi-k2.6"}]
     )
-    out = run_process("batch", "submit", str(path), "-m", "kimi-k2.6")
+    out = invoke("batch", "submit", str(path), "-m", "kimi-k2.6")
     line = out.assert_one_error_line(5)
     assert "line 2" in line
     assert nothing_sent(configured)
@@ -147,7 +147,7 @@ def test_images_are_refused(configured: Emulator, tmp_path: Path) -> None:
 def test_a_document_is_sent_as_chat_f_sends_it(configured: Emulator, tmp_path: Path) -> None:
     doc = tmp_path / "report.pdf"
     doc.write_bytes(b"%PDF-1.4\n\x00\x01binary body\n%%EOF\n")
-    out = run_process("batch", "run", "-p", "summarise", str(doc), "-s", "be brief")
+    out = invoke("batch", "run", "-p", "summarise", str(doc), "-s", "be brief")
     assert out.code == 0, out.stderr
     (body,) = sent(configured)
     roles = [m["role"] for m in body["messages"]]  # type: ignore[index]
@@ -157,7 +157,7 @@ def test_a_document_is_sent_as_chat_f_sends_it(configured: Emulator, tmp_path: P
     assert body["messages"][2]["content"] == "summarise"  # type: ignore[index]
     uploads = configured.stats()["requests"].get("POST /v1/files", 0)
     assert uploads == 1
-    again = run_process("batch", "run", "-p", "summarise again", str(doc))
+    again = invoke("batch", "run", "-p", "summarise again", str(doc))
     assert again.code == 0, again.stderr
     assert configured.stats()["requests"].get("POST /v1/files", 0) == 1  # the index knew it
 
@@ -179,14 +179,14 @@ def test_mixed_up_inputs_are_usage_errors(configured: Emulator, args: list[str])
 def test_max_cost_below_the_worst_case_is_exit_6_with_nothing_sent(
     configured: Emulator, tmp_path: Path, command: str
 ) -> None:
-    assert run_process("config", "set", "currency", "USD").code == 0
+    assert invoke("config", "set", "currency", "USD").code == 0
     (tmp_path / "p.txt").write_text("ECHO one\nECHO two\n", encoding="utf-8")
     args = ("batch", command, "--lines", str(tmp_path / "p.txt"), "--max-tokens", "1000")
-    refused = run_process(*args, "--max-cost", "0.001")
+    refused = invoke(*args, "--max-cost", "0.001")
     line = refused.assert_one_error_line(6)
     assert "--max-cost" in line and "nothing was sent" in line
     assert nothing_sent(configured)
-    allowed = run_process(*args, "--max-cost", "1")
+    allowed = invoke(*args, "--max-cost", "1")
     assert allowed.code == 0, allowed.stderr
     bad = invoke(*args, "--max-cost", "lots")
     bad.assert_one_error_line(2)

@@ -34,6 +34,7 @@ def prompts(tmp_path: Path, n: int) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_wait_draws_a_bar_on_a_terminal_and_lines_in_a_pipe(
     configured: Emulator, tmp_path: Path
 ) -> None:

@@ -13,8 +13,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from kimi_cli.emulator import Emulator
-from tests.helpers import run_process
+from tests.helpers import invoke, run_process
 
 
 def chat_bodies(emu: Emulator) -> list[dict[str, object]]:
@@ -44,7 +46,7 @@ def finished_in_journal(home: Path) -> int:
 
 def test_results_come_in_input_order_one_per_line(configured: Emulator, tmp_path: Path) -> None:
     path = prompts(tmp_path, 12)
-    out = run_process("batch", "run", "--lines", str(path), "--concurrency", "3")
+    out = invoke("batch", "run", "--lines", str(path), "--concurrency", "3")
     assert out.code == 0, out.stderr
     records = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["content"] for r in records] == [f"answer {n}" for n in range(1, 13)]
@@ -70,7 +72,7 @@ def test_output_directory_has_one_file_per_input(configured: Emulator, tmp_path:
     for name in ("a.md", "b.txt"):
         (docs / name).write_text(f"text of {name}", encoding="utf-8")
     out_dir = tmp_path / "out"
-    out = run_process(
+    out = invoke(
         "batch",
         "run",
         "-p",
@@ -118,6 +120,7 @@ def test_kill_9_then_rerun_sends_only_what_is_missing(
     assert [r["content"] for r in records] == [f"answer {n}" for n in range(1, total + 1)]
 
 
+@pytest.mark.slow
 def test_a_429_storm_slows_down_and_loses_nothing(configured: Emulator, tmp_path: Path) -> None:
     path = prompts(tmp_path, 16)
     configured.configure(rate_limit_storm=10)  # the next 10 chats get 429 with Retry-After
@@ -135,7 +138,7 @@ def test_a_429_storm_slows_down_and_loses_nothing(configured: Emulator, tmp_path
 def test_a_quota_error_stops_the_run_at_once(configured: Emulator, tmp_path: Path) -> None:
     path = prompts(tmp_path, 30)
     configured.configure(faults=[{"name": "quota"}])
-    out = run_process("batch", "run", "--lines", str(path), "-n", "2")
+    out = invoke("batch", "run", "--lines", str(path), "-n", "2")
     out.assert_one_error_line(6)
     assert len(chat_bodies(configured)) <= 2  # never retried, nothing more sent
     records = [json.loads(line) for line in out.stdout.splitlines()]
@@ -148,7 +151,7 @@ def test_failed_requests_are_reported_and_the_rest_written(
 ) -> None:
     path = prompts(tmp_path, 4)
     configured.configure(faults=[{"name": "content_filter", "once": True}])
-    out = run_process("batch", "run", "--lines", str(path), "-n", "1")
+    out = invoke("batch", "run", "--lines", str(path), "-n", "1")
     assert out.code == 1, out.stderr
     records = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["error"] is None for r in records] == [False, True, True, True]
@@ -161,14 +164,14 @@ def test_schema_is_sent_and_answers_that_break_it_fail(
 ) -> None:
     path = tmp_path / "p.txt"
     path.write_text('ECHO {"answer": "yes"}\nECHO {"other": 1}\n', encoding="utf-8")
-    out = run_process("batch", "run", "--lines", str(path), "--schema", "answer")
+    out = invoke("batch", "run", "--lines", str(path), "--schema", "answer")
     assert out.code == 1, out.stderr
     good, bad = (json.loads(line) for line in out.stdout.splitlines())
     assert good["error"] is None and json.loads(good["content"]) == {"answer": "yes"}
     assert bad["error"]["type"] == "schema_mismatch"
     formats = [b["response_format"] for b in chat_bodies(configured)]
     assert all(f["type"] == "json_schema" and f["json_schema"]["strict"] for f in formats)
-    again = run_process("batch", "run", "--lines", str(path), "--schema", "answer")
+    again = invoke("batch", "run", "--lines", str(path), "--schema", "answer")
     assert "resuming: 1 of 2" in again.stderr  # the mismatch is asked again, the rest kept
 
 

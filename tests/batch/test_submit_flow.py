@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from kimi_cli.emulator import Emulator
-from tests.helpers import SECRET_KEY, run_process
+from tests.helpers import SECRET_KEY, invoke, run_process
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def lines_file(tmp_path: Path, n: int) -> str:
 
 def test_submit_wait_results_writes_one_answer_per_file(emu: Emulator, tmp_path: Path) -> None:
     files = docs(tmp_path)
-    out = run_process("batch", "submit", "-p", "summarise", *files, "--name", "pages")
+    out = invoke("batch", "submit", "-p", "summarise", *files, "--name", "pages")
     assert out.code == 0, out.stderr
     batch_id = out.stdout.strip()
     assert batch_id and "\n" not in batch_id
@@ -74,17 +74,17 @@ def test_submit_wait_results_writes_one_answer_per_file(emu: Emulator, tmp_path:
         assert body["messages"][-1]["content"].startswith(f"{path}\n```\n# Page")
         assert body["messages"][-1]["content"].endswith("\n\nsummarise")
 
-    waited = run_process("batch", "wait", batch_id, "--interval", "0.1")
+    waited = invoke("batch", "wait", batch_id, "--interval", "0.1")
     assert waited.code == 0, waited.stderr
     assert "completed" in waited.stderr
 
     out_dir = tmp_path / "out"
-    fetched = run_process("batch", "results", batch_id, "-o", str(out_dir))
+    fetched = invoke("batch", "results", batch_id, "-o", str(out_dir))
     assert fetched.code == 0, fetched.stderr
     assert sorted(p.name for p in out_dir.iterdir()) == ["page1.md", "page2.md", "page3.md"]
     assert all(p.read_text(encoding="utf-8").strip() for p in out_dir.iterdir())
 
-    again = run_process("batch", "results", batch_id)  # re-fetchable, JSON lines in input order
+    again = invoke("batch", "results", batch_id)  # re-fetchable, JSON lines in input order
     records = [json.loads(line) for line in again.stdout.splitlines()]
     assert [r["source"] for r in records] == files
     assert all(r["error"] is None and r["content"] for r in records)
@@ -93,25 +93,26 @@ def test_submit_wait_results_writes_one_answer_per_file(emu: Emulator, tmp_path:
 
 def test_the_same_input_again_sends_nothing_unless_forced(emu: Emulator, tmp_path: Path) -> None:
     path = lines_file(tmp_path, 2)
-    first = run_process("batch", "submit", "--lines", path)
+    first = invoke("batch", "submit", "--lines", path)
     assert first.code == 0, first.stderr
     uploads, creates = count(emu, "POST /v1/files"), count(emu, "POST /v1/batches")
-    again = run_process("batch", "submit", "--lines", path)
+    again = invoke("batch", "submit", "--lines", path)
     assert again.code == 0 and again.stdout == first.stdout
     assert "submitted already" in again.stderr
     assert (count(emu, "POST /v1/files"), count(emu, "POST /v1/batches")) == (uploads, creates)
-    forced = run_process("batch", "submit", "--lines", path, "--force")
+    forced = invoke("batch", "submit", "--lines", path, "--force")
     assert forced.code == 0 and forced.stdout != first.stdout
     assert count(emu, "POST /v1/batches") == creates + 1
 
 
 def test_dry_run_uploads_nothing(emu: Emulator, tmp_path: Path) -> None:
-    out = run_process("batch", "submit", "--lines", lines_file(tmp_path, 3), "--dry-run")
+    out = invoke("batch", "submit", "--lines", lines_file(tmp_path, 3), "--dry-run")
     assert out.code == 0, out.stderr
     assert out.stdout == "" and "dry run" in out.stderr and "3 request(s)" in out.stderr
     assert count(emu, "POST /v1/files") == 0 and count(emu, "POST /v1/batches") == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("endpoint", ["files.upload", "batches.create"])
 def test_kill_9_during_submit_then_rerun_makes_exactly_one_batch(
     emu: Emulator, tmp_path: Path, endpoint: str
@@ -168,23 +169,23 @@ def test_a_batch_the_api_failed_is_exit_1_with_its_line_numbers(emu: Emulator) -
             "completion_window": "24h",
         },
     )
-    out = run_process("batch", "wait", batch["id"], "--interval", "0.1")
+    out = invoke("batch", "wait", batch["id"], "--interval", "0.1")
     out.assert_one_error_line(1)
     assert "input line 2" in out.stderr and "input line 3" in out.stderr
 
 
 def test_an_expired_batch_keeps_what_finished(emu: Emulator, tmp_path: Path) -> None:
     emu.configure(faults=[{"name": "batch_expire"}])
-    submitted = run_process("batch", "submit", "--lines", lines_file(tmp_path, 4))
+    submitted = invoke("batch", "submit", "--lines", lines_file(tmp_path, 4))
     batch_id = submitted.stdout.strip()
-    waited = run_process("batch", "wait", batch_id, "--interval", "0.1")
+    waited = invoke("batch", "wait", batch_id, "--interval", "0.1")
     line = waited.assert_one_error_line(1)
     assert (
         "expired" in line
         and "2 of 4 request(s) answered" in line
         and f"kimi batch results {batch_id}" in line
     )
-    fetched = run_process("batch", "results", batch_id)
+    fetched = invoke("batch", "results", batch_id)
     assert fetched.code == 1
     records = [json.loads(r) for r in fetched.stdout.splitlines()]
     assert [r["custom_id"] for r in records] == ["line-1", "line-2", "line-3", "line-4"]
@@ -194,13 +195,13 @@ def test_an_expired_batch_keeps_what_finished(emu: Emulator, tmp_path: Path) -> 
 
 def test_a_cancelled_batch_is_exit_1_and_keeps_what_finished(emu: Emulator, tmp_path: Path) -> None:
     emu.configure(batch_step_s=1.0)
-    batch_id = run_process("batch", "submit", "--lines", lines_file(tmp_path, 4)).stdout.strip()
-    cancelled = run_process("batch", "cancel", batch_id)
+    batch_id = invoke("batch", "submit", "--lines", lines_file(tmp_path, 4)).stdout.strip()
+    cancelled = invoke("batch", "cancel", batch_id)
     assert cancelled.code == 0 and "cancel" in cancelled.stderr
-    waited = run_process("batch", "wait", batch_id, "--interval", "0.2")
+    waited = invoke("batch", "wait", batch_id, "--interval", "0.2")
     line = waited.assert_one_error_line(1)
     assert "cancelled" in line
-    fetched = run_process("batch", "results", batch_id)
+    fetched = invoke("batch", "results", batch_id)
     records = [json.loads(r) for r in fetched.stdout.splitlines()]
     assert len(records) == 4
     assert fetched.code == (1 if any(r["error"] for r in records) else 0)
@@ -236,6 +237,7 @@ def test_ctrl_c_stops_waiting_not_the_batch(emu: Emulator, tmp_path: Path) -> No
     assert api(emu, "GET", f"/batches/{batch_id}")["status"] not in ("cancelled", "cancelling")
 
 
+@pytest.mark.slow
 def test_run_keeps_at_most_n_in_flight_and_survives_a_429_storm(
     emu: Emulator, tmp_path: Path
 ) -> None:
@@ -254,15 +256,15 @@ def test_run_keeps_at_most_n_in_flight_and_survives_a_429_storm(
 def test_results_cost_goes_into_usage_once_at_the_batch_price(
     emu: Emulator, tmp_path: Path
 ) -> None:
-    assert run_process("config", "set", "currency", "USD").code == 0
-    batch_id = run_process("batch", "submit", "--lines", lines_file(tmp_path, 3)).stdout.strip()
-    assert run_process("batch", "wait", batch_id, "--interval", "0.1").code == 0
-    first = run_process("batch", "results", batch_id)
-    second = run_process("batch", "results", batch_id)
+    assert invoke("config", "set", "currency", "USD").code == 0
+    batch_id = invoke("batch", "submit", "--lines", lines_file(tmp_path, 3)).stdout.strip()
+    assert invoke("batch", "wait", batch_id, "--interval", "0.1").code == 0
+    first = invoke("batch", "results", batch_id)
+    second = invoke("batch", "results", batch_id)
     assert first.stdout == second.stdout
     records = [json.loads(r) for r in first.stdout.splitlines()]
     total = sum(r["cost"]["amount"] for r in records)
-    usage = json.loads(run_process("usage", "--json").stdout)
+    usage = json.loads(invoke("usage", "--json").stdout)
     (spend,) = usage["totals"]
     assert spend["requests"] == 3 and spend["currency"] == "USD"
     assert abs(spend["cost"] - total) < 1e-9
@@ -276,11 +278,11 @@ def test_results_of_several_batches_go_out_in_the_order_given(
     for name in ("a", "b"):
         path = tmp_path / f"{name}.txt"
         path.write_text(f"ECHO {name}1\nECHO {name}2\n", encoding="utf-8")
-        ids.append(run_process("batch", "submit", "--lines", str(path)).stdout.strip())
+        ids.append(invoke("batch", "submit", "--lines", str(path)).stdout.strip())
     assert ids[0] != ids[1]
     for batch_id in ids:
-        assert run_process("batch", "wait", batch_id, "--interval", "0.1").code == 0
-    out = run_process("batch", "results", *ids, "-o", str(tmp_path / "out"), "--json")
+        assert invoke("batch", "wait", batch_id, "--interval", "0.1").code == 0
+    out = invoke("batch", "results", *ids, "-o", str(tmp_path / "out"), "--json")
     assert out.code == 0, out.stderr
     records = [json.loads(r) for r in out.stdout.splitlines()]
     assert [r["content"] for r in records] == ["a1", "a2", "b1", "b2"]
