@@ -31,6 +31,9 @@ _CLEARED_NAMES = {
     "LINES",
     "EDITOR",
     "VISUAL",
+    # Every kimi the tests start would compile its modules from source again (~0.1 s of CPU
+    # each, hundreds of times): a user's kimi reads them from __pycache__.
+    "PYTHONDONTWRITEBYTECODE",
 }
 
 

@@ -184,6 +184,7 @@ def test_usage_sections_split_outside_code_blocks() -> None:
     assert len(USAGE) > 8
 
 
+@pytest.mark.slow  # some 40 bash and kimi processes: ~15 s of CPU
 @pytest.mark.parametrize("index", range(len(USAGE)), ids=[slug(h)[:40] for h, _ in USAGE])
 def test_usage_examples_run_against_the_emulator(
     index: int, tmp_path: Path, emulator: Emulator
