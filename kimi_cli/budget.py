@@ -7,8 +7,10 @@ warning; past it a ``BudgetExceededError`` (exit 6) naming the budget, what was 
 and how to raise it. With no price for the model the worst case is unknown: nothing is
 refused on a guess, but the caller is told the budget could not be checked.
 
-The chat path needs one call: ``verdict_before_sending(...)``, then ``verdict.raise_if_refused()``
-and print ``verdict.message`` when there is one.
+The chat path needs one call before each request: ``verdict_before_sending(...)``, then
+``verdict.raise_if_refused()`` and print ``verdict.message`` when there is one. ``pending``
+is what the requests already made in the same answer (or job) cost: they are not in the
+history yet, but they were billed. ``Limits.of(settings, max_cost)`` gathers the limits.
 """
 
 from __future__ import annotations
@@ -16,18 +18,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
-from kimi_cli.errors import QuotaError
-from kimi_cli.history import HistoryStore
+from kimi_cli.errors import QuotaError, UsageError
 from kimi_cli.pricing import BATCH, price_for
 from kimi_cli.spending import spent_per_currency
+
+if TYPE_CHECKING:  # the history store is only read through the caller's instance
+    from kimi_cli.config import Settings
+    from kimi_cli.history import HistoryStore
 
 __all__ = [
     "WARN_SHARE",
     "BudgetExceededError",
     "BudgetVerdict",
+    "Limits",
+    "amount_text",
     "check_budget",
     "parse_amount",
+    "parse_max_cost",
     "spent_today_and_month",
     "verdict_before_sending",
     "worst_case",
@@ -50,6 +59,44 @@ class BudgetVerdict:
     def raise_if_refused(self) -> None:
         if self.status == "refuse":
             raise BudgetExceededError(self.message or "over budget", hint=self.hint)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The budgets that apply to one command: the config's daily and monthly ones, and
+    ``--max-cost`` (the most one answer, or one batch job, may cost)."""
+
+    daily: Decimal | None = None
+    monthly: Decimal | None = None
+    max_cost: Decimal | None = None
+
+    @property
+    def any(self) -> bool:
+        return not (self.daily is None and self.monthly is None and self.max_cost is None)
+
+    @classmethod
+    def of(cls, settings: Settings | None, max_cost: str | Decimal | None = None) -> Limits:
+        """From the resolved settings and the ``--max-cost`` flag (a bad amount: exit 2)."""
+        flag = max_cost if isinstance(max_cost, Decimal) else parse_max_cost(max_cost)
+        daily = monthly = None
+        if settings is not None:
+            daily = _configured(settings.budget_daily)
+            monthly = _configured(settings.budget_monthly)
+        return cls(daily, monthly, flag)
+
+
+def parse_max_cost(text: str | None) -> Decimal | None:
+    """``--max-cost AMOUNT`` (chat, batch); a bad amount is a usage error (exit 2)."""
+    if text is None:
+        return None
+    try:
+        return parse_amount(text)
+    except ValueError as exc:
+        raise UsageError(f"--max-cost: {exc}", hint="give an amount such as 0.50") from None
+
+
+def _configured(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(repr(value))
 
 
 def parse_amount(text: str | float | int) -> Decimal:
@@ -80,7 +127,8 @@ def worst_case(
     return amount * Decimal(repr(BATCH.share)) if batch else amount
 
 
-def _money(amount: Decimal, currency: str) -> str:
+def amount_text(amount: Decimal, currency: str) -> str:
+    """An amount as the budget lines show it: ``4.8 USD`` (to the ten-thousandth)."""
     return f"{amount.quantize(Decimal('0.0001')).normalize():f} {currency}"
 
 
@@ -93,19 +141,35 @@ def check_budget(
     *,
     daily: Decimal | None = None,
     monthly: Decimal | None = None,
+    pending: Decimal = Decimal(0),
+    what: str | None = None,
 ) -> BudgetVerdict:
-    """The verdict on a request whose worst case is ``worst`` (None: price unknown)."""
+    """The verdict on a request whose worst case is ``worst`` (None: price unknown).
+
+    ``pending``: what the earlier requests of the same answer cost (already billed, not yet
+    in the history); it counts as spent, and towards ``max_cost``. ``what`` names the thing
+    checked in the lines ("batch job"); by default "request", and "answer" for --max-cost.
+    """
     if max_cost is None and daily is None and monthly is None:
         return BudgetVerdict("ok")
-    if worst is None or currency is None:
+    if currency is None:
+        return BudgetVerdict(
+            "unchecked",
+            "budget not checked: the currency of this base URL is unknown"
+            " (kimi config set currency USD)",
+        )
+    if worst is None:
         return BudgetVerdict(
             "unchecked", "budget not checked: this model has no known price (see docs/pricing.md)"
         )
-    if max_cost is not None and worst > max_cost:
+    spent_today, spent_month = spent_today + pending, spent_month + pending
+    if max_cost is not None and pending + worst > max_cost:
+        earlier = f" ({amount_text(pending, currency)} of it already spent)" if pending else ""
         return BudgetVerdict(
             "refuse",
-            f"this request could cost up to {_money(worst, currency)}, "
-            f"more than --max-cost {_money(max_cost, currency)}; nothing was sent",
+            f"this {what or 'answer'} could cost up to "
+            f"{amount_text(pending + worst, currency)}{earlier}, "
+            f"more than --max-cost {amount_text(max_cost, currency)}; nothing was sent",
             "raise --max-cost, or lower --max-tokens or the input",
         )
     warning: str | None = None
@@ -118,16 +182,14 @@ def check_budget(
         if spent + worst > limit:
             return BudgetVerdict(
                 "refuse",
-                f"{name} budget {_money(limit, currency)} would be exceeded: "
-                f"{_money(spent, currency)} spent, this request could cost up to "
-                f"{_money(worst, currency)}; nothing was sent",
+                f"{name} budget {amount_text(limit, currency)} would be exceeded: "
+                f"{amount_text(spent, currency)} spent, this {what or 'request'} could cost up to "
+                f"{amount_text(worst, currency)}; nothing was sent",
                 f"raise it with 'kimi config set {key} AMOUNT', or lower --max-tokens",
             )
         if warning is None and spent + worst >= limit * WARN_SHARE:
-            warning = (
-                f"{name} budget: {_money(spent, currency)} of {_money(limit, currency)} spent"
-                f" (80 % reached with this request)"
-            )
+            of = f"{amount_text(spent, currency)} of {amount_text(limit, currency)}"
+            warning = f"{name} budget: {of} spent (80 % reached with this {what or 'request'})"
     return BudgetVerdict("warn", warning) if warning else BudgetVerdict("ok")
 
 
@@ -154,8 +216,14 @@ def verdict_before_sending(
     max_cost: Decimal | None,
     batch: bool = False,
     today: date | None = None,
+    pending: Decimal = Decimal(0),
+    what: str | None = None,
 ) -> BudgetVerdict:
-    """Everything in one call: worst case, what was spent, the verdict."""
+    """Everything in one call: worst case, what was spent, the verdict.
+
+    For a batch job, pass the sums over its requests (``input_tokens``,
+    ``completion_budget``: the worst case is linear in both) and ``batch=True``.
+    """
     if max_cost is None and daily is None and monthly is None:
         return BudgetVerdict("ok")
     worst = worst_case(model, currency, input_tokens, completion_budget, batch=batch)
@@ -163,5 +231,13 @@ def verdict_before_sending(
     if store is not None and currency is not None and (daily or monthly):
         spent_today, spent_month = spent_today_and_month(store, currency, today)
     return check_budget(
-        worst, currency, spent_today, spent_month, max_cost, daily=daily, monthly=monthly
+        worst,
+        currency,
+        spent_today,
+        spent_month,
+        max_cost,
+        daily=daily,
+        monthly=monthly,
+        pending=pending,
+        what=what,
     )

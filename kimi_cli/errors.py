@@ -7,13 +7,23 @@ prints ``kimi: error: <message> — <hint>`` and exits with ``exit_code``.
     KimiError
     ├── UsageError                 2   bad option, flag the model refuses, empty input
     ├── ConfigError                3   no key, no model, corrupt config, not the API
+    │   └── HistoryError           3   the history database cannot be read or written
     ├── AuthError                  4   401/403, Kimi Code key
     │   └── WrongRegionError       4   the key belongs to the other region
-    ├── ModelNotFoundError         5   not in /models, gateway ID, retired
+    ├── ModelNotFoundError         5   not in /models, gateway ID, retired, 404 on chat
     ├── QuotaError                 6   no balance, exceeded_current_quota_error
+    │   └── BudgetExceededError    6   a budget or --max-cost would be exceeded (budget.py)
     ├── APIRequestError            1   400, content filter, other 4xx
+    │   ├── NotFoundError          1   404, before it is known what is missing
+    │   │   ├── UnknownFileError   1   a file ID the account does not hold
+    │   │   └── UnknownBatchError  1   a batch ID the account does not hold
+    │   ├── UnexpectedResponseError 1  a success status with a body that is not the API's
+    │   ├── FileLimitError         1   the account holds as many files as allowed
+    │   ├── FileRefusedError       1   the API refused a file (type, size, no text)
+    │   ├── FiberFailedError       1   a Formula's tool call (a web search) failed
+    │   └── SearchLimitError       1   still searching after --max-searches (conversation)
     ├── TemporaryError            75   rate limit, overloaded, 5xx, network, timeout
-    │   └── StreamCutError        75   the stream ended before [DONE]
+    │   └── StreamCutError        75   the stream ended before a finish reason
     └── InternalError             70   a bug
 
 Standard library only: this module is imported by everything else.
@@ -56,8 +66,13 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
         "a base URL that is not the API, an untrusted TLS certificate"
     ),
     ExitCode.AUTH: "authentication: 401/403, wrong-region key, Kimi Code key or endpoint",
-    ExitCode.MODEL_NOT_FOUND: "model not found: not in /models, gateway ID, retired",
-    ExitCode.NO_BALANCE: "no balance or quota: do not retry",
+    ExitCode.MODEL_NOT_FOUND: (
+        "model not found: not in /models, gateway ID, retired, or answered 404 on chat"
+    ),
+    ExitCode.NO_BALANCE: (
+        "no balance or quota, or over a budget (budget_daily, budget_monthly, --max-cost; "
+        "nothing was sent): do not retry as is"
+    ),
     ExitCode.INTERNAL: "internal error (a bug): rerun with --debug and report it",
     ExitCode.TEMPORARY: (
         "temporary: rate limit, overloaded, 5xx, timeout, network, stream cut off, "
@@ -173,7 +188,8 @@ class TemporaryError(KimiError):
 
 
 class StreamCutError(TemporaryError):
-    """The stream ended (or broke) before ``[DONE]``; what arrived is kept by the caller."""
+    """The stream broke, stalled or ended before a finish reason; what arrived is kept by
+    the caller."""
 
 
 class InternalError(KimiError):

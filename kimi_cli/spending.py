@@ -12,9 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from kimi_cli.history import HistoryStore, UsageTotals
 from kimi_cli.pricing import BATCH, price_for
+
+if TYPE_CHECKING:  # the caller holds the store: importing sqlite is not this module's cost
+    from kimi_cli.history import HistoryStore, UsageTotals
 
 __all__ = ["Spend", "SpendReport", "parse_since", "report", "spent_per_currency"]
 

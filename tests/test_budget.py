@@ -101,3 +101,32 @@ def test_budget_keys_are_config_keys(isolated_env: Path) -> None:
     shown = json.loads(run_process("config", "show", "--json").stdout)
     daily = shown["budget_daily"]["value"] if isinstance(shown["budget_daily"], dict) else None
     assert daily == 5.0 and parse_amount(daily) == D(5)
+
+
+def test_what_earlier_requests_cost_counts_and_a_batch_job_is_named() -> None:
+    # 4.5 spent today, 0.3 by this answer's first request, up to 0.3 more: over 5.
+    verdict = check_budget(D("0.3"), "USD", D("4.5"), D("4.5"), None, daily=D(5), pending=D("0.3"))
+    assert verdict.status == "refuse" and verdict.message and "4.8 USD spent" in verdict.message
+    capped = check_budget(D("0.3"), "USD", D(0), D(0), D("0.5"), pending=D("0.3"))
+    assert capped.message and "could cost up to 0.6 USD (0.3 USD of it already spent)" in (
+        capped.message
+    )
+    job = check_budget(D(6), "USD", D(0), D(0), None, daily=D(5), what="batch job")
+    assert job.message and "this batch job could cost up to 6 USD" in job.message
+
+
+def test_limits_from_settings_and_the_flag() -> None:
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from kimi_cli.budget import Limits, parse_max_cost
+    from kimi_cli.errors import UsageError
+
+    settings = cast(Any, SimpleNamespace(budget_daily=5.0, budget_monthly=None))
+    limits = Limits.of(settings, "0.25")
+    assert (limits.daily, limits.monthly, limits.max_cost) == (D(5), None, D("0.25"))
+    assert limits.any and not Limits().any
+    assert parse_max_cost(None) is None
+    with pytest.raises(UsageError) as caught:
+        parse_max_cost("lots")
+    assert caught.value.line().startswith("--max-cost: 'lots' is not an amount")

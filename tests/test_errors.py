@@ -60,3 +60,20 @@ def test_every_error_class_knows_its_code() -> None:
 def test_error_line_has_what_and_what_to_do_and_request_id() -> None:
     error = KimiError("the key was refused", hint="run kimi doctor", request_id="r-1")
     assert error.line() == "the key was refused — run kimi doctor (request id r-1)"
+
+
+def test_the_error_tree_lists_every_class_with_its_code() -> None:
+    import kimi_cli.errors as errors
+    from kimi_cli.budget import BudgetExceededError
+    from kimi_cli.conversation.search import SearchLimitError
+
+    tree = errors.__doc__ or ""
+    listed = dict(re.findall(r"── (\w+)\s+(\d+) ", tree))
+    classes = {
+        obj
+        for obj in vars(errors).values()
+        if isinstance(obj, type) and issubclass(obj, KimiError) and obj is not KimiError
+    } | {BudgetExceededError, SearchLimitError}
+    assert {cls.__name__ for cls in classes} == set(listed)
+    for cls in classes:
+        assert int(listed[cls.__name__]) == cls.exit_code, cls

@@ -126,6 +126,14 @@ def chat(
     temperature: Annotated[
         float | None, typer.Option("--temperature", help="Sampling temperature (0..1).")
     ] = None,
+    max_cost: Annotated[
+        str | None,
+        typer.Option(
+            "--max-cost",
+            metavar="AMOUNT",
+            help="Send nothing when an answer could cost more (region's currency).",
+        ),
+    ] = None,
     interactive: Annotated[
         bool, typer.Option("--interactive", "-i", help="Stay in the REPL after the first answer.")
     ] = False,
@@ -134,6 +142,7 @@ def chat(
     ] = False,
     no_log: Annotated[bool, typer.Option("--no-log", help="Do not save to history.")] = False,
 ) -> None:
+    from kimi_cli.budget import parse_max_cost
     from kimi_cli.catalog.policy import ChatOptions
     from kimi_cli.cli.chat_run import ChatRequest, run_chat
 
@@ -176,6 +185,7 @@ def chat(
         no_stdin=no_stdin or (wants_repl and not prompt and stdin_is_tty),
         log=not no_log,
         web_search=web_search,
+        max_cost=parse_max_cost(max_cost),
         options=ChatOptions(
             thinking=thinking,
             effort=effort.value if effort else None,

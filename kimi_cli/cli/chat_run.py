@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from kimi_cli.catalog.policy import ChatOptions, policy_for
+from kimi_cli.catalog.retirements import refuse_if_forgotten
 from kimi_cli.cli.chat_input import ChatInput, gather
 from kimi_cli.cli.common import print_json
 from kimi_cli.config import Source
 from kimi_cli.conversation.images import ImageStore
+from kimi_cli.conversation.lifecycle import ModelWatch
 from kimi_cli.conversation.rules import MEASURE_ABOVE_BYTES as MEASURE_ABOVE_BYTES
 from kimi_cli.conversation.rules import (
     check_fit,
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 
     from kimi_cli.api.types import Model
     from kimi_cli.cli.state import AppState, Connection
+    from kimi_cli.conversation.budgets import BudgetGuard
     from kimi_cli.documents import Document
     from kimi_cli.history import ConversationSummary, HistoryStore
     from kimi_cli.schema import OutputSchema, SchemaViolation
@@ -65,6 +69,8 @@ class ChatRequest:
     options: ChatOptions = field(default_factory=ChatOptions)
     #: ``--web-search``/``--no-web-search``; None: the ``web_search`` config key.
     web_search: bool | None = None
+    #: ``--max-cost``: the most one answer may cost (the config's budgets apply as well).
+    max_cost: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,8 @@ class ChatSetup:
     history: HistoryStore | None
     #: The stored conversation that -c or --session continues.
     resumed: ConversationSummary | None
+    #: ``--max-cost`` (the config's budgets are in the settings).
+    max_cost: Decimal | None = None
 
 
 def run_chat(state: AppState, request: ChatRequest) -> int:
@@ -97,6 +105,7 @@ def run_chat(state: AppState, request: ChatRequest) -> int:
         model=_chosen_model(connection, request, resumed),
         history=state.history() if request.log and settings.history else None,
         resumed=resumed,
+        max_cost=request.max_cost,
     )
     if request.interactive:
         from kimi_cli.cli.chat_repl import run_repl_chat
@@ -290,6 +299,9 @@ def _chosen_model(
             "no model chosen",
             hint=f"pick one: kimi models use ID (available: {', '.join(ids) or 'none'})",
         )
+    gone = refuse_if_forgotten(connection.cache, connection.client.base_url, model_id)
+    if gone is not None:  # it answered 404 on an earlier run: nothing is sent for it
+        raise gone
     if request.model:
         source: Source | None = Source.flag("--model")
     else:
@@ -312,6 +324,8 @@ def new_conversation(setup: ChatSetup, chat_input: ChatInput) -> Conversation:
         images=ImageStore(settings.data_dir / "images", warn),
         # the search Formula, its tool list cached per base URL
         web_search=WebSearch(connection.client, settings.cache_dir),
+        budget=_budget(setup),
+        watch=ModelWatch(connection.cache, settings.cache_dir),
     )
     if setup.resumed is None:
         return conversation
@@ -325,11 +339,25 @@ def new_conversation(setup: ChatSetup, chat_input: ChatInput) -> Conversation:
         warn=warn,
         images=conversation.images,
         web_search=conversation.web_search,
+        budget=conversation.budget,
+        watch=conversation.watch,
     )
     stored.history = setup.history
     if chat_input.system:
         stored.system = chat_input.system
     return stored
+
+
+def _budget(setup: ChatSetup) -> BudgetGuard | None:
+    """The budgets checked before each request; None when none is set."""
+    settings = setup.connection.settings
+    if setup.max_cost is None and settings.budget_daily is None and settings.budget_monthly is None:
+        return None
+    from kimi_cli.budget import Limits
+    from kimi_cli.conversation.budgets import BudgetGuard
+
+    # What was spent is read from the history, also when this chat saves nothing to it.
+    return BudgetGuard(Limits.of(settings, setup.max_cost), setup.state.history(), warn)
 
 
 def prepare_documents(setup: ChatSetup, chat_input: ChatInput) -> tuple[Document, ...]:

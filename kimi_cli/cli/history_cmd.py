@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from kimi_cli.history import (
         ConversationSummary,
         HistoryStore,
-        StoredDocument,
-        StoredMessage,
     )
 
 app = typer.Typer(
@@ -84,36 +82,19 @@ def show(
 
     Example: kimi history show 3f9k2a1b
     """
-    from kimi_cli.history.export import to_data, to_markdown
+    from kimi_cli.history.export import named_documents, to_data, to_markdown
 
     store, summary = _found(ctx, conversation_id)
     messages = store.messages(summary.id)
-    documents = {d.message_id: d for d in store.documents(summary.id)}
+    documents = store.documents(summary.id)
     if as_json:
-        data = to_data(summary, messages, store.searches_in(summary.id))
-        print_json({**data, "documents": [asdict(d) for d in documents.values()]})
-        return
-    # A document's extracted text is long and the user has the file: it is named instead.
-    messages = [_named(m, documents.get(m.id)) for m in messages]
-    if sys.stdout.isatty():
+        print_json(to_data(summary, messages, store.searches_in(summary.id), documents))
+    elif sys.stdout.isatty():
         from kimi_cli.render.transcript import print_conversation
 
-        print_conversation(summary, messages)
+        print_conversation(summary, named_documents(messages, documents))
     else:
-        sys.stdout.write(to_markdown(summary, messages, store.searches_in(summary.id)))
-
-
-def _named(message: StoredMessage, document: StoredDocument | None) -> StoredMessage:
-    if document is None:
-        return message
-    return replace(
-        message,
-        content=(
-            f"document {document.name} · {document.bytes:,} bytes · sha256 "
-            f"{document.sha256[:16]}… · {document.file_id} · "
-            f"{len(message.content):,} characters of extracted text"
-        ),
-    )
+        sys.stdout.write(to_markdown(summary, messages, store.searches_in(summary.id), documents))
 
 
 @app.command("export")
@@ -124,7 +105,8 @@ def export(
         str, typer.Option("--format", metavar="markdown|json", help="Transcript format.")
     ] = "markdown",
 ) -> None:
-    """Write a readable transcript to stdout: roles, model, times, reasoning folded.
+    """Write a readable transcript to stdout: roles, model, times, reasoning folded,
+    documents and searches listed.
 
     Example: kimi history export 3f9k2a1b > chat.md
     """
@@ -135,10 +117,11 @@ def export(
     store, summary = _found(ctx, conversation_id)
     messages = store.messages(summary.id)
     searches = store.searches_in(summary.id)
+    documents = store.documents(summary.id)
     if fmt == "json":
-        print_json(to_data(summary, messages, searches))
+        print_json(to_data(summary, messages, searches, documents))
     else:
-        sys.stdout.write(to_markdown(summary, messages, searches))
+        sys.stdout.write(to_markdown(summary, messages, searches, documents))
 
 
 @app.command("search")

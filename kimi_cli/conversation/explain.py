@@ -12,9 +12,12 @@ from kimi_cli.errors import (
 
 
 def explain(exc: KimiError, model_id: str) -> KimiError:
+    """What ``exc`` means for a turn on ``model_id``. A 404 is only "not found or no
+    permission" here: whether the model is gone takes a look at the live list
+    (``ModelWatch.explain_404``), which the turn makes when it can."""
     if isinstance(exc, NotFoundError):
         return ModelNotFoundError(
-            f"{model_id} is no longer served ({exc.message})",
+            f"the API answered 404 for {model_id} ({exc.message or 'not found or no permission'})",
             hint="see the live list with 'kimi models', then 'kimi models use ID'",
             request_id=exc.request_id,
         )

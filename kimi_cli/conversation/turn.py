@@ -21,6 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 from kimi_cli.conversation.exchange import one_request
 from kimi_cli.conversation.images import Attachment, ImageStore, message_content, stored_text
+from kimi_cli.conversation.outcome import (
+    TurnError,
+    TurnInterrupted,
+    TurnObserver,
+    TurnResult,
+    context_message,
+    partial_of,
+    price_turn,
+    steps_json,
+)
 from kimi_cli.conversation.rules import setting_change
 from kimi_cli.conversation.search import (
     WebSearch,
@@ -31,7 +41,7 @@ from kimi_cli.conversation.search import (
     tool_step,
     unknown_tool,
 )
-from kimi_cli.errors import HistoryError, KimiError, UsageError
+from kimi_cli.errors import HistoryError, KimiError, NotFoundError, UsageError
 
 # What a turn needs is imported when a turn runs, so commands that only import the types
 # (``kimi --help``) do not pay for the HTTP client or the history store.
@@ -39,80 +49,25 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from kimi_cli.api.client import KimiClient
-    from kimi_cli.api.types import Model, ToolCall, Usage
+    from kimi_cli.api.types import Model, ToolCall
     from kimi_cli.catalog.policy import ChatOptions, ModelPolicy
+    from kimi_cli.conversation.budgets import BudgetGuard
+    from kimi_cli.conversation.lifecycle import ModelWatch
     from kimi_cli.documents import Document
     from kimi_cli.history import HistoryStore, StoredMessage
-    from kimi_cli.pricing import Cost
 
     Warn = Callable[[str], None]
 
+__all__ = [
+    "Conversation",
+    "TurnError",
+    "TurnInterrupted",
+    "TurnObserver",
+    "TurnResult",
+    "partial_of",
+]
+
 TITLE_LENGTH = 60
-
-
-class TurnObserver:
-    """What a front end hears while a turn runs; every event does nothing by default."""
-
-    def reasoning(self, text: str) -> None:
-        """A piece of the model's reasoning."""
-
-    def content(self, text: str) -> None:
-        """A piece of the answer."""
-
-    def notice(self, text: str) -> None:
-        """A step of the turn between requests (e.g. "searching the web…")."""
-
-    def usage(self, usage: Usage) -> None:
-        """The token counts of one request, as the API reported them."""
-
-    def search(self, query: str) -> None:
-        """A web search the model asked for is about to run."""
-        self.notice(f"searching: {query}")
-
-
-@dataclass
-class TurnResult:
-    content: str = ""
-    reasoning: str = ""
-    finish_reason: str | None = None
-    usage: Usage | None = None
-    cost: Cost | None = None
-    request_id: str | None = None
-    conversation_id: str | None = None
-    partial: bool = False
-    error: KimiError | None = None
-    model: str = ""
-    requests: int = 0
-    #: The queries of the web searches run in this turn, in order.
-    searches: list[str] = field(default_factory=list)
-    #: What the searches cost (per-call fee), None when no price is listed; in ``cost``.
-    search_cost: Cost | None = None
-    #: The assistant tool calls and tool results of this turn, as sent to the API.
-    steps: list[dict[str, Any]] = field(default_factory=list, repr=False)
-    pieces: list[str] = field(default_factory=list, repr=False)
-
-
-class TurnError(Exception):
-    """A turn failed; ``result`` holds what arrived (already saved)."""
-
-    def __init__(self, error: KimiError, result: TurnResult) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.result = result
-
-
-class TurnInterrupted(KeyboardInterrupt):
-    """Ctrl-C during a turn; ``result`` holds what arrived (already saved)."""
-
-    def __init__(self, result: TurnResult) -> None:
-        super().__init__()
-        self.result = result
-
-
-def partial_of(exc: BaseException) -> TurnResult | None:
-    """What arrived before ``exc`` ended a turn (SIGTERM, a closed pipe), if it did."""
-    result = getattr(exc, "result", None) or getattr(exc, "turn_result", None)
-    return result if isinstance(result, TurnResult) else None
 
 
 @dataclass
@@ -137,6 +92,14 @@ class Conversation:
     resumed_model: str | None = None
     #: The search Formula, used by turns whose options ask for web search.
     web_search: WebSearch | None = None
+    #: What the answers are billed as in the history's usage rows: "chat" or "repl".
+    kind: str = "chat"
+    #: Budgets checked before each request (None: no check).
+    budget: BudgetGuard | None = None
+    #: The model's end of life: refused after a 404, warned about before it retires.
+    watch: ModelWatch | None = None
+    #: Turns sent so far (the budget's 80 % warning is said once per turn).
+    turns: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         if self.images is None:
@@ -215,6 +178,8 @@ class Conversation:
             )
         from kimi_cli.catalog.policy import build_body
 
+        if self.watch is not None:
+            self.watch.before_turn(self.client.base_url, self.model.id, self.warn)
         body = build_body(
             self.policy,
             self.messages_for(text, pictures, documents),
@@ -223,6 +188,8 @@ class Conversation:
         )
         if options.web_search:
             body["tools"] = self._search().tools()
+        self.turns += 1
+        self._check_budget(body, None, input_tokens)  # before the question is even saved
         assert self.images is not None
         saved = stored_text(text, pictures)
         named = ", ".join([*(f"[{i.name}]" for i in pictures), *(d.name for d in documents)])
@@ -235,9 +202,7 @@ class Conversation:
         try:
             self._run(body, result, observer, stream, options.max_searches)
         except KimiError as exc:
-            from kimi_cli.conversation.explain import explain  # failures only
-
-            result.error = explain(exc, self.model.id)
+            result.error = self._explain(exc)
             result.partial = True
             self._save_answer(result)
             raise TurnError(result.error, result) from exc
@@ -259,14 +224,14 @@ class Conversation:
         model = self.model.id
         for document in documents:
             self.earlier.append(
-                _context_message("system", document.content, None, model, partial=False)
+                context_message("system", document.content, None, model, partial=False)
             )
-        self.earlier.append(_context_message("user", text, None, model, partial=False))
-        answer = _context_message(
+        self.earlier.append(context_message("user", text, None, model, partial=False))
+        answer = context_message(
             "assistant", result.content, result.reasoning, model, partial=result.partial
         )
         if result.steps:
-            answer = replace(answer, tool_steps=_steps_json(result.steps))
+            answer = replace(answer, tool_steps=steps_json(result.steps))
         self.earlier.append(answer)
 
     def _say_setting_change(self, options: ChatOptions) -> None:
@@ -296,6 +261,8 @@ class Conversation:
         max_searches: int = 0,
     ) -> None:
         while True:
+            if result.requests:  # the first request was checked before the question was saved
+                self._check_budget(body, result)
             calls = one_request(self.client, body, result, observer, stream)
             self._price(result)
             if not calls or "tools" not in body:
@@ -331,19 +298,30 @@ class Conversation:
             result.steps.append(message)
             body["messages"].append(message)
 
-    def _price(self, result: TurnResult) -> None:
-        """``cost``: the tokens of every request, plus the searches' per-call fee; unknown
-        when either price is."""
-        from kimi_cli.pricing import Cost, cost_of, search_cost
+    def _check_budget(
+        self, body: dict[str, Any], result: TurnResult | None, measured: int | None = None
+    ) -> None:
+        if self.budget is None:
+            return
+        self.budget.before_request(
+            self.client,
+            self.model,
+            self.currency,
+            body,
+            turn=self.turns,
+            measured=measured,
+            pending=result.cost if result is not None else None,
+        )
 
-        tokens = cost_of(result.usage, self.model.id, self.currency) if result.usage else None
-        result.search_cost = search_cost(len(result.searches), self.currency)
-        if not result.searches:
-            result.cost = tokens
-        elif tokens is None or result.search_cost is None:
-            result.cost = None
-        else:
-            result.cost = Cost(tokens.amount + result.search_cost.amount, tokens.currency)
+    def _explain(self, exc: KimiError) -> KimiError:
+        if isinstance(exc, NotFoundError) and self.watch is not None:
+            return self.watch.explain_404(self.client, self.model.id, exc)
+        from kimi_cli.conversation.explain import explain  # failures only
+
+        return explain(exc, self.model.id)
+
+    def _price(self, result: TurnResult) -> None:
+        price_turn(result, self.model.id, self.currency)
 
     # -- history: failures warn and never change the outcome ----------------------
 
@@ -391,7 +369,8 @@ class Conversation:
                 partial=result.partial,
                 finish_reason=result.finish_reason,
                 requests=max(result.requests, 1),
-                tool_steps=_steps_json(result.steps),
+                tool_steps=steps_json(result.steps),
+                kind=self.kind,
             )
             if result.searches:
                 self.history.record_usage(
@@ -405,34 +384,3 @@ class Conversation:
                 )
         except HistoryError as exc:
             self.warn(f"history not saved: {exc.line()}")
-
-
-def _context_message(
-    role: str, content: str, reasoning: str | None, model: str, *, partial: bool
-) -> StoredMessage:
-    """A message held in memory only (it is already in history, or history is off)."""
-    from kimi_cli.history import StoredMessage
-
-    return StoredMessage(
-        id=0,
-        role=role,
-        content=content,
-        reasoning=reasoning or None,
-        model=model,
-        created_at="",
-        partial=partial,
-        finish_reason=None,
-        input_tokens=None,
-        output_tokens=None,
-        cached_tokens=None,
-        cost=None,
-        currency=None,
-    )
-
-
-def _steps_json(steps: list[dict[str, Any]]) -> str | None:
-    if not steps:
-        return None
-    import json
-
-    return json.dumps(steps, ensure_ascii=False)

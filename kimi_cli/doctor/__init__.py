@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kimi_cli.config import mask_key
+from kimi_cli.doctor.checks_budget import check_budget
 from kimi_cli.doctor.checks_local import (
     check_agent_env,
     check_certificates,
@@ -68,6 +69,7 @@ STEPS: tuple[tuple[str, str, CheckFn], ...] = (
     ("models", "GET /v1/models", check_models),
     ("model", "looking for the configured model", check_model),
     ("balance", "GET /v1/users/me/balance", check_balance),
+    ("budget", "adding up what was spent", check_budget),
     ("chat", "a minimal chat round trip", check_chat),
     ("encoding", "looking at output encodings", check_encoding),
     ("path", "looking for kimi on PATH", check_path),

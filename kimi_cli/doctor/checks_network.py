@@ -23,6 +23,7 @@ from kimi_cli.api.types import Usage
 from kimi_cli.catalog.access import RegionProbe, list_models_checked
 from kimi_cli.catalog.ids import diagnose, find_model, not_found_error
 from kimi_cli.catalog.policy import ChatOptions, build_body, policy_for
+from kimi_cli.catalog.retirements import retirement_notice, successor_for
 from kimi_cli.doctor.report import (
     NO_SETTINGS,
     Check,
@@ -255,7 +256,13 @@ def check_model(ctx: DoctorContext, found: Findings) -> Check:
     facts.append(f"reasoning: {policy.thinking}")
     if policy.efforts:
         facts.append("efforts " + "/".join(policy.efforts))
-    return passed("model", title, f"{model.id} (from {source}): " + ", ".join(facts))
+    detail = f"{model.id} (from {source}): " + ", ".join(facts)
+    notice = retirement_notice(model.id, ids)
+    if notice is not None:
+        successor, _ = successor_for(model.id, ids)
+        fix = f"kimi models use {successor}" if successor else "pick another model: kimi models"
+        return warned("model", title, f"{detail}. {notice}", fix)
+    return passed("model", title, detail)
 
 
 def check_balance(ctx: DoctorContext, found: Findings) -> Check:

@@ -127,6 +127,7 @@ class DoctorContext:
     module_available: Callable[[str], bool] = _module_available
     versions: Mapping[str, str] | None = None  # None: read them (importlib.metadata)
     executable: str | None = None  # the running script (sys.argv[0]), to tell which kimi we are
+    history_path: Path | None = None  # None: history.db in the settings' data dir
 
     @property
     def network_timeout(self) -> float:

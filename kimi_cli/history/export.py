@@ -1,13 +1,20 @@
-"""A conversation as a readable transcript (Markdown) or as data (JSON-ready dict)."""
+"""A conversation as a readable transcript (Markdown) or as data (JSON-ready dict).
+
+A document's extracted text is long and the user has the file: the transcript names it
+(name, size, SHA-256, file ID) where it was sent, and lists the documents at the top; the
+data carries them as ``documents``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Sequence
+from dataclasses import asdict, replace
 from typing import Any
 
+from kimi_cli.history.documents import StoredDocument
 from kimi_cli.history.records import ConversationSummary, StoredMessage
 
-__all__ = ["short_time", "to_data", "to_markdown"]
+__all__ = ["named_documents", "short_time", "to_data", "to_markdown"]
 
 
 def short_time(iso: str) -> str:
@@ -19,10 +26,34 @@ def _fold(reasoning: str) -> list[str]:
     return ["<details><summary>Reasoning</summary>", "", reasoning.strip(), "", "</details>", ""]
 
 
+def named_documents(
+    messages: list[StoredMessage], documents: Sequence[StoredDocument]
+) -> list[StoredMessage]:
+    """The messages, each document's extracted text replaced by one line naming it."""
+    by_message = {d.message_id: d for d in documents}
+    return [_named(m, by_message[m.id]) if m.id in by_message else m for m in messages]
+
+
+def _named(message: StoredMessage, document: StoredDocument) -> StoredMessage:
+    return replace(
+        message,
+        content=(
+            f"document {document.name} · {document.bytes:,} bytes · sha256 "
+            f"{document.sha256[:16]}… · {document.file_id} · "
+            f"{len(message.content):,} characters of extracted text"
+        ),
+    )
+
+
 def to_markdown(
-    summary: ConversationSummary, messages: list[StoredMessage], searches: int = 0
+    summary: ConversationSummary,
+    messages: list[StoredMessage],
+    searches: int = 0,
+    documents: Sequence[StoredDocument] = (),
 ) -> str:
-    """Roles, models and times, the reasoning folded away, the searches listed."""
+    """Roles, models and times, the reasoning folded away, the documents and searches
+    listed."""
+    messages = named_documents(messages, documents)
     out = [
         f"# {summary.title}",
         "",
@@ -31,6 +62,8 @@ def to_markdown(
         f"- started: {short_time(summary.created_at)}",
         f"- last used: {short_time(summary.updated_at)}",
     ]
+    for document in documents:
+        out.append(f"- document: {document.name} ({document.bytes:,} bytes, {document.file_id})")
     if searches:
         out.append(f"- web searches: {searches}")
     out.append("")
@@ -48,10 +81,14 @@ def to_markdown(
 
 
 def to_data(
-    summary: ConversationSummary, messages: list[StoredMessage], searches: int = 0
+    summary: ConversationSummary,
+    messages: list[StoredMessage],
+    searches: int = 0,
+    documents: Sequence[StoredDocument] = (),
 ) -> dict[str, Any]:
     return {
         **asdict(summary),
         "searches": searches,
+        "documents": [asdict(d) for d in documents],
         "messages": [{**asdict(m), "tool_steps": m.steps} for m in messages],
     }

@@ -61,4 +61,5 @@ def run_repl(conversation: Conversation, config: ReplConfig) -> int:
     """Run the REPL until /exit or Ctrl-D; return the exit code (0)."""
     from kimi_cli.repl.loop import Repl
 
+    conversation.kind = "repl"  # its answers are billed as REPL turns in `kimi usage`
     return Repl(conversation, config).run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from kimi_cli.emulator import Emulator
 from tests.helpers import run_process
@@ -78,3 +79,31 @@ def test_ambiguous_id_is_a_usage_error(configured: Emulator) -> None:
     assert shared is not None
     line = run_process("history", "show", shared).assert_one_error_line(2)
     assert "ambiguous" in line
+
+
+PDF = b"%PDF-1.4\n\x00\x01Obligation: pay rent monthly\x00\x02Penalty clause seven\n%%EOF\n"
+
+
+def test_export_lists_the_documents_and_searches_of_a_conversation(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    contract = tmp_path / "contract.pdf"
+    contract.write_bytes(PDF)
+    first = json.loads(run_process("chat", "--json", "-f", str(contract), "ECHO read it").stdout)
+    conversation = first["conversation_id"]
+    searched = run_process("chat", "--session", conversation, "--web-search", "SEARCH rent law")
+    assert searched.code == 0, searched.stderr
+
+    markdown = run_process("history", "export", conversation).stdout
+    assert f"- document: {contract} ({len(PDF)} bytes, file-" in markdown
+    assert "- web searches: 1" in markdown and "> searched: rent law" in markdown
+    assert f"document {contract} · {len(PDF)} bytes · sha256 " in markdown
+    assert "Penalty clause seven" not in markdown  # named where it was sent, not printed
+
+    data = json.loads(run_process("history", "export", conversation, "--format", "json").stdout)
+    [document] = data["documents"]
+    assert document["name"] == str(contract) and document["bytes"] == len(PDF)
+    assert document["file_id"].startswith("file-") and len(document["sha256"]) == 64
+    assert data["searches"] == 1
+    hits = json.loads(run_process("history", "search", "--json", "rent law").stdout)
+    assert conversation in {h["conversation_id"] for h in hits}

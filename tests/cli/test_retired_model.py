@@ -1,49 +1,142 @@
-"""A stored model that the API stops serving: explained once, then nothing is sent."""
+"""A stored model that the API stops serving: explained once with where to move, then
+nothing is sent for it. Real processes against the emulator (its ``retired`` config), whose
+counters prove what was sent; a 404 for a listed model through a mock transport."""
 
 from __future__ import annotations
 
 import json
-import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from kimi_cli.api.client import KimiClient
+import httpx
+import pytest
+
+from kimi_cli.api.types import Model
+from kimi_cli.catalog import ChatOptions, policy_for
+from kimi_cli.catalog import retirements as retirements_module
 from kimi_cli.catalog.cache import ModelCache
-from kimi_cli.catalog.retirements import explain_model_404, refuse_if_forgotten
+from kimi_cli.catalog.retirements import Retirement
+from kimi_cli.conversation.lifecycle import ModelWatch
+from kimi_cli.conversation.turn import Conversation, TurnError, TurnObserver
 from kimi_cli.emulator import Emulator
 from kimi_cli.errors import ExitCode
-from tests.helpers import run_process
+from tests.api.mock import error, make
+from tests.helpers import invoke, run_process
 
 
-def _emulator(emulator: Emulator, path: str, body: Any = None) -> Any:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        emulator.root_url + path, data=data, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request) as response:
-        return json.load(response)
+def requests(emulator: Emulator, name: str) -> int:
+    return int(emulator.stats()["requests"].get(name, 0))
 
 
-def test_a_retired_model_is_explained_then_never_sent(
+CHAT = "POST /v1/chat/completions"
+MODELS = "GET /v1/models"
+
+
+def test_the_first_chat_names_the_successor_the_second_sends_nothing(
     configured: Emulator, isolated_env: Path
 ) -> None:
-    assert run_process("models").code == 0  # the cache lists kimi-k2.6
-    models = _emulator(configured, "/_emulator/config")["models"]
-    _emulator(
-        configured,
-        "/_emulator/config",
-        {"models": [m for m in models if m["id"] != "kimi-k2.6"]},
-    )
-    cache = ModelCache(isolated_env / "cache")
-    with KimiClient(configured.base_url, "sk-emulator") as client:
-        error = explain_model_404(client, cache, "kimi-k2.6", "Not found the model kimi-k2.6")
-    assert error.exit_code == ExitCode.MODEL_NOT_FOUND
-    assert error.line().endswith("suggested: kimi-k3.1-pro — kimi models use kimi-k3.1-pro")
-    assert cache.forgotten(configured.base_url, "kimi-k2.6") is not None
-    forgotten = refuse_if_forgotten(cache, configured.base_url, "kimi-k2.6")
-    assert forgotten is not None and "nothing was sent" in forgotten.line()
+    assert run_process("models", "use", "kimi-k2.6").code == 0  # stored, and cached
+    configured.configure(retired=["kimi-k2.6"])
+    env = {"KIMI_MODEL": ""}  # the stored model, not the fixture's variable
 
-    before = _emulator(configured, "/_emulator/stats")["chat_requests"]
-    line = run_process("chat", "hi").assert_one_error_line(5)
-    assert "kimi models use kimi-k3.1-pro" in line and "suggested" in line
-    assert _emulator(configured, "/_emulator/stats")["chat_requests"] == before
+    first = run_process("chat", "ECHO hi", env=env)
+    line = first.assert_one_error_line(5)
+    assert "kimi-k2.6 is no longer served by this API (404: Not found the model" in line
+    assert "suggested: kimi-k3.1-pro — kimi models use kimi-k3.1-pro" in line
+    assert requests(configured, CHAT) == 1  # the one request that met the 404
+    config = (isolated_env / "config" / "config.toml").read_text(encoding="utf-8")
+    assert 'model = "kimi-k2.6"' in config  # never switched silently
+
+    models_before = requests(configured, MODELS)
+    second = run_process("chat", "ECHO hi again", env=env)
+    line = second.assert_one_error_line(5)
+    assert "kimi-k2.6 was answered 404 (not served) on an earlier run; nothing was sent" in line
+    assert "kimi models use kimi-k3.1-pro" in line
+    assert requests(configured, CHAT) == 1  # nothing sent
+    assert requests(configured, MODELS) == models_before  # not even the model list
+
+    # The model comes back and `kimi models` lists it again: the note is cleared.
+    configured.configure(retired=[])
+    assert run_process("models").code == 0
+    again = run_process("chat", "ECHO back", env=env)
+    assert (again.code, again.stdout) == (0, "back\n"), again.stderr
+
+
+def test_a_model_retiring_within_two_weeks_warns_once_a_day(
+    configured: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    soon = datetime.now(UTC).date() + timedelta(days=5)
+    monkeypatch.setitem(
+        retirements_module.RETIREMENTS,
+        "kimi-k3",
+        Retirement("kimi-k3", soon, "kimi-k3.1-pro", "test", "announced"),
+    )
+    env = {"KIMI_BASE_URL": configured.base_url, "KIMI_API_KEY": "sk-emulator"}
+    first = invoke("chat", "-m", "kimi-k3", "ECHO hi", env=env)
+    assert first.code == 0, first.stderr
+    warnings = [x for x in first.stderr.splitlines() if x.startswith("kimi: warning:")]
+    assert warnings == [
+        f"kimi: warning: kimi-k3 is announced to retire on {soon.isoformat()} (in 5 days);"
+        " successor: kimi-k3.1-pro — kimi models use kimi-k3.1-pro"
+    ]
+    second = invoke("chat", "-m", "kimi-k3", "ECHO hi", env=env)
+    assert second.code == 0 and "warning" not in second.stderr  # once a day
+    assert len(configured.stats()["chat_requests"]) == 2  # a warning, never a refusal
+
+
+def test_doctor_names_the_retirement_of_the_configured_model(configured: Emulator) -> None:
+    out = run_process("doctor", "--no-chat", "--json")
+    model = {c["id"]: c for c in json.loads(out.stdout)["checks"]}["model"]
+    assert model["status"] == "warn", model
+    notice = "kimi-k2.6: third parties report (not confirmed by Moonshot) it retires on 2026-12-31"
+    assert notice in model["detail"]
+    assert model["fix"] == "kimi models use kimi-k3.1-pro"
+    assert out.code == 0  # a warning never fails
+
+
+def test_a_404_on_chat_for_a_listed_model_is_not_called_a_retirement(
+    configured: Emulator, isolated_env: Path
+) -> None:
+    configured.configure(faults=[{"name": "model_not_found", "once": True}])
+    out = run_process("chat", "ECHO hi")
+    line = out.assert_one_error_line(5)
+    assert "no longer served" not in line
+    assert "the API answered 404 for kimi-k2.6 although GET /models lists it" in line
+    assert "(Not found the model kimi-k2.6 or Permission denied)" in line
+    assert "this key may lack access to it" in line
+    # Nothing is forgotten: the next chat is sent, and answered.
+    again = run_process("chat", "ECHO hi")
+    assert (again.code, again.stdout) == (0, "hi\n"), again.stderr
+    assert requests(configured, CHAT) == 2
+
+
+K3 = Model(id="kimi-k3", context_length=262_144)
+
+
+def test_a_404_for_a_model_the_list_still_has_says_what_the_api_said(tmp_path: Path) -> None:
+    said = "Not found the model kimi-k3 or Permission denied"
+
+    def api(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/models"):
+            return httpx.Response(200, json={"data": [{"id": "kimi-k3"}, {"id": "kimi-k3.1-pro"}]})
+        return error(404, "resource_not_found_error", said)
+
+    client, _ = make(api)
+    cache = ModelCache(tmp_path)
+    conversation = Conversation(
+        client=client,
+        model=K3,
+        policy=policy_for(K3),
+        history=None,
+        currency="USD",
+        warn=lambda text: None,
+        watch=ModelWatch(cache, tmp_path),
+    )
+    with pytest.raises(TurnError) as caught:
+        conversation.send("hi", ChatOptions(), TurnObserver())
+    failure = caught.value.error
+    assert failure.exit_code == ExitCode.MODEL_NOT_FOUND
+    assert "no longer served" not in failure.line()
+    assert f"although GET /models lists it ({said})" in failure.line()
+    assert "this key may lack access to it" in failure.line()
+    assert cache.forgotten(client.base_url, "kimi-k3") is None  # not taken for a retirement

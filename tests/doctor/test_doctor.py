@@ -469,7 +469,10 @@ def test_run_checks_on_plain_data(listening: str) -> None:
     checks = {c.id: c for c in run_checks(_context(env, _api), progress=lambda doing: None)}
     assert list(checks) == IDS
     assert checks["models"].status == "pass" and "kimi-k2.6" in checks["models"].detail
-    assert checks["model"].status == "pass"
+    # kimi-k2.6 is reported to retire: the check warns, with the date and where to move.
+    model = checks["model"]
+    assert model.status == "warn" and "retires on 2026-12-31" in model.detail, model
+    assert "third parties report" in model.detail and model.fix
     # An empty answer cut by the budget still passes: the request was accepted.
     assert checks["chat"].status == "pass" and "finish_reason length" in checks["chat"].detail
     assert "currency unknown" in checks["balance"].detail
