@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
@@ -129,6 +128,8 @@ def now_iso() -> str:
 
 
 def new_id() -> str:
+    import secrets  # here: it loads hashlib and random, which reading history never needs
+
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
 
 
