@@ -139,7 +139,6 @@ def list_batches(
     if not isinstance(items, list):
         raise UnexpectedResponseError(
             f"{client.base_url}/batches did not answer like the Kimi API (no batch list)",
-            hint="check --base-url (it should end in /v1) and any proxy",
         )
     found = []
     for item in items:
@@ -202,5 +201,4 @@ def _batch(data: Any, where: str) -> Batch:
     except ValueError:
         raise UnexpectedResponseError(
             f"the answer of {where} is not a batch object",
-            hint="check --base-url (it should end in /v1) and any proxy",
         ) from None

@@ -102,7 +102,6 @@ def list_files(client: KimiClient, purpose: str | None = None) -> list[FileObjec
     if not isinstance(items, list):
         raise UnexpectedResponseError(
             f"{client.base_url}/files did not answer like the Kimi API (no file list)",
-            hint="check --base-url (it should end in /v1) and any proxy",
         )
     found = []
     for item in items:
@@ -205,5 +204,4 @@ def _file(data: Any, where: str) -> FileObject:
     except ValueError:
         raise UnexpectedResponseError(
             f"the answer of {where} is not a file object",
-            hint="check --base-url (it should end in /v1) and any proxy",
         ) from None

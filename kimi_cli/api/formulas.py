@@ -58,7 +58,6 @@ def formula_tools(client: KimiClient, uri: str = WEB_SEARCH) -> list[dict[str, A
     if not isinstance(tools, list) or not all(isinstance(t, dict) for t in tools):
         raise UnexpectedResponseError(
             f"the tools of the Formula {uri} did not come as a list",
-            hint="check --base-url (it should end in /v1) and any proxy",
         )
     return tools
 

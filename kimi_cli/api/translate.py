@@ -184,7 +184,7 @@ def error_from_transport(
             f"the TLS certificate of {url} is not trusted",
             hint="set SSL_CERT_FILE to the CA bundle that signs it (a corporate proxy has its own)",
         )
-    hint = "check the network, proxy and --base-url ('kimi doctor'), then retry"
+    hint = "check the network, the proxy and the base URL ('kimi doctor'), then retry"
     proxy = _proxy_for(url)
     if proxy and not isinstance(exc, httpx.ProxyError):
         url = f"{url} through the proxy {proxy}"  # it may be the proxy that is not there

@@ -25,6 +25,8 @@ RANGES = {"temperature": (0.0, 1.0), "top_p": (0.0, 1.0)}
 ResolveModel = Callable[[str], Model]
 #: A document's ``system`` message (its extracted text), as ``chat -f`` sends it.
 DocumentMessage = Callable[[Path], dict[str, Any]]
+#: An image file as the image part ``chat -f`` sends (refused when broken or too large).
+ImagePart = Callable[[Path], dict[str, Any]]
 CountTokens = Callable[[str, list[dict[str, Any]]], int]
 
 
@@ -52,6 +54,7 @@ class Preparer:
     count_tokens: CountTokens | None = None
     response_format: dict[str, Any] | None = None  # from --schema
     document_message: DocumentMessage | None = None
+    image_part: ImagePart | None = None
     one_model: bool = False  # the Batch API takes one model per input file
 
     def __post_init__(self) -> None:
@@ -128,7 +131,7 @@ class Preparer:
             if self.document_message is None:
                 raise UsageError(f"{item.where}: documents are not sent here")
             messages.append(self.document_message(item.document))
-        messages.append({"role": "user", "content": item.text or ""})
+        messages.append({"role": "user", "content": self._user_content(item, policy)})
         try:
             body = build_body(policy, messages, self.options)
         except UsageError as exc:
@@ -137,6 +140,19 @@ class Preparer:
         if self.response_format is not None:
             body["response_format"] = self.response_format
         return body
+
+    def _user_content(self, item: InputItem, policy: ModelPolicy) -> str | list[dict[str, Any]]:
+        if item.image is None:
+            return item.text or ""
+        if policy.image_in is False:
+            raise UsageError(
+                f"{item.where}: {policy.model_id} does not take images",
+                hint="pick a vision model with -m ('kimi models')",
+            )
+        if self.image_part is None:
+            raise UsageError(f"{item.where}: images are not sent here")
+        text = [{"type": "text", "text": item.text}] if item.text else []
+        return [*text, self.image_part(item.image)]
 
     def _checked_body(
         self, item: InputItem, raw: dict[str, Any], policy: ModelPolicy

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from kimi_cli.documents.local import check_size, is_utf8_text
+from kimi_cli.documents.local import check_size, is_utf8_text, sniff_image
 from kimi_cli.errors import UsageError
 
 CHAT_URL = "/v1/chat/completions"
@@ -44,6 +44,7 @@ class InputItem:
     body: dict[str, Any] | None = None
     from_file: bool = False  # one item per input file: results are named after it
     document: Path | None = None  # a file sent through the Files API (file-extract)
+    image: Path | None = None  # an image file, sent as an image part beside the prompt
 
 
 def jsonl_items(path: str) -> Iterator[InputItem]:
@@ -127,17 +128,23 @@ def _shapes_hint() -> str:
 
 
 def file_items(prompt: str, paths: Sequence[Path], compose: Compose) -> Iterator[InputItem]:
-    """One request per file as ``chat -f`` sends it: a text file fenced under its path, a
-    document (PDF, …) as its extracted text in a ``system`` message, then the prompt."""
+    """One request per file as ``chat -f`` sends it: a text file fenced under its path, an
+    image as an image part, a document (PDF, …) as its extracted text in a ``system``
+    message, then the prompt."""
     for path in paths:
         name = str(path)
         with _open(path) as stream:
             head = stream.read(64 * 1024)
+        if sniff_image(head) is not None:
+            yield InputItem(
+                where=name, source=name, custom_id=name, text=prompt, from_file=True, image=path
+            )
+            continue
         if not is_utf8_text(path, head):
             if path.suffix.lower() in IMAGE_SUFFIXES:
                 raise UsageError(
-                    f"{name} is an image; batch does not send images yet",
-                    hint="use kimi chat -f for it",
+                    f"{name} is not a png, jpeg, webp or gif image (its bytes say otherwise)",
+                    hint="check the file; a broken image cannot be sent",
                 )
             check_size(name, path.stat().st_size)
             yield InputItem(

@@ -78,11 +78,20 @@ def stage_input(
         one_model=one_model,
         response_format=args.response_format(),
         document_message=lambda path: _document_message(state, path),
+        image_part=_image_part,
     )
     items = select_items(args.inputs, args.prompt, args.lines, compose_text)
     staged = stage(preparer.prepare_all(items), directory)
     staged.output_budget = preparer.output_budget
     return staged, preparer.model_ids
+
+
+def _image_part(path: Path) -> dict[str, Any]:
+    """What ``chat -f`` sends for an image: an image part, read by its bytes and refused
+    before anything is sent when broken or larger than the API takes."""
+    from kimi_cli.cli.chat_input import read_image
+
+    return read_image(path).part()
 
 
 def _document_message(state: AppState, path: Path) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from kimi_cli.cli.state import AppState
 from kimi_cli.errors import UsageError
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from kimi_cli.schema import OutputSchema
 
 HELP = """Ask a model. The message is: each -f file (fenced, headed by its path), then piped
@@ -142,7 +144,6 @@ def chat(
     ] = False,
     no_log: Annotated[bool, typer.Option("--no-log", help="Do not save to history.")] = False,
 ) -> None:
-    from kimi_cli.budget import parse_max_cost
     from kimi_cli.catalog.policy import ChatOptions
     from kimi_cli.cli.chat_run import ChatRequest, run_chat
 
@@ -185,7 +186,7 @@ def chat(
         no_stdin=no_stdin or (wants_repl and not prompt and stdin_is_tty),
         log=not no_log,
         web_search=web_search,
-        max_cost=parse_max_cost(max_cost),
+        max_cost=None if max_cost is None else _max_cost(max_cost),
         options=ChatOptions(
             thinking=thinking,
             effort=effort.value if effort else None,
@@ -206,6 +207,13 @@ def _schema(argument: str) -> "OutputSchema":
     from kimi_cli.schema import load_schema
 
     return load_schema(argument)
+
+
+def _max_cost(argument: str) -> "Decimal | None":
+    """``--max-cost``, checked before anything is sent (exit 2)."""
+    from kimi_cli.budget import parse_max_cost
+
+    return parse_max_cost(argument)
 
 
 def _terminal_for_input(stdin_is_tty: bool) -> bool:

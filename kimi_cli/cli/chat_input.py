@@ -16,12 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kimi_cli.conversation.images import (
-    MAX_IMAGE_BYTES,
-    REQUEST_LIMIT_MB,
-    Attachment,
-    sniff_image,
-)
+from kimi_cli.conversation.images import MAX_IMAGE_BYTES, REQUEST_LIMIT_MB, Attachment
+from kimi_cli.documents.local import sniff_image
 from kimi_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -161,6 +157,14 @@ def _head(path: Path) -> tuple[bytes, int]:
         raise UsageError(f"{path} is a directory", hint="give a file") from None
     except OSError as exc:
         raise UsageError(f"cannot read {path} ({exc.strerror or exc})") from None
+
+
+def read_image(path: Path) -> Attachment:
+    """An image file as ``-f`` sends it (for ``kimi batch -p PROMPT FILE…``)."""
+    image = _image(path, str(path), read_file(path))
+    if image is None:
+        raise UsageError(f"{path} is not a png, jpeg, webp or gif image")
+    return image
 
 
 def _image(path: Path, name: str, data: bytes) -> Attachment | None:

@@ -54,6 +54,7 @@ def run_repl_chat(setup: ChatSetup, request: ChatRequest) -> int:
         stream=request.stream,
         list_models=connection.list_models,
         recent=recent,
+        fit_hint=state.fit_hint,
         usage_lines=request.usage,
         attach_file=lambda path: _attached(setup, path),
     )

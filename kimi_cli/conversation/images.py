@@ -16,29 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: The chat endpoint takes png, jpeg, webp and gif; the type is read from the bytes.
-_SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-)
+from kimi_cli.documents.local import sniff_image
+
 #: The API takes a request body of at most 100 MB (docs/api-notes.md); base64 makes an
 #: image a third larger, so one image can be at most three quarters of that.
 REQUEST_LIMIT_MB = 100
 MAX_IMAGE_BYTES = REQUEST_LIMIT_MB * 1000 * 1000 * 3 // 4
 
 _REFERENCE = re.compile(r"^\[image: (?P<name>.*) sha256:(?P<sha>[0-9a-f]{64})\]$", re.MULTILINE)
-
-
-def sniff_image(data: bytes) -> str | None:
-    """The image type the bytes say they are (png, jpeg, webp, gif), or None."""
-    for signature, mime in _SIGNATURES:
-        if data.startswith(signature):
-            return mime
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 def _sha256(data: bytes) -> str:

@@ -1,6 +1,7 @@
 """What a ``-f`` file is, read from disk without holding a large one in memory.
 
-Text (valid UTF-8, no NUL) goes inline; anything else is a document for the Files API. A
+An image (known by its bytes) becomes an image part; text (valid UTF-8, no NUL) goes
+inline; anything else is a document for the Files API. A
 document is never read whole: it is hashed and uploaded in pieces, so a 100 MB PDF costs
 no more memory than a small one.
 """
@@ -19,6 +20,25 @@ from kimi_cli.errors import UsageError
 #: The Files API takes at most 100 MB per file (docs/api-notes.md#files-api).
 MAX_DOCUMENT_BYTES = 100 * 1024 * 1024
 PIECE_BYTES = 1024 * 1024
+
+
+#: The chat endpoint takes png, jpeg, webp and gif; the type is read from the bytes.
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def sniff_image(data: bytes) -> str | None:
+    """The image type the bytes say they are (png, jpeg, webp, gif), or None."""
+    for signature, mime in _SIGNATURES:
+        if data.startswith(signature):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
 
 
 def human_size(size: int) -> str:

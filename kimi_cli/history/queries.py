@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from kimi_cli.errors import UsageError
 from kimi_cli.history.records import SearchHit, UsageTotals
 from kimi_cli.history.schema import has_fts
 
@@ -91,3 +92,26 @@ def usage_totals(db: sqlite3.Connection, since_day: str | None, by: str) -> list
         params,
     ).fetchall()
     return [UsageTotals(*row) for row in rows]
+
+
+def resolve_id(db: sqlite3.Connection, conversation_id: str) -> str | None:
+    """The full id for an id or a unique prefix of one (case-insensitive)."""
+    wanted = conversation_id.strip().lower()
+    if not wanted:
+        return None
+    if db.execute("SELECT 1 FROM conversations WHERE id = ?", (wanted,)).fetchone():
+        return wanted
+    matches = [
+        row[0]
+        for row in db.execute(
+            "SELECT id FROM conversations WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT 11",
+            (len(wanted), wanted),
+        )
+    ]
+    if len(matches) > 1:
+        shown = ", ".join(matches[:10]) + (", …" if len(matches) > 10 else "")
+        raise UsageError(
+            f"conversation id {conversation_id.strip()!r} is ambiguous: {shown}",
+            hint="type more of the id",
+        )
+    return matches[0] if matches else None

@@ -1,10 +1,15 @@
-"""What the history hands out: plain, frozen values."""
+"""What the history hands out (plain, frozen values), and the helpers that make its rows."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, overload
+
+if TYPE_CHECKING:  # kimi_cli.api's package imports httpx; only the type is needed
+    from kimi_cli.api.types import Usage
 
 __all__ = ["ConversationSummary", "SearchHit", "StoredMessage", "UsageTotals"]
 
@@ -102,3 +107,33 @@ class UsageTotals:
     cached_tokens: int
     output_tokens: int
     cost: float | None
+
+
+_ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case, URL-safe
+_ID_LENGTH = 8  # 40 random bits; uniqueness is checked under the write lock
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@overload
+def clean_text(value: str) -> str: ...
+@overload
+def clean_text(value: None) -> None: ...
+def clean_text(value: str | None) -> str | None:
+    """``value`` with lone surrogates (JSON can carry "\\ud800") made U+FFFD: SQLite wants UTF-8."""
+    return value if value is None or value.isascii() else _SURROGATE.sub("\ufffd", value)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def new_id() -> str:
+    import secrets  # here: it loads hashlib and random, which reading history never needs
+
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
+
+
+def token_triple(usage: Usage | None) -> tuple[int, int, int]:
+    if usage is None:
+        return (0, 0, 0)
+    return (usage.input_tokens, usage.cached_tokens, usage.output_tokens)

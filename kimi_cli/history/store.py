@@ -21,16 +21,13 @@ is never stored: there is no column for it.
 from __future__ import annotations
 
 import contextlib
-import re
-import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar, overload
+from typing import TYPE_CHECKING, TypeVar
 
-from kimi_cli.errors import HistoryError, UsageError
+from kimi_cli.errors import HistoryError
 from kimi_cli.history import queries
 from kimi_cli.history.connection import connect, connect_read_only
 from kimi_cli.history.documents import StoredDocument, documents_of, insert_document
@@ -40,7 +37,11 @@ from kimi_cli.history.records import (
     SearchHit,
     StoredMessage,
     UsageTotals,
+    clean_text,
+    new_id,
+    now_iso,
     stored_message,
+    token_triple,
 )
 
 if TYPE_CHECKING:  # kimi_cli.api's package imports httpx; only the type is needed
@@ -50,8 +51,6 @@ __all__ = ["KINDS", "ROLES", "HistoryStore"]
 
 ROLES = ("system", "user", "assistant")
 KINDS = ("chat", "repl", "batch", "search")  # what a usage row was billed for
-_ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case, URL-safe
-_ID_LENGTH = 8  # 40 random bits; uniqueness is checked under the write lock
 _T = TypeVar("_T")
 
 
@@ -67,32 +66,6 @@ _INSERT_USAGE_SQL = """INSERT INTO usage (at, day, kind, conversation_id, messag
     model, requests, searches, input_tokens, cached_tokens, output_tokens, cost, currency)
     VALUES (?, substr(?, 1, 10), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 _NEXT_SEQ = "(SELECT COALESCE(MAX(used_seq), 0) + 1 FROM conversations)"
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-@overload
-def _text(value: str) -> str: ...
-@overload
-def _text(value: None) -> None: ...
-def _text(value: str | None) -> str | None:
-    """``value`` with lone surrogates (JSON can carry "\\ud800") made U+FFFD: SQLite wants UTF-8."""
-    return value if value is None or value.isascii() else _SURROGATE.sub("\ufffd", value)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def _new_id() -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
-
-
-def _tokens(usage: Usage | None) -> tuple[int, int, int]:
-    if usage is None:
-        return (0, 0, 0)
-    return (usage.input_tokens, usage.cached_tokens, usage.output_tokens)
 
 
 class HistoryStore:
@@ -172,15 +145,15 @@ class HistoryStore:
 
     def new_conversation(self, *, model: str, title: str, system: str | None = None) -> str:
         """Create a conversation (with its system prompt as first message); return its id."""
-        model, title, system = _text(model), _text(title), _text(system)
+        model, title, system = clean_text(model), clean_text(title), clean_text(system)
 
         def work(db: sqlite3.Connection) -> str:
-            conversation_id = _new_id()
+            conversation_id = new_id()
             while db.execute(
                 "SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)
             ).fetchone():
-                conversation_id = _new_id()
-            now = _now()
+                conversation_id = new_id()
+            now = now_iso()
             db.execute(
                 "INSERT INTO conversations (id, title, model, created_at, updated_at, used_seq)"
                 f" VALUES (?, ?, ?, ?, ?, {_NEXT_SEQ})",
@@ -228,12 +201,12 @@ class HistoryStore:
         counts: tuple[int | None, ...] = (None, None, None)
         if usage is not None:
             counts = (usage.input_tokens, usage.output_tokens, usage.cached_tokens)
-        content, reasoning, model = _text(content), _text(reasoning), _text(model)
+        content, reasoning, model = clean_text(content), clean_text(reasoning), clean_text(model)
         values = (conversation_id, role, content, reasoning, model, int(partial), finish_reason)
         billed = role == "assistant" and (usage is not None or cost is not None)
 
         def work(db: sqlite3.Connection) -> int:
-            now = _now()
+            now = now_iso()
             touched = db.execute(
                 "UPDATE conversations SET updated_at = ?, model = COALESCE(?, model),"
                 f" used_seq = {_NEXT_SEQ} WHERE id = ?",
@@ -245,12 +218,12 @@ class HistoryStore:
                     hint="start a new conversation",
                 )
             cursor = db.execute(
-                _INSERT_MESSAGE_SQL, (now, *values, *counts, cost, currency, _text(tool_steps))
+                _INSERT_MESSAGE_SQL, (now, *values, *counts, cost, currency, clean_text(tool_steps))
             )
             assert cursor.lastrowid is not None
             if billed:
                 row = (now, now, kind, conversation_id, cursor.lastrowid, None, model, requests)
-                db.execute(_INSERT_USAGE_SQL, (*row, 0, *_tokens(usage), cost, currency))
+                db.execute(_INSERT_USAGE_SQL, (*row, 0, *token_triple(usage), cost, currency))
             return cursor.lastrowid
 
         return self._write(work)
@@ -266,13 +239,13 @@ class HistoryStore:
         file_id: str,
     ) -> int:
         """Append a document: a system message with its extracted text, and its source."""
-        content, name = _text(content), _text(name)
+        content, name = clean_text(content), clean_text(name)
 
         def work(db: sqlite3.Connection) -> int:
             return insert_document(
                 db,
                 conversation_id,
-                _now(),
+                now_iso(),
                 content=content,
                 name=name,
                 size=size,
@@ -285,7 +258,7 @@ class HistoryStore:
     def documents(self, conversation_id: str) -> list[StoredDocument]:
         """The documents of a conversation, in the order they were sent."""
         with self._reading() as db:
-            resolved = None if db is None else self._resolve(db, conversation_id)
+            resolved = None if db is None else queries.resolve_id(db, conversation_id)
             return [] if db is None or resolved is None else documents_of(db, resolved)
 
     def record_usage(
@@ -309,12 +282,12 @@ class HistoryStore:
         ``searches=n``, the per-call fee as ``cost`` and the conversation they served.
         """
         _check_kind(kind)
-        model, ref = _text(model), _text(ref)
+        model, ref = clean_text(model), clean_text(ref)
 
         def work(db: sqlite3.Connection) -> None:
-            now = _now()
+            now = now_iso()
             row = (now, now, kind, conversation_id, None, ref, model, requests, searches)
-            db.execute(_INSERT_USAGE_SQL, (*row, *_tokens(usage), cost, currency))
+            db.execute(_INSERT_USAGE_SQL, (*row, *token_triple(usage), cost, currency))
 
         self._write(work)
 
@@ -362,7 +335,7 @@ class HistoryStore:
     def messages(self, conversation_id: str) -> list[StoredMessage]:
         """The messages of a conversation, oldest first; [] if there is no such conversation."""
         with self._reading() as db:
-            resolved = None if db is None else self._resolve(db, conversation_id)
+            resolved = None if db is None else queries.resolve_id(db, conversation_id)
             if db is None or resolved is None:
                 return []
             rows = db.execute(_MESSAGE_SQL, (resolved,)).fetchall()
@@ -371,7 +344,7 @@ class HistoryStore:
     def get(self, conversation_id: str) -> ConversationSummary | None:
         """The conversation, or None. An ambiguous prefix is a UsageError naming the matches."""
         with self._reading() as db:
-            resolved = None if db is None else self._resolve(db, conversation_id)
+            resolved = None if db is None else queries.resolve_id(db, conversation_id)
             if db is None or resolved is None:
                 return None
             rows = self._summaries(db, " WHERE c.id = ?", (resolved,))
@@ -392,10 +365,10 @@ class HistoryStore:
 
     def set_title(self, conversation_id: str, title: str) -> bool:
         """Rename a conversation; False if there is none."""
-        title = _text(title)
+        title = clean_text(title)
 
         def work(db: sqlite3.Connection) -> bool:
-            resolved = self._resolve(db, conversation_id)
+            resolved = queries.resolve_id(db, conversation_id)
             if resolved is not None:
                 db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, resolved))
             return resolved is not None
@@ -406,7 +379,7 @@ class HistoryStore:
         """Delete a conversation and its messages; False if there is none."""
 
         def work(db: sqlite3.Connection) -> bool:
-            resolved = self._resolve(db, conversation_id)
+            resolved = queries.resolve_id(db, conversation_id)
             if resolved is not None:
                 db.execute("DELETE FROM conversations WHERE id = ?", (resolved,))
             return resolved is not None
@@ -421,28 +394,6 @@ class HistoryStore:
             return db.execute("DELETE FROM conversations").rowcount
 
         return self._write(work)
-
-    def _resolve(self, db: sqlite3.Connection, conversation_id: str) -> str | None:
-        """The full id for an id or a unique prefix of one (case-insensitive)."""
-        wanted = conversation_id.strip().lower()
-        if not wanted:
-            return None
-        if db.execute("SELECT 1 FROM conversations WHERE id = ?", (wanted,)).fetchone():
-            return wanted
-        matches = [
-            row[0]
-            for row in db.execute(
-                "SELECT id FROM conversations WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT 11",
-                (len(wanted), wanted),
-            )
-        ]
-        if len(matches) > 1:
-            shown = ", ".join(matches[:10]) + (", …" if len(matches) > 10 else "")
-            raise UsageError(
-                f"conversation id {conversation_id.strip()!r} is ambiguous: {shown}",
-                hint="type more of the id",
-            )
-        return matches[0] if matches else None
 
     @staticmethod
     def _summaries(

@@ -26,6 +26,7 @@ from kimi_cli.repl.state import Message
 
 if TYPE_CHECKING:
     from kimi_cli.api.types import Model
+    from kimi_cli.errors import KimiError
     from kimi_cli.history import ConversationSummary
 
 __all__ = ["ReplConfig", "run_repl"]
@@ -43,6 +44,8 @@ class ReplConfig:
     stream: bool
     list_models: Callable[[], list[Model]]  # live GET /models (for /model and its completion)
     recent: Callable[[int], list[ConversationSummary]]  # for /history
+    #: Adds what the layers below cannot word (where a setting came from) to an error's hint.
+    fit_hint: Callable[[KimiError], None] | None = None
     first_message: str | None = None  # prompt and/or piped context sent before the first prompt
     first_images: tuple[Attachment, ...] = ()
     usage_lines: bool = False  # -u: tokens and cost after each answer

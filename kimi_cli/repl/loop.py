@@ -116,6 +116,8 @@ class Repl:
         try:
             return work() is not False
         except KimiError as exc:
+            if self.config.fit_hint is not None:
+                self.config.fit_hint(exc)
             print_error(exc)
         except KeyboardInterrupt:
             note(style("kimi: interrupted", DIM, sys.stderr))

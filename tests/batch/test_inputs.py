@@ -136,11 +136,36 @@ def test_a_flag_the_model_refuses_is_exit_2(configured: Emulator, tmp_path: Path
     assert nothing_sent(configured)
 
 
-def test_images_are_refused(configured: Emulator, tmp_path: Path) -> None:
-    (tmp_path / "x.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
+
+
+def test_an_image_is_sent_as_chat_f_sends_it(configured: Emulator, tmp_path: Path) -> None:
+    (tmp_path / "shot.jpg").write_bytes(PNG)  # named .jpg, but its bytes say png
+    out = run_process("batch", "run", "-p", "what is it", str(tmp_path / "shot.jpg"))
+    assert out.code == 0, out.stderr
+    (body,) = sent(configured)
+    (message,) = body["messages"]  # type: ignore[misc]
+    text, image = message["content"]
+    assert text == {"type": "text", "text": "what is it"}
+    assert image["type"] == "image_url"
+    assert image["image_url"]["url"].startswith("data:image/png;base64,")
+
+
+def test_a_broken_image_is_refused_before_sending(configured: Emulator, tmp_path: Path) -> None:
+    (tmp_path / "x.png").write_bytes(b"not an image at all \x00\x01")
     out = invoke("batch", "run", "-p", "what is it", str(tmp_path / "x.png"))
     line = out.assert_one_error_line(2)
     assert "x.png" in line and "image" in line
+    assert nothing_sent(configured)
+
+
+def test_an_image_for_a_model_without_image_input_is_exit_2(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    (tmp_path / "x.png").write_bytes(PNG)
+    out = invoke("batch", "run", "-m", "kimi-k2.7-code", "-p", "what", str(tmp_path / "x.png"))
+    line = out.assert_one_error_line(2)
+    assert "does not take images" in line and "x.png" in line
     assert nothing_sent(configured)
 
 

@@ -286,7 +286,7 @@ def test_ambiguous_prefix_names_the_matches(
     store: HistoryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = iter(["abc00001", "abc00001", "abc00002", "abd00003"])  # one duplicate, retried
-    monkeypatch.setattr(history.store, "_new_id", lambda: next(ids))
+    monkeypatch.setattr(history.store, "new_id", lambda: next(ids))
     first = store.new_conversation(model="m", title="1")
     second = store.new_conversation(model="m", title="2")
     third = store.new_conversation(model="m", title="3")

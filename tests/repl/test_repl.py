@@ -610,3 +610,19 @@ def test_an_input_taller_than_the_screen_is_shown_once_whole(
     shown = after[: after.index("waiting for")]  # what is left of the input before the answer
     assert [len(re.findall(rf"\. line{i:02d}\b", shown)) for i in range(60)] == [1] * 60
     assert term.exit() == 0
+
+
+@pytestmark_pty
+def test_a_turn_answered_by_a_web_page_names_the_variable_that_holds_the_url(
+    emulator: Emulator, terms: list[Term]
+) -> None:
+    term = Term.spawn(["chat"], emulator, KIMI_MAX_RETRIES="0")
+    terms.append(term)
+    term.prompt()
+    emulator.configure(faults=[{"name": "html", "once": True}])
+    term.send("ECHO hi\r")
+    shown = term.prompt()
+    errors = re.findall(r"kimi: error: [^\r\n]*", shown)
+    assert len(errors) == 1 and "HTML page" in errors[0]
+    assert "check KIMI_BASE_URL" in errors[0] and "--base-url" not in errors[0]
+    assert term.exit() == 0
