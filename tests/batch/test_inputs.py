@@ -141,7 +141,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
 
 def test_an_image_is_sent_as_chat_f_sends_it(configured: Emulator, tmp_path: Path) -> None:
     (tmp_path / "shot.jpg").write_bytes(PNG)  # named .jpg, but its bytes say png
-    out = run_process("batch", "run", "-p", "what is it", str(tmp_path / "shot.jpg"))
+    out = invoke("batch", "run", "-p", "what is it", str(tmp_path / "shot.jpg"))
     assert out.code == 0, out.stderr
     (body,) = sent(configured)
     (message,) = body["messages"]  # type: ignore[misc]
