@@ -54,7 +54,7 @@ def test_update_prices_as_published() -> None:
         "kimi-k3.1-pro": (0.20, 2.00, 10.00, 2.00, 4.00),
         "kimi-k3.1-pro-highspeed": (0.20, 4.00, 20.00, 4.00, 8.00),
         "kimi-k2.6": (0.16, 0.95, 4.00, None, None),
-        "kimi-k2.7-code": (0.19, 0.95, 4.00, None, None),
+        "kimi-k2.7-code": (0.19, 0.95, 4.00, None, None),  # not an older tracker's 1.00 / 3.00
         "kimi-k2.7-code-highspeed": (0.38, 1.90, 8.00, None, None),
     }
     for model, (hit, miss, out, write_5m, write_1h) in expected.items():
@@ -63,12 +63,6 @@ def test_update_prices_as_published() -> None:
         assert (price.input_cache_hit, price.input_cache_miss, price.output) == (hit, miss, out)
         assert (price.cache_write_5m, price.cache_write_1h) == (write_5m, write_1h)
         assert price.source.startswith(("official", "third-party"))
-
-
-def test_newest_k27_code_price() -> None:
-    # An older tracker said $1.00 / $3.00 for k2.7-code; the newer pages say 0.95 / 4.00.
-    price = price_for("kimi-k2.7-code", "USD")
-    assert price is not None and price.input_cache_miss == 0.95
 
 
 def test_k3_cny_price() -> None:
