@@ -250,7 +250,8 @@ def _row(info: Batch, journal: Journal) -> dict[str, Any]:
         "status": info.status,
         "completed": info.request_counts.completed,
         "failed": info.request_counts.failed,
-        "total": info.request_counts.total,
+        # While the API validates it reports no counts yet; the journal knows how many went in.
+        "total": info.request_counts.total or (part.requests if part else 0),
         "created_at": created,
         "model": job.model if job else None,
         "output_file_id": info.output_file_id,
