@@ -1,16 +1,39 @@
 """Documents for chat through the Files API: what a ``-f`` file is (``local``), the index
 that keeps the same bytes from being uploaded twice (``index``), and the upload and
-extraction that make a document a ``system`` message (``prepare``)."""
+extraction that make a document a ``system`` message (``prepare``).
 
-from kimi_cli.documents.index import DocumentIndex, FileStamp, IndexEntry
-from kimi_cli.documents.local import (
-    MAX_DOCUMENT_BYTES,
-    LocalDocument,
-    check_size,
-    check_sizes,
-    human_size,
-)
-from kimi_cli.documents.prepare import Document, Prepared, prepare
+Names are loaded on first use, so a chat without documents (which only asks ``local``
+what a file is) does not import the index, hashlib or the upload code.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kimi_cli.documents.index import DocumentIndex, FileStamp, IndexEntry
+    from kimi_cli.documents.local import (
+        MAX_DOCUMENT_BYTES,
+        LocalDocument,
+        check_size,
+        check_sizes,
+        human_size,
+    )
+    from kimi_cli.documents.prepare import Document, Prepared, prepare
+
+_HOMES = {
+    "DocumentIndex": "kimi_cli.documents.index",
+    "FileStamp": "kimi_cli.documents.index",
+    "IndexEntry": "kimi_cli.documents.index",
+    "MAX_DOCUMENT_BYTES": "kimi_cli.documents.local",
+    "LocalDocument": "kimi_cli.documents.local",
+    "check_size": "kimi_cli.documents.local",
+    "check_sizes": "kimi_cli.documents.local",
+    "human_size": "kimi_cli.documents.local",
+    "Document": "kimi_cli.documents.prepare",
+    "Prepared": "kimi_cli.documents.prepare",
+    "prepare": "kimi_cli.documents.prepare",
+}
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
@@ -25,3 +48,11 @@ __all__ = [
     "human_size",
     "prepare",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOMES[name]), name)

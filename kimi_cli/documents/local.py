@@ -9,7 +9,6 @@ no more memory than a small one.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import os
 import stat
 from dataclasses import dataclass
@@ -109,6 +108,8 @@ def is_utf8_text(path: Path, head: bytes) -> bool:
 
 
 def sha256_of(path: Path) -> str:
+    import hashlib  # only when a document is sent: a plain chat does not load it
+
     digest = hashlib.sha256()
     with path.open("rb") as source:
         while piece := source.read(PIECE_BYTES):

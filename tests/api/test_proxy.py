@@ -4,6 +4,7 @@ import httpx
 import pytest
 
 from kimi_cli.api import KimiClient
+from kimi_cli.api.client import _tls_needed
 from kimi_cli.api.proxy import normalize_socks_env
 
 
@@ -22,3 +23,22 @@ def test_a_client_builds_with_the_rewritten_variable(monkeypatch: pytest.MonkeyP
         httpx.Client(trust_env=True)
     normalize_socks_env(os.environ)
     KimiClient("https://api.example/v1", "sk-x").close()
+
+
+@pytest.mark.parametrize(
+    ("base_url", "env", "needed"),
+    [
+        ("https://api.moonshot.ai/v1", {}, True),
+        ("http://127.0.0.1:8765/v1", {}, False),
+        ("HTTP://127.0.0.1:8765/v1", {"HTTP_PROXY": "http://proxy:3128"}, False),
+        ("http://127.0.0.1:8765/v1", {"https_proxy": "https://proxy:443"}, False),
+        ("http://127.0.0.1:8765/v1", {"HTTP_PROXY": "https://proxy:443"}, True),
+        ("http://127.0.0.1:8765/v1", {"all_proxy": "HTTPS://proxy:443"}, True),
+    ],
+)
+def test_a_tls_context_is_built_only_where_tls_can_be_spoken(
+    base_url: str, env: dict[str, str], needed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert _tls_needed(base_url) is needed
