@@ -87,3 +87,18 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][AB0-2]|\r")
 def plain(text: str) -> str:
     """Terminal output without escape sequences and carriage returns."""
     return _ANSI.sub("", text)
+
+
+def spawn_kimi(
+    *args: str, term: str = "xterm-256color", columns: int = 100, timeout: float = 20
+) -> pexpect.spawn:
+    """``python -m kimi_cli ARGS`` on a pty of 40 rows, read as text."""
+    env = {**os.environ, "TERM": term, "COLUMNS": str(columns), "LINES": "40"}
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "kimi_cli", *args],
+        env=env,
+        dimensions=(40, columns),
+        timeout=timeout,
+        encoding="utf-8",
+    )

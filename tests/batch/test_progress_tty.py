@@ -3,7 +3,6 @@ stderr; in a pipe, one line per change of status instead."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -12,20 +11,13 @@ import pytest
 
 from kimi_cli.emulator import Emulator
 from tests.helpers import run_process
+from tests.terminal import spawn_kimi
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
 
 
 def spawn(*args: str) -> pexpect.spawn:
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "40"}
-    return pexpect.spawn(
-        sys.executable,
-        ["-m", "kimi_cli", *args],
-        env=env,
-        dimensions=(40, 100),
-        timeout=30,
-        encoding="utf-8",
-    )
+    return spawn_kimi(*args, timeout=30)
 
 
 def prompts(tmp_path: Path, n: int) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 from pathlib import Path
@@ -13,21 +12,13 @@ import pytest
 from kimi_cli.emulator import Emulator
 from tests.cli.test_chat_images import png
 from tests.helpers import history_at
-from tests.terminal import Term, plain
+from tests.terminal import Term, plain, spawn_kimi
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
 
 
 def spawn(*args: str) -> pexpect.spawn:
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "40"}
-    return pexpect.spawn(
-        sys.executable,
-        ["-m", "kimi_cli", *args],
-        env=env,
-        dimensions=(40, 100),
-        timeout=20,
-        encoding="utf-8",
-    )
+    return spawn_kimi(*args)
 
 
 def test_markdown_is_rendered_on_a_terminal(configured: Emulator) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 
@@ -12,20 +11,13 @@ import pytest
 
 from kimi_cli.emulator import Emulator
 from tests.helpers import run_process
+from tests.terminal import spawn_kimi
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
 
 
 def spawn(*args: str) -> pexpect.spawn:
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "40"}
-    return pexpect.spawn(
-        sys.executable,
-        ["-m", "kimi_cli", *args],
-        env=env,
-        dimensions=(40, 100),
-        timeout=20,
-        encoding="utf-8",
-    )
+    return spawn_kimi(*args)
 
 
 def test_show_renders_markdown_with_seconds(configured: Emulator) -> None:

@@ -3,7 +3,6 @@ verified key is never lost, and Ctrl-C / Ctrl-D leave the shell prompt on a line
 
 from __future__ import annotations
 
-import os
 import sys
 import tomllib
 from pathlib import Path
@@ -12,20 +11,13 @@ import pexpect
 import pytest
 
 from kimi_cli.emulator import Emulator
+from tests.terminal import spawn_kimi
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
 
 
 def spawn(*args: str) -> pexpect.spawn:
-    env = {**os.environ, "TERM": "dumb", "COLUMNS": "200", "LINES": "40"}
-    return pexpect.spawn(
-        sys.executable,
-        ["-m", "kimi_cli", *args],
-        env=env,
-        dimensions=(40, 200),
-        timeout=20,
-        encoding="utf-8",
-    )
+    return spawn_kimi(*args, term="dumb", columns=200)
 
 
 def saved(home: Path) -> dict[str, object]:
