@@ -55,7 +55,8 @@ def lookup_ms(base_url: str, doc: Path, cache_dir: Path) -> list[float]:
 
     from kimi_cli.api import KimiClient
     from kimi_cli.cli.chat_input import read_files
-    from kimi_cli.documents import DocumentIndex, prepare
+    from kimi_cli.documents import DocumentIndex
+    from kimi_cli.documents.prepare import prepare
 
     client = KimiClient(base_url, "sk-emulator")
     index = DocumentIndex(cache_dir)
@@ -138,7 +139,8 @@ def main() -> int:
                 walls["delta"].append(taken[True] - taken[False])
             in_process = tmp / "in-process-cache"
             from kimi_cli.api import KimiClient
-            from kimi_cli.documents import DocumentIndex, LocalDocument, prepare
+            from kimi_cli.documents import DocumentIndex, LocalDocument
+            from kimi_cli.documents.prepare import prepare
 
             with KimiClient(emu.base_url, "sk-emulator") as client:
                 prepare(client, DocumentIndex(in_process), LocalDocument(big, big.name, 0))

@@ -7,7 +7,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from kimi_cli.documents import Document, DocumentIndex, LocalDocument, human_size, prepare
+from kimi_cli.documents import Document, DocumentIndex, LocalDocument, human_size
+from kimi_cli.documents.prepare import prepare
 from kimi_cli.render.progress import UploadBar, upload_bar
 from kimi_cli.render.terminal import is_tty, note
 

@@ -3,7 +3,9 @@ that keeps the same bytes from being uploaded twice (``index``), and the upload 
 extraction that make a document a ``system`` message (``prepare``).
 
 Names are loaded on first use, so a chat without documents (which only asks ``local``
-what a file is) does not import the index, hashlib or the upload code.
+what a file is) does not import the index, hashlib or the upload code. The function
+``prepare`` is imported from its module (``kimi_cli.documents.prepare``), whose name it
+shares.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
         check_sizes,
         human_size,
     )
-    from kimi_cli.documents.prepare import Document, Prepared, prepare
+    from kimi_cli.documents.prepare import Document, Prepared
 
 _HOMES = {
     "DocumentIndex": "kimi_cli.documents.index",
@@ -32,7 +34,6 @@ _HOMES = {
     "human_size": "kimi_cli.documents.local",
     "Document": "kimi_cli.documents.prepare",
     "Prepared": "kimi_cli.documents.prepare",
-    "prepare": "kimi_cli.documents.prepare",
 }
 
 __all__ = [
@@ -46,7 +47,6 @@ __all__ = [
     "check_size",
     "check_sizes",
     "human_size",
-    "prepare",
 ]
 
 

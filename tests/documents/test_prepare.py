@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from kimi_cli.api import KimiClient
-from kimi_cli.documents import DocumentIndex, LocalDocument, prepare
+from kimi_cli.documents import DocumentIndex, LocalDocument
+from kimi_cli.documents.prepare import prepare
 from kimi_cli.emulator import Emulator
 from kimi_cli.errors import FileRefusedError
 
