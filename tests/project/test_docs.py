@@ -278,7 +278,8 @@ QUOTED = [  # (what to run, extra environment, text that must be in the error li
     ),
     (
         ("models",),
-        {"SSL_CERT_FILE": "/nonexistent/corp-ca.pem"},
+        # TLS is set up only for an https:// API (an http:// one never reads the bundle)
+        {"SSL_CERT_FILE": "/nonexistent/corp-ca.pem", "KIMI_BASE_URL": "https://127.0.0.1:9/v1"},
         "— point SSL_CERT_FILE at a PEM bundle (your organisation's CA) or unset it; 'kimi doctor'"
         " checks it",
     ),
