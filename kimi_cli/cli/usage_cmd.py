@@ -101,7 +101,8 @@ def _line(label: str, spend: Spend) -> str:
     tokens = (
         f"{spend.input_tokens:,} in ({spend.cached_tokens:,} cached), {spend.output_tokens:,} out"
     )
-    searches = f", {spend.searches:,} searches" if spend.searches else ""
+    plural = "search" if spend.searches == 1 else "searches"
+    searches = f", {spend.searches:,} {plural}" if spend.searches else ""
     currency = spend.currency or "?"
     if not spend.priced:
         return f"{label}  {requests}, {tokens}{searches}  no known price (not counted)"

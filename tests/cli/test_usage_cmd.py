@@ -65,3 +65,12 @@ def test_usage_options_are_checked(global_region: Emulator) -> None:
     invoke("usage", "--by", "week").assert_one_error_line(2)
     empty = invoke("usage", "--since", "2026-01-01")
     assert empty.code == 0 and empty.stdout == "" and "nothing spent" in empty.stderr
+
+
+def test_the_table_counts_searches_in_words(global_region: Emulator, isolated_env: Path) -> None:
+    with history_at(isolated_env) as store:
+        store.record_usage(kind="search", model="kimi-k2.6", requests=0, searches=1)
+    assert ", 1 search " in invoke("usage").stdout
+    with history_at(isolated_env) as store:
+        store.record_usage(kind="search", model="kimi-k2.6", requests=0, searches=2)
+    assert ", 3 searches " in invoke("usage").stdout
