@@ -137,7 +137,7 @@ def wait(
                 info = remote.retrieve(batch_id)
                 row = _row(info, journal)
                 counts = info.request_counts
-                progress.update(counts.completed, counts.failed, counts.total, info.status)
+                progress.update(counts.completed, counts.failed, row["total"], info.status)
                 if info.finished:
                     break
                 time.sleep(delay)
