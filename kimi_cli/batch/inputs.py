@@ -14,11 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from kimi_cli.documents.local import check_size, is_utf8_text, sniff_image
+from kimi_cli.documents.local import (
+    check_size,
+    is_utf8_text,
+    refuse_broken_image,
+    sniff_image,
+)
 from kimi_cli.errors import UsageError
 
 CHAT_URL = "/v1/chat/completions"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
 
 #: How ``chat`` makes one user message of files, piped text and a prompt: the caller
 #: passes it in, so a batch request carries a file exactly as ``chat -f`` would.
@@ -141,11 +145,7 @@ def file_items(prompt: str, paths: Sequence[Path], compose: Compose) -> Iterator
             )
             continue
         if not is_utf8_text(path, head):
-            if path.suffix.lower() in IMAGE_SUFFIXES:
-                raise UsageError(
-                    f"{name} is not a png, jpeg, webp or gif image (its bytes say otherwise)",
-                    hint="check the file; a broken image cannot be sent",
-                )
+            refuse_broken_image(path, name)
             check_size(name, path.stat().st_size)
             yield InputItem(
                 where=name,

@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kimi_cli.conversation.images import MAX_IMAGE_BYTES, REQUEST_LIMIT_MB, Attachment
-from kimi_cli.documents.local import sniff_image
+from kimi_cli.documents.local import refuse_broken_image, sniff_image
 from kimi_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from kimi_cli.documents import LocalDocument
 
-_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
 _BINARY_HINT = (
     "it looks binary; chat -f FILE takes text, png/jpeg/webp/gif images and documents (PDF, …)"
 )
@@ -129,8 +128,7 @@ def read_files(
             head, size = _head(path)
             check_size(str(path), size)
             if sniff_image(head) is None and not is_utf8_text(path, head):
-                if path.suffix.lower() in _IMAGE_SUFFIXES:
-                    _image(path, str(path), head)  # a broken image: refused, not uploaded
+                refuse_broken_image(path, str(path))
                 documents.append(LocalDocument(path=path, name=str(path), size=size))
                 continue
         name = "standard input" if str(path) == "-" else str(path)
@@ -172,11 +170,7 @@ def _image(path: Path, name: str, data: bytes) -> Attachment | None:
     not one, or one the API would refuse for its size, is refused here."""
     mime = sniff_image(data)
     if mime is None:
-        if path.suffix.lower() in _IMAGE_SUFFIXES:
-            raise UsageError(
-                f"{name} is not a png, jpeg, webp or gif image (its bytes say otherwise)",
-                hint="check the file; a broken image cannot be sent",
-            )
+        refuse_broken_image(path, name)
         return None
     if len(data) > MAX_IMAGE_BYTES:
         raise UsageError(

@@ -40,6 +40,20 @@ def sniff_image(data: bytes) -> str | None:
     return None
 
 
+#: Names that promise an image: such a file whose bytes are no image is refused, not uploaded.
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif"})
+
+
+def refuse_broken_image(path: Path, name: str) -> None:
+    """A file named like an image whose bytes are none is a usage error (a broken image is
+    neither sent as an image nor uploaded as a document)."""
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        raise UsageError(
+            f"{name} is not a png, jpeg, webp or gif image (its bytes say otherwise)",
+            hint="check the file; a broken image cannot be sent",
+        )
+
+
 def human_size(size: int) -> str:
     """``5.2 MB``, ``812 kB``, ``17 B`` (powers of 1024, as the API's limit is)."""
     if size < 1024:
