@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kimi_cli.conversation.images import MAX_IMAGE_BYTES, REQUEST_LIMIT_MB, Attachment
-from kimi_cli.documents.local import refuse_broken_image, sniff_image
 from kimi_cli.errors import UsageError
 
+# Images and documents are looked at only when -f gives files.
 if TYPE_CHECKING:
+    from kimi_cli.conversation.images import Attachment
     from kimi_cli.documents import LocalDocument
 
 _BINARY_HINT = (
@@ -122,7 +122,13 @@ def read_files(
     images: list[Attachment] = []
     documents: list[LocalDocument] = []
     if paths:
-        from kimi_cli.documents.local import LocalDocument, check_size, is_utf8_text
+        from kimi_cli.documents.local import (
+            LocalDocument,
+            check_size,
+            is_utf8_text,
+            refuse_broken_image,
+            sniff_image,
+        )
     for path in paths:
         if str(path) != "-":
             head, size = _head(path)
@@ -168,6 +174,9 @@ def read_image(path: Path) -> Attachment:
 def _image(path: Path, name: str, data: bytes) -> Attachment | None:
     """An image by its bytes (whatever its name says); a file named like an image that is
     not one, or one the API would refuse for its size, is refused here."""
+    from kimi_cli.conversation.images import MAX_IMAGE_BYTES, REQUEST_LIMIT_MB, Attachment
+    from kimi_cli.documents.local import refuse_broken_image, sniff_image
+
     mime = sniff_image(data)
     if mime is None:
         refuse_broken_image(path, name)

@@ -13,7 +13,6 @@ from kimi_cli.catalog.retirements import refuse_if_forgotten
 from kimi_cli.cli.chat_input import ChatInput, gather
 from kimi_cli.cli.common import print_json
 from kimi_cli.config import Source
-from kimi_cli.conversation.images import ImageStore
 from kimi_cli.conversation.lifecycle import ModelWatch
 from kimi_cli.conversation.rules import MEASURE_ABOVE_BYTES as MEASURE_ABOVE_BYTES
 from kimi_cli.conversation.rules import (
@@ -23,7 +22,6 @@ from kimi_cli.conversation.rules import (
     usage_line,
     verdict,
 )
-from kimi_cli.conversation.search import WebSearch
 from kimi_cli.conversation.turn import Conversation, TurnError, TurnResult, partial_of
 from kimi_cli.errors import ConfigError, ExitCode, UsageError
 from kimi_cli.render.answer import (
@@ -321,31 +319,16 @@ def new_conversation(setup: ChatSetup, chat_input: ChatInput) -> Conversation:
         currency=settings.currency,
         warn=warn,
         system=chat_input.system,
-        images=ImageStore(settings.data_dir / "images", warn),
-        # the search Formula, its tool list cached per base URL
-        web_search=WebSearch(connection.client, settings.cache_dir),
+        image_dir=settings.data_dir / "images",
+        cache_dir=settings.cache_dir,  # the search Formula's tool list, cached per base URL
         budget=_budget(setup),
         watch=ModelWatch(connection.cache, settings.cache_dir),
     )
-    if setup.resumed is None:
-        return conversation
-    stored = Conversation.resume(
-        setup.resumed.id,
-        setup.state.history(),
-        client=conversation.client,
-        model=conversation.model,
-        policy=conversation.policy,
-        currency=conversation.currency,
-        warn=warn,
-        images=conversation.images,
-        web_search=conversation.web_search,
-        budget=conversation.budget,
-        watch=conversation.watch,
-    )
-    stored.history = setup.history
-    if chat_input.system:
-        stored.system = chat_input.system
-    return stored
+    if setup.resumed is not None:
+        conversation.resume(setup.resumed.id, setup.state.history())
+        if chat_input.system:
+            conversation.system = chat_input.system
+    return conversation
 
 
 def _budget(setup: ChatSetup) -> BudgetGuard | None:

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from kimi_cli.conversation.exchange import one_request
-from kimi_cli.conversation.images import Attachment, ImageStore, message_content, stored_text
 from kimi_cli.conversation.outcome import (
     TurnError,
     TurnInterrupted,
@@ -32,27 +31,22 @@ from kimi_cli.conversation.outcome import (
     steps_json,
 )
 from kimi_cli.conversation.rules import setting_change
-from kimi_cli.conversation.search import (
-    WebSearch,
-    assistant_step,
-    complete_steps,
-    limit_error,
-    query_of,
-    tool_step,
-    unknown_tool,
-)
 from kimi_cli.errors import HistoryError, KimiError, NotFoundError, UsageError
 
 # What a turn needs is imported when a turn runs, so commands that only import the types
-# (``kimi --help``) do not pay for the HTTP client or the history store.
+# (``kimi --help``) do not pay for the HTTP client or the history store; images and web
+# search are imported by the turns that have them.
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from kimi_cli.api.client import KimiClient
     from kimi_cli.api.types import Model, ToolCall
     from kimi_cli.catalog.policy import ChatOptions, ModelPolicy
     from kimi_cli.conversation.budgets import BudgetGuard
+    from kimi_cli.conversation.images import Attachment, ImageStore
     from kimi_cli.conversation.lifecycle import ModelWatch
+    from kimi_cli.conversation.search import WebSearch
     from kimi_cli.documents import Document
     from kimi_cli.history import HistoryStore, StoredMessage
 
@@ -83,15 +77,16 @@ class Conversation:
     conversation_id: str | None = None
     system: str | None = None
     earlier: list[StoredMessage] = field(default_factory=list)
-    images: ImageStore | None = None
+    #: Where the images of a saved conversation are kept (None: in memory only).
+    image_dir: Path | None = None
     #: The prompt-cache key when no conversation ID exists (history off).
     session_key: str = field(default_factory=lambda: uuid.uuid4().hex)
     #: (model, effort) of the last request, to say once when a turn changes them.
     last_setting: tuple[str, str | None] | None = None
     #: The model that answered last in a resumed conversation (its effort is not stored).
     resumed_model: str | None = None
-    #: The search Formula, used by turns whose options ask for web search.
-    web_search: WebSearch | None = None
+    #: Where the search Formula's tool list is cached (None: asked on every turn).
+    cache_dir: Path | None = None
     #: What the answers are billed as in the history's usage rows: "chat" or "repl".
     kind: str = "chat"
     #: Budgets checked before each request (None: no check).
@@ -100,28 +95,34 @@ class Conversation:
     watch: ModelWatch | None = None
     #: Turns sent so far (the budget's 80 % warning is said once per turn).
     turns: int = field(default=0, init=False)
+    #: The images of this conversation, made when the first one is sent or resent.
+    _images: ImageStore | None = field(default=None, init=False, repr=False)
+    #: The search Formula, made when a turn first asks for web search.
+    _web_search: WebSearch | None = field(default=None, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        if self.images is None:
-            self.images = ImageStore(None, self.warn)
-
-    @classmethod
-    def resume(cls, conversation_id: str, history: HistoryStore, **kw: Any) -> Conversation:
-        """Continue a stored conversation: its messages become the context."""
-        messages = history.messages(conversation_id)
+    def resume(self, conversation_id: str, stored: HistoryStore) -> None:
+        """Continue a conversation from ``stored``: its messages become the context, and
+        the turns go on in it (saved to ``history``, which may be None: --no-log)."""
+        messages = stored.messages(conversation_id)
         # Documents are system messages too; they are resent in their place, not as the prompt.
-        documents = {d.message_id for d in history.documents(conversation_id)}
-        system = next(
+        documents = {d.message_id for d in stored.documents(conversation_id)}
+        self.system = next(
             (m.content for m in messages if m.role == "system" and m.id not in documents), None
         )
-        earlier = [m for m in messages if m.role in ("user", "assistant") or m.id in documents]
-        last = next((m for m in reversed(earlier) if m.role == "assistant" and m.model), None)
-        conversation = cls(
-            history=history, conversation_id=conversation_id, system=system, earlier=earlier, **kw
-        )
+        self.earlier = [m for m in messages if m.role in ("user", "assistant") or m.id in documents]
+        self.conversation_id = conversation_id
+        last = next((m for m in reversed(self.earlier) if m.role == "assistant" and m.model), None)
         if last is not None:
-            conversation.resumed_model = last.model
-        return conversation
+            self.resumed_model = last.model
+
+    @property
+    def images(self) -> ImageStore:
+        """Image bytes by hash: what this conversation sent, and what its history refers to."""
+        if self._images is None:
+            from kimi_cli.conversation.images import ImageStore
+
+            self._images = ImageStore(self.image_dir, self.warn)
+        return self._images
 
     @property
     def cache_key(self) -> str:
@@ -134,8 +135,6 @@ class Conversation:
         images: tuple[Attachment, ...] = (),
         documents: Sequence[Document] = (),
     ) -> list[dict[str, Any]]:
-        store = self.images
-        assert store is not None
         messages: list[dict[str, Any]] = []
         if self.system:
             messages.append({"role": "system", "content": self.system})
@@ -143,16 +142,24 @@ class Conversation:
             if not stored.content and stored.role == "assistant":
                 continue  # an empty (cut) answer is not valid input for the API
             if stored.role == "user":
-                messages.append({"role": "user", "content": store.content(stored.content)})
+                messages.append({"role": "user", "content": self.images.content(stored.content)})
                 continue
             if stored.tool_steps:  # searches are context only when an answer followed
+                from kimi_cli.conversation.search import complete_steps
+
                 messages.extend(complete_steps(stored.steps))
             message: dict[str, Any] = {"role": stored.role, "content": stored.content}
             if self.policy.keep_reasoning and stored.reasoning:
                 message["reasoning_content"] = stored.reasoning
             messages.append(message)
-        messages.extend(document.message() for document in documents)
-        messages.append({"role": "user", "content": message_content(text, images)})
+        if documents:
+            messages.extend(document.message() for document in documents)
+        if images:
+            from kimi_cli.conversation.images import message_content
+
+            messages.append({"role": "user", "content": message_content(text, images)})
+        else:
+            messages.append({"role": "user", "content": text})
         return messages
 
     def send(
@@ -190,10 +197,14 @@ class Conversation:
             body["tools"] = self._search().tools()
         self.turns += 1
         self._check_budget(body, None, input_tokens)  # before the question is even saved
-        assert self.images is not None
-        saved = stored_text(text, pictures)
-        named = ", ".join([*(f"[{i.name}]" for i in pictures), *(d.name for d in documents)])
-        self._save_user(saved, documents, title=text or named)
+        saved, title = text, text
+        if pictures or documents:
+            from kimi_cli.conversation.images import stored_text
+
+            saved = stored_text(text, pictures)
+            named = [*(f"[{i.name}]" for i in pictures), *(d.name for d in documents)]
+            title = text or ", ".join(named)
+        self._save_user(saved, documents, title=title)
         for image in pictures:  # after the save: history may just have turned itself off
             self.images.keep(image, persist=self.history is not None)
         body["prompt_cache_key"] = self.cache_key
@@ -248,9 +259,11 @@ class Conversation:
     # -- requests: one, or a tool loop that appends calls and results and asks again --
 
     def _search(self) -> WebSearch:
-        if self.web_search is None:
-            self.web_search = WebSearch(self.client)
-        return self.web_search
+        if self._web_search is None:
+            from kimi_cli.conversation.search import WebSearch
+
+            self._web_search = WebSearch(self.client, self.cache_dir)
+        return self._web_search
 
     def _run(
         self,
@@ -267,6 +280,8 @@ class Conversation:
             self._price(result)
             if not calls or "tools" not in body:
                 return
+            from kimi_cli.conversation.search import assistant_step
+
             step = assistant_step(
                 result.content, result.reasoning, calls, thinks=self.policy.reasons
             )
@@ -283,6 +298,8 @@ class Conversation:
         observer: TurnObserver,
         max_searches: int,
     ) -> None:
+        from kimi_cli.conversation.search import limit_error, query_of, tool_step, unknown_tool
+
         search = self._search()
         offered = search.names()
         for call in calls:
