@@ -150,12 +150,19 @@ def resolve_model(
 ) -> Model:
     """The verified model: from the cache when it lists the ID (no round trip), else from
     one live ``GET /models``. Never a guess: an ID the live list lacks is refused, with a fix
-    fitted to ``model_source`` (a variable or a flag is named, not ``kimi models use``)."""
+    fitted to ``model_source`` (a variable or a flag is named, not ``kimi models use``).
+
+    A model an earlier run saw answer 404 (the cache forgot it) is refused with nothing
+    sent, its successor named; ``kimi models`` lists afresh and clears that note."""
     cached = cache.load(client.base_url) if cache is not None else None
     if cached is not None:
         found = find_model(model_id, cached.models)
         if found is not None:
             return found
+        if model_id in cached.forgotten:
+            from kimi_cli.catalog.retirements import gone_error
+
+            raise gone_error(model_id, [m.id for m in cached.models], earlier=True)
     models = list_models_checked(client, api_key=api_key, cache=cache, probe=probe)
     try:
         return verify(model_id, models)

@@ -235,13 +235,3 @@ def explain_model_404(
     if model_id not in ids and cache is not None:
         cache.forget(client.base_url, model_id, f"404 on {date.today().isoformat()}: {said or ''}")
     return gone_error(model_id, ids, said=said)
-
-
-def refuse_if_forgotten(
-    cache: ModelCache | None, base_url: str, model_id: str
-) -> ModelNotFoundError | None:
-    """Before sending: the error for a model an earlier run saw answer 404, else None."""
-    if cache is None or cache.forgotten(base_url, model_id) is None:
-        return None
-    cached = cache.load(base_url)
-    return gone_error(model_id, [m.id for m in cached.models] if cached else [], earlier=True)

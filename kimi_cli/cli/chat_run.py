@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from kimi_cli.catalog.policy import ChatOptions, policy_for
-from kimi_cli.catalog.retirements import refuse_if_forgotten
 from kimi_cli.cli.chat_input import ChatInput, gather
 from kimi_cli.cli.common import print_json
 from kimi_cli.config import Source
@@ -297,9 +296,6 @@ def _chosen_model(
             "no model chosen",
             hint=f"pick one: kimi models use ID (available: {', '.join(ids) or 'none'})",
         )
-    gone = refuse_if_forgotten(connection.cache, connection.client.base_url, model_id)
-    if gone is not None:  # it answered 404 on an earlier run: nothing is sent for it
-        raise gone
     if request.model:
         source: Source | None = Source.flag("--model")
     else:
