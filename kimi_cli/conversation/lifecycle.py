@@ -43,13 +43,13 @@ class ModelWatch:
     def before_turn(self, base_url: str, model_id: str, warn: Callable[[str], None]) -> None:
         """Raise for a model that answered 404 on an earlier run; warn if it retires soon."""
         cached = self.cache.load(base_url) if self.cache is not None else None
-        live = [m.id for m in cached.models] if cached is not None else []
+        live = cached.models if cached is not None else ()
         if cached is not None and model_id in cached.forgotten:
-            raise gone_error(model_id, live, earlier=True)
+            raise gone_error(model_id, (m.id for m in live), earlier=True)
         if self.state_dir is None or retirement_for(model_id) is None:
             return
         today = datetime.now(UTC).date()
-        line = warn_if_retiring(model_id, today, self.state_dir, live)
+        line = warn_if_retiring(model_id, today, self.state_dir, (m.id for m in live))
         if line:
             warn(line)
 
