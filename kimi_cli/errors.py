@@ -16,7 +16,7 @@ prints ``kimi: error: <message> — <hint>`` and exits with ``exit_code``.
     ├── APIRequestError            1   400, content filter, other 4xx
     │   ├── NotFoundError          1   404, before it is known what is missing
     │   │   ├── UnknownFileError   1   a file ID the account does not hold (api/files.py)
-    │   │   └── UnknownBatchError  1   a batch ID the account does not hold
+    │   │   └── UnknownBatchError  1   a batch ID the account does not hold (api/batches.py)
     │   ├── UnexpectedResponseError 1  a success status with a body that is not the API's
     │   ├── FileLimitError         1   the account holds as many files as allowed (api/files.py)
     │   ├── FileRefusedError       1   the API refused a file (type, size, no text; api/files.py)
@@ -207,10 +207,6 @@ class HistoryError(KimiError):
     """
 
     exit_code = ExitCode.CONFIG
-
-
-class UnknownBatchError(NotFoundError):
-    """A batch ID the account does not hold (404 on ``/batches/{id}``)."""
 
 
 class FiberFailedError(APIRequestError):

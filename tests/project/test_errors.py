@@ -64,6 +64,7 @@ def test_error_line_has_what_and_what_to_do_and_request_id() -> None:
 
 def test_the_error_tree_lists_every_class_with_its_code() -> None:
     import kimi_cli.errors as errors
+    from kimi_cli.api.batches import UnknownBatchError
     from kimi_cli.api.files import FileLimitError, FileRefusedError, UnknownFileError
     from kimi_cli.budget import BudgetExceededError
     from kimi_cli.conversation.search import SearchLimitError
@@ -80,6 +81,7 @@ def test_the_error_tree_lists_every_class_with_its_code() -> None:
         UnknownFileError,
         FileLimitError,
         FileRefusedError,
+        UnknownBatchError,
     }
     assert {cls.__name__ for cls in classes} == set(listed)
     for cls in classes:
