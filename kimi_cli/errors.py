@@ -20,7 +20,7 @@ prints ``kimi: error: <message> — <hint>`` and exits with ``exit_code``.
     │   ├── UnexpectedResponseError 1  a success status with a body that is not the API's
     │   ├── FileLimitError         1   the account holds as many files as allowed (api/files.py)
     │   ├── FileRefusedError       1   the API refused a file (type, size, no text; api/files.py)
-    │   ├── FiberFailedError       1   a Formula's tool call (a web search) failed
+    │   ├── FiberFailedError       1   a Formula's tool call (web search) failed (api/formulas.py)
     │   └── SearchLimitError       1   still searching after --max-searches (conversation)
     ├── TemporaryError            75   rate limit, overloaded, 5xx, network, timeout
     │   └── StreamCutError        75   the stream ended before a finish reason
@@ -207,10 +207,6 @@ class HistoryError(KimiError):
     """
 
     exit_code = ExitCode.CONFIG
-
-
-class FiberFailedError(APIRequestError):
-    """A Formula's tool call (a fiber) ran and failed, e.g. a web search that found nothing."""
 
 
 def os_error_fix(exc: OSError, where: object) -> str:

@@ -66,6 +66,7 @@ def test_the_error_tree_lists_every_class_with_its_code() -> None:
     import kimi_cli.errors as errors
     from kimi_cli.api.batches import UnknownBatchError
     from kimi_cli.api.files import FileLimitError, FileRefusedError, UnknownFileError
+    from kimi_cli.api.formulas import FiberFailedError
     from kimi_cli.budget import BudgetExceededError
     from kimi_cli.conversation.search import SearchLimitError
 
@@ -82,6 +83,7 @@ def test_the_error_tree_lists_every_class_with_its_code() -> None:
         FileLimitError,
         FileRefusedError,
         UnknownBatchError,
+        FiberFailedError,
     }
     assert {cls.__name__ for cls in classes} == set(listed)
     for cls in classes:
