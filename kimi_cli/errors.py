@@ -24,10 +24,10 @@ prints ``kimi: error: <message> — <hint>`` and exits with ``exit_code``.
     │   └── SearchLimitError       1   still searching after --max-searches (conversation)
     ├── TemporaryError            75   rate limit, overloaded, 5xx, network, timeout
     │   └── StreamCutError        75   the stream ended before a finish reason
-    └── InternalError             70   a bug
+    └── InternalError             70   a bug in a batch run's sender (batch/engine.py)
 
-A class marked with a module is defined there, next to what raises it, so a command
-defines only the errors of the API surfaces it uses.
+A class marked with a module is defined there, with the code that raises it, so a command
+defines only the errors of the parts it uses.
 
 Standard library only: this module is imported by everything else.
 """
@@ -193,10 +193,6 @@ class TemporaryError(KimiError):
 class StreamCutError(TemporaryError):
     """The stream broke, stalled or ended before a finish reason; what arrived is kept by
     the caller."""
-
-
-class InternalError(KimiError):
-    exit_code = ExitCode.INTERNAL
 
 
 class HistoryError(KimiError):

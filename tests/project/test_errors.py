@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from kimi_cli.batch.engine import InternalError
 from kimi_cli.errors import (
     EXIT_CODE_MEANINGS,
     APIRequestError,
     AuthError,
     ConfigError,
     ExitCode,
-    InternalError,
     KimiError,
     ModelNotFoundError,
     QuotaError,
@@ -84,6 +84,7 @@ def test_the_error_tree_lists_every_class_with_its_code() -> None:
         FileRefusedError,
         UnknownBatchError,
         FiberFailedError,
+        InternalError,
     }
     assert {cls.__name__ for cls in classes} == set(listed)
     for cls in classes:
