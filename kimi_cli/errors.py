@@ -15,16 +15,19 @@ prints ``kimi: error: <message> — <hint>`` and exits with ``exit_code``.
     │   └── BudgetExceededError    6   a budget or --max-cost would be exceeded (budget.py)
     ├── APIRequestError            1   400, content filter, other 4xx
     │   ├── NotFoundError          1   404, before it is known what is missing
-    │   │   ├── UnknownFileError   1   a file ID the account does not hold
-    │   │   └── UnknownBatchError  1   a batch ID the account does not hold
+    │   │   ├── UnknownFileError   1   a file ID the account does not hold (api/files.py)
+    │   │   └── UnknownBatchError  1   a batch ID the account does not hold (api/batches.py)
     │   ├── UnexpectedResponseError 1  a success status with a body that is not the API's
-    │   ├── FileLimitError         1   the account holds as many files as allowed
-    │   ├── FileRefusedError       1   the API refused a file (type, size, no text)
-    │   ├── FiberFailedError       1   a Formula's tool call (a web search) failed
+    │   ├── FileLimitError         1   the account holds as many files as allowed (api/files.py)
+    │   ├── FileRefusedError       1   the API refused a file (type, size, no text; api/files.py)
+    │   ├── FiberFailedError       1   a Formula's tool call (web search) failed (api/formulas.py)
     │   └── SearchLimitError       1   still searching after --max-searches (conversation)
     ├── TemporaryError            75   rate limit, overloaded, 5xx, network, timeout
     │   └── StreamCutError        75   the stream ended before a finish reason
-    └── InternalError             70   a bug
+    └── InternalError             70   a bug in a batch run's sender (batch/engine.py)
+
+A class marked with a module is defined there, with the code that raises it, so a command
+defines only the errors of the parts it uses.
 
 Standard library only: this module is imported by everything else.
 """
@@ -192,10 +195,6 @@ class StreamCutError(TemporaryError):
     the caller."""
 
 
-class InternalError(KimiError):
-    exit_code = ExitCode.INTERNAL
-
-
 class HistoryError(KimiError):
     """The history database could not be read or written.
 
@@ -204,27 +203,6 @@ class HistoryError(KimiError):
     """
 
     exit_code = ExitCode.CONFIG
-
-
-class UnknownFileError(NotFoundError):
-    """A file ID the account does not hold (404 on ``/files/{id}``): deleted, or never there."""
-
-
-class FileLimitError(APIRequestError):
-    """The account holds as many files as the API allows; an upload needs old ones deleted."""
-
-
-class FileRefusedError(APIRequestError):
-    """The API refused a file itself: its type, its size, an empty file, or text it could not
-    extract. Retrying the same bytes gives the same answer."""
-
-
-class UnknownBatchError(NotFoundError):
-    """A batch ID the account does not hold (404 on ``/batches/{id}``)."""
-
-
-class FiberFailedError(APIRequestError):
-    """A Formula's tool call (a fiber) ran and failed, e.g. a web search that found nothing."""
 
 
 def os_error_fix(exc: OSError, where: object) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from kimi_cli.api.client import KimiClient
 from kimi_cli.api.types import int_or_none, str_or_none
-from kimi_cli.errors import NotFoundError, UnexpectedResponseError, UnknownBatchError
+from kimi_cli.errors import NotFoundError, UnexpectedResponseError
 
 CHAT_ENDPOINT = "/v1/chat/completions"
 #: Statuses after which a batch changes no more.
@@ -30,6 +30,10 @@ TIMESTAMPS = (
     "cancelling_at",
     "cancelled_at",
 )
+
+
+class UnknownBatchError(NotFoundError):
+    """A batch ID the account does not hold (404 on ``/batches/{id}``)."""
 
 
 @dataclass(frozen=True)

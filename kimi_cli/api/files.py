@@ -20,13 +20,10 @@ from kimi_cli.api.multipart import FileUpload, Progress
 from kimi_cli.api.types import int_or_none, str_or_none
 from kimi_cli.errors import (
     APIRequestError,
-    FileLimitError,
-    FileRefusedError,
     KimiError,
     NotFoundError,
     TemporaryError,
     UnexpectedResponseError,
-    UnknownFileError,
 )
 
 PURPOSES = ("file-extract", "image", "video", "batch")
@@ -38,6 +35,19 @@ _REFUSED = re.compile(
     re.IGNORECASE,
 )
 _EXTRACTION_FAILED = re.compile(r"failed to extract", re.IGNORECASE)
+
+
+class UnknownFileError(NotFoundError):
+    """A file ID the account does not hold (404 on ``/files/{id}``): deleted, or never there."""
+
+
+class FileLimitError(APIRequestError):
+    """The account holds as many files as the API allows; an upload needs old ones deleted."""
+
+
+class FileRefusedError(APIRequestError):
+    """The API refused a file itself: its type, its size, an empty file, or text it could not
+    extract. Retrying the same bytes gives the same answer."""
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,14 @@ from typing import Any
 
 from kimi_cli.api.client import API_TIME_LIMIT_S, KimiClient
 from kimi_cli.api.types import str_or_none
-from kimi_cli.errors import FiberFailedError, UnexpectedResponseError
+from kimi_cli.errors import APIRequestError, UnexpectedResponseError
 
 WEB_SEARCH = "moonshot/web-search:latest"
 _FAILED = frozenset({"failed", "error", "cancelled", "canceled", "timeout", "timed_out"})
+
+
+class FiberFailedError(APIRequestError):
+    """A Formula's tool call (a fiber) ran and failed, e.g. a web search that found nothing."""
 
 
 @dataclass(frozen=True)

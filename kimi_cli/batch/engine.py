@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kimi_cli.api.types import Completion
-from kimi_cli.errors import AuthError, InternalError, KimiError, QuotaError, TemporaryError
+from kimi_cli.errors import AuthError, ExitCode, KimiError, QuotaError, TemporaryError
 
 #: Longest pause honoured for one Retry-After; a longer one gives up that request.
 MAX_PAUSE_S = 60.0
@@ -28,6 +28,13 @@ MAX_RATE_LIMIT_ATTEMPTS = 12
 BACKOFF_BASE_S = 0.5
 
 Send = Callable[[dict[str, Any]], Completion]
+
+
+class InternalError(KimiError):
+    """A sender thread died of something that is not a KimiError (a bug): it stops the run
+    and reaches the caller as the fatal error."""
+
+    exit_code = ExitCode.INTERNAL
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import typer
 
 from kimi_cli.cli.common import print_json, state_of
 from kimi_cli.cli.state import AppState
-from kimi_cli.errors import UnknownFileError, UsageError
+from kimi_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from kimi_cli.api.client import KimiClient
@@ -289,7 +289,7 @@ def rm(
         for file_id in targets:
             try:
                 files.delete(client, file_id)
-            except UnknownFileError:
+            except files.UnknownFileError:
                 unknown.append(file_id)
                 continue
             deleted.append(file_id)
@@ -299,7 +299,7 @@ def rm(
         if deleted:
             sys.stderr.write(f"kimi: deleted {len(deleted)} file{'s' * (len(deleted) != 1)}\n")
     if unknown:
-        raise UnknownFileError(
+        raise files.UnknownFileError(
             f"the account has no file {', '.join(unknown)}",
             hint="'kimi files list' shows the files there are",
         )

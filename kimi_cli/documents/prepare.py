@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from kimi_cli.documents.index import DocumentIndex, FileStamp, IndexEntry
 from kimi_cli.documents.local import LocalDocument, check_size, sha256_of
-from kimi_cli.errors import KimiError, UnknownFileError, UsageError
+from kimi_cli.errors import KimiError, UsageError
 
 if TYPE_CHECKING:
     from kimi_cli.api.client import KimiClient
@@ -92,7 +92,7 @@ def _content_of_known(client: KimiClient, index: DocumentIndex, entry: IndexEntr
 
     try:
         text = files.content(client, entry.file_id)
-    except UnknownFileError:
+    except files.UnknownFileError:
         index.forget(client.base_url, {entry.file_id})  # deleted elsewhere: upload again
         return None
     index.record(entry, text)

@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from kimi_cli.api import batches
-from kimi_cli.errors import APIRequestError, UnknownBatchError
+from kimi_cli.api.batches import UnknownBatchError
+from kimi_cli.errors import APIRequestError
 from tests.api.mock import error, make
 
 BATCH = {

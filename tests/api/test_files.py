@@ -10,13 +10,8 @@ import httpx
 import pytest
 
 from kimi_cli.api import files
-from kimi_cli.errors import (
-    ExitCode,
-    FileLimitError,
-    FileRefusedError,
-    TemporaryError,
-    UnknownFileError,
-)
+from kimi_cli.api.files import FileLimitError, FileRefusedError, UnknownFileError
+from kimi_cli.errors import ExitCode, TemporaryError
 from tests.api.mock import error, make
 
 FILE_JSON = {

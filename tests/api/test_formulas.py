@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from kimi_cli.api import formulas
-from kimi_cli.errors import FiberFailedError, UnexpectedResponseError
+from kimi_cli.api.formulas import FiberFailedError
+from kimi_cli.errors import UnexpectedResponseError
 from tests.api.mock import make
 
 TOOLS = {

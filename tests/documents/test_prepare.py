@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from kimi_cli.api import KimiClient
+from kimi_cli.api.files import FileRefusedError
 from kimi_cli.documents import DocumentIndex, LocalDocument
 from kimi_cli.documents.prepare import prepare
 from kimi_cli.emulator import Emulator
-from kimi_cli.errors import FileRefusedError
 
 PDF = b"%PDF-1.4\n\x00\x01Obligation: pay rent monthly\x00\x02Penalty clause seven\n"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from kimi_cli.batch.engine import InternalError
 from kimi_cli.errors import (
     EXIT_CODE_MEANINGS,
     APIRequestError,
     AuthError,
     ConfigError,
     ExitCode,
-    InternalError,
     KimiError,
     ModelNotFoundError,
     QuotaError,
@@ -64,6 +64,9 @@ def test_error_line_has_what_and_what_to_do_and_request_id() -> None:
 
 def test_the_error_tree_lists_every_class_with_its_code() -> None:
     import kimi_cli.errors as errors
+    from kimi_cli.api.batches import UnknownBatchError
+    from kimi_cli.api.files import FileLimitError, FileRefusedError, UnknownFileError
+    from kimi_cli.api.formulas import FiberFailedError
     from kimi_cli.budget import BudgetExceededError
     from kimi_cli.conversation.search import SearchLimitError
 
@@ -73,7 +76,16 @@ def test_the_error_tree_lists_every_class_with_its_code() -> None:
         obj
         for obj in vars(errors).values()
         if isinstance(obj, type) and issubclass(obj, KimiError) and obj is not KimiError
-    } | {BudgetExceededError, SearchLimitError}
+    } | {
+        BudgetExceededError,
+        SearchLimitError,
+        UnknownFileError,
+        FileLimitError,
+        FileRefusedError,
+        UnknownBatchError,
+        FiberFailedError,
+        InternalError,
+    }
     assert {cls.__name__ for cls in classes} == set(listed)
     for cls in classes:
         assert int(listed[cls.__name__]) == cls.exit_code, cls
