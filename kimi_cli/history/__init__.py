@@ -1,14 +1,29 @@
 """Conversations, messages and what they cost, in one SQLite file.
 
-``HistoryStore`` is the way in; the values it hands out live in ``records``.
+``HistoryStore`` is the way in. A chat only writes, so what only reading uses is loaded on
+first use: the summaries, search hits and usage sums come from ``queries``, with the
+queries that make them.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from kimi_cli.history.documents import StoredDocument
-from kimi_cli.history.records import ConversationSummary, SearchHit, StoredMessage, UsageTotals
+from kimi_cli.history.records import StoredMessage
 from kimi_cli.history.schema import MIGRATIONS
 from kimi_cli.history.store import KINDS, ROLES, HistoryStore
 
+if TYPE_CHECKING:
+    from kimi_cli.history.queries import ConversationSummary, SearchHit, UsageTotals
+
 SCHEMA_VERSION = len(MIGRATIONS)
+
+_HOMES = {
+    "ConversationSummary": "kimi_cli.history.queries",
+    "SearchHit": "kimi_cli.history.queries",
+    "UsageTotals": "kimi_cli.history.queries",
+}
 
 __all__ = [
     "KINDS",
@@ -21,3 +36,11 @@ __all__ = [
     "StoredMessage",
     "UsageTotals",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOMES[name]), name)
