@@ -2,19 +2,19 @@
 
 ``HistoryStore`` is the way in. A chat only writes, so what only reading uses is loaded on
 first use: the summaries, search hits and usage sums come from ``queries``, with the
-queries that make them.
+queries that make them, and ``StoredDocument`` from ``documents``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kimi_cli.history.documents import StoredDocument
 from kimi_cli.history.records import StoredMessage
 from kimi_cli.history.schema import MIGRATIONS
 from kimi_cli.history.store import KINDS, ROLES, HistoryStore
 
 if TYPE_CHECKING:
+    from kimi_cli.history.documents import StoredDocument
     from kimi_cli.history.queries import ConversationSummary, SearchHit, UsageTotals
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -23,6 +23,7 @@ _HOMES = {
     "ConversationSummary": "kimi_cli.history.queries",
     "SearchHit": "kimi_cli.history.queries",
     "UsageTotals": "kimi_cli.history.queries",
+    "StoredDocument": "kimi_cli.history.documents",
 }
 
 __all__ = [

@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from kimi_cli.errors import HistoryError
 from kimi_cli.history.connection import connect, connect_read_only
-from kimi_cli.history.documents import StoredDocument, documents_of, insert_document
 from kimi_cli.history.failures import is_write_failure, rollback, translate
 from kimi_cli.history.records import clean_text, new_id, now_iso, token_triple
 
 if TYPE_CHECKING:  # kimi_cli.api's package imports httpx; only the type is needed
     from kimi_cli.api.types import Usage
+    from kimi_cli.history.documents import StoredDocument
     from kimi_cli.history.queries import ConversationSummary, SearchHit, UsageTotals
     from kimi_cli.history.records import StoredMessage
 
@@ -225,6 +225,8 @@ class HistoryStore:
         file_id: str,
     ) -> int:
         """Append a document: a system message with its extracted text, and its source."""
+        from kimi_cli.history.documents import insert_document
+
         content, name = clean_text(content), clean_text(name)
 
         def work(db: sqlite3.Connection) -> int:
@@ -244,6 +246,7 @@ class HistoryStore:
     def documents(self, conversation_id: str) -> list[StoredDocument]:
         """The documents of a conversation, in the order they were sent."""
         from kimi_cli.history import queries
+        from kimi_cli.history.documents import documents_of
 
         with self._reading() as db:
             resolved = None if db is None else queries.resolve_id(db, conversation_id)
