@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kimi_cli.history.connection import SCHEMA_VERSION
 from kimi_cli.history.records import StoredMessage
-from kimi_cli.history.schema import MIGRATIONS
 from kimi_cli.history.store import KINDS, ROLES, HistoryStore
 
 if TYPE_CHECKING:
     from kimi_cli.history.documents import StoredDocument
     from kimi_cli.history.queries import ConversationSummary, SearchHit, UsageTotals
-
-SCHEMA_VERSION = len(MIGRATIONS)
 
 _HOMES = {
     "ConversationSummary": "kimi_cli.history.queries",

@@ -8,10 +8,13 @@ import sqlite3
 from pathlib import Path
 
 from kimi_cli.errors import HistoryError
-from kimi_cli.history import schema
 from kimi_cli.history.failures import rollback, translate
 
-__all__ = ["connect", "connect_read_only"]
+__all__ = ["SCHEMA_VERSION", "connect", "connect_read_only"]
+
+#: The schema this kimi reads and writes: ``len(schema.MIGRATIONS)``. A file already at this
+#: version (every open but the first) is used as it is, without importing the migrations.
+SCHEMA_VERSION = 4
 
 
 def connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
@@ -74,9 +77,11 @@ def _prepare_files(path: Path) -> None:
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
     """Run the migrations from ``PRAGMA user_version`` up, in one write transaction."""
-    latest = len(schema.MIGRATIONS)
+    latest = SCHEMA_VERSION
     if db.execute("PRAGMA user_version").fetchone()[0] == latest:
         return
+    from kimi_cli.history.schema import MIGRATIONS
+
     db.execute("BEGIN IMMEDIATE")
     try:
         # Read under the write lock: another process may have migrated meanwhile.
@@ -88,7 +93,7 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
                 hint="upgrade kimi, or move the file aside",
             )
         for step in range(version, latest):
-            schema.MIGRATIONS[step](db)
+            MIGRATIONS[step](db)
             db.execute(f"PRAGMA user_version = {step + 1}")
         db.execute("COMMIT")
     except BaseException:
