@@ -1,8 +1,11 @@
 """Conversations, messages and what they cost, in one SQLite file.
 
-``HistoryStore`` is the way in. A chat only writes, so what only reading uses is loaded on
-first use: the summaries, search hits and usage sums come from ``queries``, with the
-queries that make them, and ``StoredDocument`` from ``documents``.
+``HistoryStore`` is the way in. A chat only writes (``store``, ``records``, ``connection``),
+so what only reading uses is loaded on first use: the summaries, search hits and usage sums
+come from ``queries``, with the queries that make them, and ``StoredDocument`` from
+``documents``. The store and its connection likewise import ``queries`` in the methods that
+read, ``documents`` when one is added or read, ``schema`` (the migrations) when a file is not
+at ``SCHEMA_VERSION``, and ``failures`` when something fails.
 """
 
 from __future__ import annotations

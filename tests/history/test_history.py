@@ -18,7 +18,14 @@ import pytest
 from kimi_cli import history
 from kimi_cli.api.types import Usage
 from kimi_cli.errors import ExitCode, HistoryError, UsageError
-from kimi_cli.history import ConversationSummary, HistoryStore, StoredMessage, connection, schema
+from kimi_cli.history import (
+    ConversationSummary,
+    HistoryStore,
+    StoredMessage,
+    connection,
+    failures,
+    schema,
+)
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
 
@@ -484,7 +491,7 @@ def _sqlite_error(code: int) -> sqlite3.Error:
     ],
 )
 def test_translation(code: int, words: str, tmp_path: Path) -> None:
-    error = history.failures.translate(_sqlite_error(code), tmp_path / "h.db")
+    error = failures.translate(_sqlite_error(code), tmp_path / "h.db")
     assert isinstance(error, HistoryError)
     assert words in error.line() and str(tmp_path / "h.db") in error.line()
 
