@@ -8,10 +8,12 @@ import sqlite3
 from pathlib import Path
 
 from kimi_cli.errors import HistoryError
-from kimi_cli.history import schema
-from kimi_cli.history.failures import rollback, translate
 
-__all__ = ["connect", "connect_read_only"]
+__all__ = ["SCHEMA_VERSION", "connect", "connect_read_only"]
+
+#: The schema this kimi reads and writes: ``len(schema.MIGRATIONS)``. A file already at this
+#: version (every open but the first) is used as it is, without importing the migrations.
+SCHEMA_VERSION = 4
 
 
 def connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
@@ -25,6 +27,8 @@ def connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
             check_same_thread=False,  # the store's lock guards it
         )
     except (OSError, sqlite3.Error) as exc:
+        from kimi_cli.history.failures import translate
+
         raise translate(exc, path) from exc
     try:
         db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
@@ -35,6 +39,8 @@ def connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
     except BaseException as exc:
         db.close()
         if isinstance(exc, sqlite3.Error):
+            from kimi_cli.history.failures import translate
+
             raise translate(exc, path) from exc
         raise
     return db
@@ -74,9 +80,12 @@ def _prepare_files(path: Path) -> None:
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
     """Run the migrations from ``PRAGMA user_version`` up, in one write transaction."""
-    latest = len(schema.MIGRATIONS)
+    latest = SCHEMA_VERSION
     if db.execute("PRAGMA user_version").fetchone()[0] == latest:
         return
+    from kimi_cli.history.failures import rollback
+    from kimi_cli.history.schema import MIGRATIONS
+
     db.execute("BEGIN IMMEDIATE")
     try:
         # Read under the write lock: another process may have migrated meanwhile.
@@ -88,7 +97,7 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
                 hint="upgrade kimi, or move the file aside",
             )
         for step in range(version, latest):
-            schema.MIGRATIONS[step](db)
+            MIGRATIONS[step](db)
             db.execute(f"PRAGMA user_version = {step + 1}")
         db.execute("COMMIT")
     except BaseException:

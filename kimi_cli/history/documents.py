@@ -1,5 +1,8 @@
 """The documents of a conversation: system messages that hold a file's extracted text, and
-where that text came from (name, size, SHA-256, file ID)."""
+where that text came from (name, size, SHA-256, file ID).
+
+The store imports this module when a document is added or read: most chats send none.
+"""
 
 from __future__ import annotations
 

@@ -12,7 +12,8 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from kimi_cli.history.documents import StoredDocument
-from kimi_cli.history.records import ConversationSummary, StoredMessage
+from kimi_cli.history.queries import ConversationSummary
+from kimi_cli.history.records import StoredMessage
 
 __all__ = ["named_documents", "short_time", "to_data", "to_markdown"]
 

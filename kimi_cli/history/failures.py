@@ -1,4 +1,7 @@
-"""Every ``sqlite3`` (or file system) failure as one line naming the file and what to do."""
+"""Every ``sqlite3`` (or file system) failure as one line naming the file and what to do.
+
+Imported where a failure is handled: a write that succeeds never loads it.
+"""
 
 from __future__ import annotations
 

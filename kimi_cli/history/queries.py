@@ -1,14 +1,104 @@
-"""The read-side queries that are more than a lookup: full-text search and usage sums."""
+"""What reading the history asks and gets back: conversation summaries, full-text search,
+usage sums, and the id a prefix stands for.
+
+Only readers need this: the store imports it in the methods that read (and in the writes
+that take an id prefix), so a chat, which only appends, neither loads it nor defines the
+values it returns.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
+from typing import Any
 
 from kimi_cli.errors import UsageError
-from kimi_cli.history.records import SearchHit, UsageTotals
+from kimi_cli.history.records import StoredMessage
 from kimi_cli.history.schema import has_fts
 
-__all__ = ["GROUPINGS", "search", "usage_totals"]
+__all__ = [
+    "GROUPINGS",
+    "ConversationSummary",
+    "SearchHit",
+    "UsageTotals",
+    "messages",
+    "recent",
+    "resolve_id",
+    "search",
+    "summary",
+    "usage_totals",
+]
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    id: str
+    title: str
+    model: str  # the model used last
+    created_at: str
+    updated_at: str
+    messages: int  # every stored message, the system prompt included
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    conversation_id: str
+    message_id: int
+    role: str
+    created_at: str
+    title: str
+    snippet: str  # the matched words between « and »
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    """Sums over ``usage`` rows sharing a group, a model, a currency, a kind, and
+    whether their price was known: ``cost`` is None for the rows without one (their
+    requests and tokens are counted, their money is not guessed)."""
+
+    group: str  # the day, the model or the conversation id, by what was asked
+    model: str | None
+    currency: str | None
+    kind: str  # "chat" | "repl" | "batch" | "search"
+    requests: int
+    searches: int
+    input_tokens: int
+    cached_tokens: int
+    output_tokens: int
+    cost: float | None
+
+
+_SUMMARY_SQL = """SELECT c.id, c.title, c.model, c.created_at, c.updated_at,
+    (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) FROM conversations c"""
+_MESSAGE_SQL = """SELECT id, role, content, reasoning, model, created_at, partial,
+    finish_reason, input_tokens, output_tokens, cached_tokens, cost, currency, tool_steps
+    FROM messages WHERE conversation_id = ? ORDER BY id"""
+
+
+def summary(db: sqlite3.Connection, conversation_id: str) -> ConversationSummary | None:
+    """The conversation with this exact id, or None."""
+    row = db.execute(_SUMMARY_SQL + " WHERE c.id = ?", (conversation_id,)).fetchone()
+    return None if row is None else ConversationSummary(*row)
+
+
+def recent(db: sqlite3.Connection, limit: int | None) -> list[ConversationSummary]:
+    """Conversations, most recently used first (all of them when ``limit`` is None)."""
+    tail = " ORDER BY c.used_seq DESC, c.rowid DESC LIMIT ?"
+    rows = db.execute(_SUMMARY_SQL + tail, (-1 if limit is None else limit,))
+    return [ConversationSummary(*row) for row in rows]
+
+
+def messages(db: sqlite3.Connection, conversation_id: str) -> list[StoredMessage]:
+    """The messages of the conversation with this exact id, oldest first."""
+    rows = db.execute(_MESSAGE_SQL, (conversation_id,)).fetchall()
+    return [_stored_message(row) for row in rows]
+
+
+def _stored_message(row: Any) -> StoredMessage:
+    values = list(row)
+    values[6] = bool(values[6])  # partial
+    return StoredMessage(*values)
+
 
 _OPEN, _CLOSE = "«", "»"
 _SNIPPET_WORDS = 12

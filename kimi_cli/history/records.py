@@ -1,4 +1,8 @@
-"""What the history hands out (plain, frozen values), and the helpers that make its rows."""
+"""A stored message (plain, frozen), and the helpers that make the rows a chat writes.
+
+What only reading hands out (summaries, search hits, usage sums) lives in ``queries``,
+with the queries that make it.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from typing import TYPE_CHECKING, Any, overload
 if TYPE_CHECKING:  # kimi_cli.api's package imports httpx; only the type is needed
     from kimi_cli.api.types import Usage
 
-__all__ = ["ConversationSummary", "SearchHit", "StoredMessage", "UsageTotals"]
+__all__ = ["StoredMessage"]
 
 
 @dataclass(frozen=True)
@@ -63,50 +67,6 @@ def search_query(arguments: str) -> str:
         return arguments
     query = value.get("query") if isinstance(value, dict) else None
     return query if isinstance(query, str) else arguments
-
-
-def stored_message(row: Any) -> StoredMessage:
-    values = list(row)
-    values[6] = bool(values[6])  # partial
-    return StoredMessage(*values)
-
-
-@dataclass(frozen=True)
-class ConversationSummary:
-    id: str
-    title: str
-    model: str  # the model used last
-    created_at: str
-    updated_at: str
-    messages: int  # every stored message, the system prompt included
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    conversation_id: str
-    message_id: int
-    role: str
-    created_at: str
-    title: str
-    snippet: str  # the matched words between « and »
-
-
-@dataclass(frozen=True)
-class UsageTotals:
-    """Sums over ``usage`` rows sharing a group, a model, a currency, a kind, and
-    whether their price was known: ``cost`` is None for the rows without one (their
-    requests and tokens are counted, their money is not guessed)."""
-
-    group: str  # the day, the model or the conversation id, by what was asked
-    model: str | None
-    currency: str | None
-    kind: str  # "chat" | "repl" | "batch" | "search"
-    requests: int
-    searches: int
-    input_tokens: int
-    cached_tokens: int
-    output_tokens: int
-    cost: float | None
 
 
 _ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case, URL-safe

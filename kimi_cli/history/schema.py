@@ -1,8 +1,9 @@
 """The history schema and its migrations, keyed by ``PRAGMA user_version``.
 
 ``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``, so a new version is
-one more function at the end of that list. Never edit a released one: old files look
-like what it made.
+one more function at the end of that list, and ``SCHEMA_VERSION`` (in ``connection``) one
+higher: opening a file compares its version with that number and imports this module only
+when they differ. Never edit a released migration: old files look like what it made.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ answer, a batch result, a set of web searches) is also a row of ``usage``, which
 
 Reading never needs to write: when the data dir is read-only or full, reads open the
 file read-only (or find no file: no conversations yet). Every ``sqlite3`` error is
-translated into a one-line ``HistoryError`` naming the file and what to do. The API key
-is never stored: there is no column for it.
+translated (by ``failures``, imported when one happens) into a one-line ``HistoryError``
+naming the file and what to do. The API key is never stored: there is no column for it.
 """
 
 from __future__ import annotations
@@ -23,29 +23,19 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from kimi_cli.errors import HistoryError
-from kimi_cli.history import queries
 from kimi_cli.history.connection import connect, connect_read_only
-from kimi_cli.history.documents import StoredDocument, documents_of, insert_document
-from kimi_cli.history.failures import is_write_failure, rollback, translate
-from kimi_cli.history.records import (
-    ConversationSummary,
-    SearchHit,
-    StoredMessage,
-    UsageTotals,
-    clean_text,
-    new_id,
-    now_iso,
-    stored_message,
-    token_triple,
-)
+from kimi_cli.history.records import clean_text, new_id, now_iso, token_triple
 
 if TYPE_CHECKING:  # kimi_cli.api's package imports httpx; only the type is needed
     from kimi_cli.api.types import Usage
+    from kimi_cli.history.documents import StoredDocument
+    from kimi_cli.history.queries import ConversationSummary, SearchHit, UsageTotals
+    from kimi_cli.history.records import StoredMessage
 
 __all__ = ["KINDS", "ROLES", "HistoryStore"]
 
@@ -54,11 +44,6 @@ KINDS = ("chat", "repl", "batch", "search")  # what a usage row was billed for
 _T = TypeVar("_T")
 
 
-_SUMMARY_SQL = """SELECT c.id, c.title, c.model, c.created_at, c.updated_at,
-    (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) FROM conversations c"""
-_MESSAGE_SQL = """SELECT id, role, content, reasoning, model, created_at, partial,
-    finish_reason, input_tokens, output_tokens, cached_tokens, cost, currency, tool_steps
-    FROM messages WHERE conversation_id = ? ORDER BY id"""
 _INSERT_MESSAGE_SQL = """INSERT INTO messages (created_at, conversation_id, role, content,
     reasoning, model, partial, finish_reason, input_tokens, output_tokens, cached_tokens,
     cost, currency, tool_steps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
@@ -94,6 +79,8 @@ class HistoryStore:
                 try:
                     db.close()
                 except sqlite3.Error as exc:
+                    from kimi_cli.history.failures import translate
+
                     raise translate(exc, self.path) from exc
 
     def __enter__(self) -> HistoryStore:
@@ -112,6 +99,8 @@ class HistoryStore:
             try:
                 yield self._db
             except sqlite3.Error as exc:
+                from kimi_cli.history.failures import translate
+
                 raise translate(exc, self.path) from exc
 
     @contextlib.contextmanager
@@ -123,12 +112,16 @@ class HistoryStore:
                 try:
                     self.open()
                 except HistoryError as exc:
+                    from kimi_cli.history.failures import is_write_failure
+
                     if exc.__cause__ is None or not is_write_failure(exc.__cause__):
                         raise
                     self._db = connect_read_only(self.path, exc)
             try:
                 yield self._db
             except sqlite3.Error as exc:
+                from kimi_cli.history.failures import translate
+
                 raise translate(exc, self.path) from exc
 
     def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
@@ -139,6 +132,8 @@ class HistoryStore:
                 result = work(db)
                 db.execute("COMMIT")
             except BaseException:
+                from kimi_cli.history.failures import rollback
+
                 rollback(db)
                 raise
             return result
@@ -239,6 +234,8 @@ class HistoryStore:
         file_id: str,
     ) -> int:
         """Append a document: a system message with its extracted text, and its source."""
+        from kimi_cli.history.documents import insert_document
+
         content, name = clean_text(content), clean_text(name)
 
         def work(db: sqlite3.Connection) -> int:
@@ -257,6 +254,9 @@ class HistoryStore:
 
     def documents(self, conversation_id: str) -> list[StoredDocument]:
         """The documents of a conversation, in the order they were sent."""
+        from kimi_cli.history import queries
+        from kimi_cli.history.documents import documents_of
+
         with self._reading() as db:
             resolved = None if db is None else queries.resolve_id(db, conversation_id)
             return [] if db is None or resolved is None else documents_of(db, resolved)
@@ -314,6 +314,8 @@ class HistoryStore:
     def usage_totals(self, *, since_day: str | None = None, by: str = "day") -> list[UsageTotals]:
         """Sums of what was billed since ``since_day`` (YYYY-MM-DD, UTC), grouped ``by``
         "day", "model" or "conversation"; [] when nothing was stored yet."""
+        from kimi_cli.history import queries
+
         if by not in queries.GROUPINGS:
             raise ValueError(f"by must be one of {sorted(queries.GROUPINGS)}, not {by!r}")
         with self._reading() as db:
@@ -329,26 +331,26 @@ class HistoryStore:
 
     def search(self, text: str, *, limit: int = 20) -> list[SearchHit]:
         """Messages holding every word of ``text``, newest first."""
+        from kimi_cli.history import queries
+
         with self._reading() as db:
             return [] if db is None else queries.search(db, text, limit)
 
     def messages(self, conversation_id: str) -> list[StoredMessage]:
         """The messages of a conversation, oldest first; [] if there is no such conversation."""
+        from kimi_cli.history import queries
+
         with self._reading() as db:
             resolved = None if db is None else queries.resolve_id(db, conversation_id)
-            if db is None or resolved is None:
-                return []
-            rows = db.execute(_MESSAGE_SQL, (resolved,)).fetchall()
-        return [stored_message(row) for row in rows]
+            return [] if db is None or resolved is None else queries.messages(db, resolved)
 
     def get(self, conversation_id: str) -> ConversationSummary | None:
         """The conversation, or None. An ambiguous prefix is a UsageError naming the matches."""
+        from kimi_cli.history import queries
+
         with self._reading() as db:
             resolved = None if db is None else queries.resolve_id(db, conversation_id)
-            if db is None or resolved is None:
-                return None
-            rows = self._summaries(db, " WHERE c.id = ?", (resolved,))
-        return rows[0] if rows else None
+            return None if db is None or resolved is None else queries.summary(db, resolved)
 
     def last_used(self) -> ConversationSummary | None:
         """The conversation written to most recently (not the one created last)."""
@@ -357,14 +359,15 @@ class HistoryStore:
 
     def recent(self, limit: int | None = None) -> list[ConversationSummary]:
         """Conversations, most recently used first."""
+        from kimi_cli.history import queries
+
         with self._reading() as db:
-            if db is None:
-                return []
-            tail = " ORDER BY c.used_seq DESC, c.rowid DESC LIMIT ?"
-            return self._summaries(db, tail, (-1 if limit is None else limit,))
+            return [] if db is None else queries.recent(db, limit)
 
     def set_title(self, conversation_id: str, title: str) -> bool:
         """Rename a conversation; False if there is none."""
+        from kimi_cli.history import queries
+
         title = clean_text(title)
 
         def work(db: sqlite3.Connection) -> bool:
@@ -377,6 +380,7 @@ class HistoryStore:
 
     def delete(self, conversation_id: str) -> bool:
         """Delete a conversation and its messages; False if there is none."""
+        from kimi_cli.history import queries
 
         def work(db: sqlite3.Connection) -> bool:
             resolved = queries.resolve_id(db, conversation_id)
@@ -394,12 +398,6 @@ class HistoryStore:
             return db.execute("DELETE FROM conversations").rowcount
 
         return self._write(work)
-
-    @staticmethod
-    def _summaries(
-        db: sqlite3.Connection, tail: str, params: Sequence[object]
-    ) -> list[ConversationSummary]:
-        return [ConversationSummary(*row) for row in db.execute(_SUMMARY_SQL + tail, params)]
 
 
 def _check_kind(kind: str) -> None:

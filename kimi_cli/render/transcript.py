@@ -9,8 +9,8 @@ from rich.markdown import Markdown
 from rich.rule import Rule
 from rich.text import Text
 
+from kimi_cli.history import ConversationSummary, StoredMessage
 from kimi_cli.history.export import short_time
-from kimi_cli.history.records import ConversationSummary, StoredMessage
 
 
 def print_conversation(summary: ConversationSummary, messages: Sequence[StoredMessage]) -> None:

@@ -18,7 +18,14 @@ import pytest
 from kimi_cli import history
 from kimi_cli.api.types import Usage
 from kimi_cli.errors import ExitCode, HistoryError, UsageError
-from kimi_cli.history import ConversationSummary, HistoryStore, StoredMessage
+from kimi_cli.history import (
+    ConversationSummary,
+    HistoryStore,
+    StoredMessage,
+    connection,
+    failures,
+    schema,
+)
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
 
@@ -101,7 +108,7 @@ def test_wal_and_pragmas(store: HistoryStore, db_path: Path) -> None:
     store.open()
     with closing(_raw(db_path)) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert _user_version(db_path) == history.SCHEMA_VERSION == len(history.schema.MIGRATIONS)
+    assert _user_version(db_path) == history.SCHEMA_VERSION == len(schema.MIGRATIONS)
 
 
 def test_empty_v0_file_opens(db_path: Path) -> None:
@@ -136,20 +143,33 @@ def test_v1_file_with_data_opens(db_path: Path) -> None:
     assert _user_version(db_path) == history.SCHEMA_VERSION
 
 
-def test_adding_a_migration_is_one_function(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_adding_a_migration_is_one_function_and_the_version_number(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with HistoryStore(db_path) as store:
         cid = store.new_conversation(model="kimi-k3", title="t")
 
     def to_next(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
 
-    monkeypatch.setattr(history.schema, "MIGRATIONS", [*history.schema.MIGRATIONS, to_next])
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, to_next])
+    monkeypatch.setattr(connection, "SCHEMA_VERSION", history.SCHEMA_VERSION + 1)
     with HistoryStore(db_path) as store:
         assert store.get(cid) is not None
     assert _user_version(db_path) == history.SCHEMA_VERSION + 1
     with closing(_raw(db_path)) as db:
         columns = [row[1] for row in db.execute("PRAGMA table_info(conversations)")]
     assert "pinned" in columns
+
+
+def test_a_file_from_a_newer_kimi_is_refused(db_path: Path) -> None:
+    _create(db_path)
+    with closing(_raw(db_path)) as db:
+        db.execute(f"PRAGMA user_version = {history.SCHEMA_VERSION + 1}")
+    with pytest.raises(HistoryError, match="newer than this kimi knows") as caught:
+        HistoryStore(db_path).open()
+    assert caught.value.hint == "upgrade kimi, or move the file aside"
+    assert _user_version(db_path) == history.SCHEMA_VERSION + 1
 
 
 def test_failed_migration_changes_nothing(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -159,7 +179,8 @@ def test_failed_migration_changes_nothing(db_path: Path, monkeypatch: pytest.Mon
         db.execute("CREATE TABLE half_done (x)")
         db.execute("THIS IS NOT SQL")
 
-    monkeypatch.setattr(history.schema, "MIGRATIONS", [*history.schema.MIGRATIONS, broken])
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, broken])
+    monkeypatch.setattr(connection, "SCHEMA_VERSION", history.SCHEMA_VERSION + 1)
     with pytest.raises(HistoryError, match=re.escape(str(db_path))):
         HistoryStore(db_path).open()
     assert _user_version(db_path) == history.SCHEMA_VERSION
@@ -470,7 +491,7 @@ def _sqlite_error(code: int) -> sqlite3.Error:
     ],
 )
 def test_translation(code: int, words: str, tmp_path: Path) -> None:
-    error = history.failures.translate(_sqlite_error(code), tmp_path / "h.db")
+    error = failures.translate(_sqlite_error(code), tmp_path / "h.db")
     assert isinstance(error, HistoryError)
     assert words in error.line() and str(tmp_path / "h.db") in error.line()
 

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from kimi_cli import history
 from kimi_cli.api.types import Usage
 from kimi_cli.errors import HistoryError
-from kimi_cli.history import HistoryStore, UsageTotals
+from kimi_cli.history import HistoryStore, UsageTotals, connection, queries
 
 
 @pytest.fixture
@@ -127,7 +126,7 @@ def test_search_forgets_deleted_messages(store: HistoryStore) -> None:
 
 def test_search_without_fts5_scans(store: HistoryStore, monkeypatch: pytest.MonkeyPatch) -> None:
     cid = _chat(store, "the red fox", "x")
-    monkeypatch.setattr(history.queries, "has_fts", lambda db: False)
+    monkeypatch.setattr(queries, "has_fts", lambda db: False)
     (hit,) = store.search("RED")
     assert hit.conversation_id == cid and "«red»" in hit.snippet
 
@@ -142,7 +141,7 @@ def test_reads_work_when_the_data_dir_cannot_be_written(
     def read_only(_: Path) -> None:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(history.connection, "_prepare_files", read_only)
+    monkeypatch.setattr(connection, "_prepare_files", read_only)
     store = HistoryStore(path)
     assert [c.id for c in store.recent()] == [cid]
     assert [m.content for m in store.messages(cid)][-1] == "still here"
