@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from kimi_cli.api.translate import describe_transport, error_from_stream_event, request_id_of
-from kimi_cli.api.types import ChatChunk, ToolCall, Usage, arguments_text, new_chunk
+from kimi_cli.api.types import ChatChunk, ToolCall, Usage, new_chunk
 from kimi_cli.errors import StreamCutError
+
+if TYPE_CHECKING:
+    from kimi_cli.api.tool_calls import ToolCallAssembler
 
 _KEPT = "the partial answer was kept; retry later"
 
@@ -33,14 +36,14 @@ class ChatStream:
     def __init__(self, response: httpx.Response, idle_timeout: float) -> None:
         self._response = response
         self._idle_timeout = idle_timeout
-        self._calls = ToolCallAssembler()
+        self._calls: ToolCallAssembler | None = None  # made when a tool-call piece arrives
         self.request_id = request_id_of(response.headers)
         self.done = False
         self.finished = False
 
     @property
     def tool_calls(self) -> tuple[ToolCall, ...]:
-        return self._calls.calls()
+        return () if self._calls is None else self._calls.calls()
 
     def __iter__(self) -> Iterator[ChatChunk]:
         from kimi_cli.api.sse import SSEDecoder  # streams only: a --no-stream run skips it
@@ -98,10 +101,17 @@ class ChatStream:
             )
         if obj.get("error"):
             raise error_from_stream_event(obj, self.request_id)
-        made = chunk_from_json(obj, self._calls)
+        made = chunk_from_json(obj, self)
         if made.finish_reason is not None:
             self.finished = True
         return made
+
+    def _feed_calls(self, pieces: list[Any]) -> None:
+        if self._calls is None:
+            from kimi_cli.api.tool_calls import ToolCallAssembler
+
+            self._calls = ToolCallAssembler()
+        self._calls.feed(pieces)
 
     def close(self) -> None:
         self._response.close()
@@ -118,79 +128,11 @@ class ChatStream:
         self.close()
 
 
-class ToolCallAssembler:
-    """Joins ``delta.tool_calls`` pieces into whole calls.
-
-    ``index`` is optional (the API's schema does not declare it): without it, a piece with
-    an unseen ``id`` opens a new call, one with a known ``id`` continues that call, and one
-    with neither goes by its position in the list (or, alone, to the call opened last).
-    """
-
-    def __init__(self) -> None:
-        self._slots: dict[object, dict[str, str]] = {}
-        self._last: object = None
-
-    def feed(self, pieces: list[Any]) -> None:
-        several = len(pieces) > 1
-        for position, piece in enumerate(pieces):
-            if not isinstance(piece, Mapping):
-                continue
-            slot = self._slots.setdefault(self._key(piece, position, several), {})
-            function = piece.get("function")
-            function = function if isinstance(function, Mapping) else {}
-            _join(slot, "id", piece.get("id"))
-            _join(slot, "type", piece.get("type"))
-            _join(slot, "name", function.get("name"))
-            arguments = function.get("arguments")
-            if arguments is not None:
-                slot["arguments"] = slot.get("arguments", "") + arguments_text(arguments)
-
-    def _key(self, piece: Mapping[str, Any], position: int, several: bool) -> object:
-        index = piece.get("index")
-        if isinstance(index, int) and not isinstance(index, bool):
-            key: object = index
-        else:
-            call_id = piece.get("id")
-            known = next(
-                (k for k, s in self._slots.items() if call_id and s.get("id") == call_id), None
-            )
-            if known is not None:
-                key = known
-            elif call_id or not self._slots:
-                key = ("new", len(self._slots))
-            elif several:
-                key = list(self._slots)[min(position, len(self._slots) - 1)]
-            else:
-                key = self._last
-        self._last = key
-        return key
-
-    def calls(self) -> tuple[ToolCall, ...]:
-        return tuple(
-            ToolCall(
-                id=slot.get("id", ""),
-                name=slot.get("name", ""),
-                arguments=slot.get("arguments", ""),
-                type=slot.get("type") or "function",
-            )
-            for slot in self._slots.values()
-        )
-
-
-def _join(slot: dict[str, str], field: str, piece: object) -> None:
-    """ids, names and types may come whole once, whole again on every piece, or in pieces."""
-    if not isinstance(piece, str) or not piece:
-        return
-    have = slot.get(field, "")
-    if have != piece:
-        slot[field] = have + piece
-
-
-def chunk_from_json(obj: Mapping[str, Any], calls: ToolCallAssembler | None = None) -> ChatChunk:
+def chunk_from_json(obj: Mapping[str, Any], stream: ChatStream | None = None) -> ChatChunk:
     """One ``chat.completion.chunk``; usage from ``chunk.usage`` or ``choices[0].usage``.
 
-    With ``calls``, tool-call pieces are fed to it, and the chunk carrying the finish
-    reason gets the assembled calls."""
+    With ``stream``, tool-call pieces are handed to it, and the chunk carrying the finish
+    reason gets the calls it assembled."""
     # Called for every streamed piece: plain dicts are tested first (json.loads makes them),
     # the abstract Mapping check (slower) only for anything else.
     choices = obj.get("choices")
@@ -209,12 +151,12 @@ def chunk_from_json(obj: Mapping[str, Any], calls: ToolCallAssembler | None = No
     finish = choice.get("finish_reason")
     finish = finish if isinstance(finish, str) and finish else None
     tool_calls: tuple[ToolCall, ...] = ()
-    if calls is not None:
+    if stream is not None:
         pieces = delta.get("tool_calls")
         if pieces and isinstance(pieces, list):
-            calls.feed(pieces)
+            stream._feed_calls(pieces)
         if finish is not None:
-            tool_calls = calls.calls()
+            tool_calls = stream.tool_calls
     return new_chunk(
         content if isinstance(content, str) else "",
         reasoning if isinstance(reasoning, str) else "",

@@ -27,7 +27,6 @@ from kimi_cli.render.answer import (
     AnswerPrinter,
     AnswerSink,
     BufferSink,
-    MarkdownSink,
     PlainSink,
     ReasoningPrinter,
     first_code_block,
@@ -212,6 +211,8 @@ def _printer(request: ChatRequest) -> AnswerPrinter:
     if request.as_json or request.extract or request.options.schema is not None:
         sink = BufferSink()
     elif request.markdown if request.markdown is not None else markdown_default():
+        from kimi_cli.render.markdown_stream import MarkdownSink
+
         sink = MarkdownSink()
     else:
         sink = PlainSink()

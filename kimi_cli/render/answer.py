@@ -1,8 +1,9 @@
 """Where an answer goes as it streams: the screen, a pipe, or a JSON document.
 
 stdout carries the answer and nothing else. In a pipe it is written byte for byte as it
-arrives (plus a final newline if it lacks one); on a terminal it is rendered as Markdown;
-reasoning goes to stderr, dim, and never to stdout.
+arrives (plus a final newline if it lacks one); on a terminal it is rendered as Markdown
+(``markdown_stream.MarkdownSink``, imported only then: it draws with rich); reasoning goes to
+stderr, dim, and never to stdout.
 """
 
 from __future__ import annotations
@@ -59,23 +60,6 @@ class BufferSink:
     @property
     def text(self) -> str:
         return "".join(self.pieces)
-
-
-class MarkdownSink:
-    """Streaming Markdown on a terminal: finished blocks drawn once, only the tail live."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-
-        from kimi_cli.render.markdown_stream import MarkdownStream
-
-        self._stream = MarkdownStream(Console())
-
-    def content(self, text: str) -> None:
-        self._stream.feed(text)
-
-    def finish(self) -> None:
-        self._stream.finish()
 
 
 class ReasoningPrinter:

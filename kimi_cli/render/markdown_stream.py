@@ -59,7 +59,7 @@ from kimi_cli.render.markdown_blocks import (
     split_lines,
 )
 
-__all__ = ["MarkdownStream", "split_blocks"]
+__all__ = ["MarkdownSink", "MarkdownStream", "split_blocks"]
 
 # Rich strips only BEL, BS, VT, FF and CR from text: ESC and the other controls would reach the
 # terminal as commands, so an answer quoting a hostile file could retitle the window or write
@@ -342,6 +342,20 @@ class MarkdownStream:
         if not code.endswith("\n"):
             text.right_crop(1)  # the newline Pygments adds to unterminated input
         return text
+
+
+class MarkdownSink:
+    """An answer's sink on a terminal: streamed Markdown on stdout, finished blocks drawn once,
+    only the tail live."""
+
+    def __init__(self) -> None:
+        self._stream = MarkdownStream(Console())
+
+    def content(self, text: str) -> None:
+        self._stream.feed(text)
+
+    def finish(self) -> None:
+        self._stream.finish()
 
 
 def _keep_line_breaks(tokens: Any) -> None:

@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 from kimi_cli.conversation.turn import TurnObserver
-from kimi_cli.render.answer import AnswerSink, MarkdownSink, PlainSink, ReasoningPrinter
+from kimi_cli.render.answer import AnswerSink, PlainSink, ReasoningPrinter
 from kimi_cli.render.terminal import one_line, wants_color
 
 if TYPE_CHECKING:
@@ -69,7 +69,13 @@ class TurnView(TurnObserver):
         self._err = Console(stderr=True, highlight=False)
         self._live_ok = self._err.is_terminal and not self._err.is_dumb_terminal
         self._dim = "dim" if wants_color(sys.stderr) else ""  # NO_COLOR: no styling at all
-        self.sink: AnswerSink = MarkdownSink() if markdown else PlainSink()
+        self.sink: AnswerSink
+        if markdown:
+            from kimi_cli.render.markdown_stream import MarkdownSink
+
+            self.sink = MarkdownSink()
+        else:
+            self.sink = PlainSink()
         self._show = show_reasoning
         self._model_id = model_id
         self._reasoning: list[str] = []

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from kimi_cli.api import ToolCall
-from kimi_cli.api.stream import ToolCallAssembler
+from kimi_cli.api.tool_calls import ToolCallAssembler
 from tests.api.mock import make
 
 
@@ -147,3 +150,23 @@ def test_an_answer_without_tool_calls_has_none() -> None:
         {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
     )
     assert calls == () and chunks[-1].tool_calls == ()
+
+
+def test_an_answer_without_tool_calls_does_without_the_assembler() -> None:
+    """Most answers carry no tool call; their stream never imports the assembler."""
+    code = """if True:
+        import sys, httpx
+        from tests.api.mock import make
+        done = b'data: {"choices": [{"delta": {"content": "hi"}, "finish_reason": "stop"}]}\\n\\n'
+        answer = httpx.Response(200, content=done, headers={"content-type": "text/event-stream"})
+        client, _ = make(lambda r: answer)
+        with client.stream_chat({"model": "kimi-k3", "messages": []}) as stream:
+            chunks = list(stream)
+        assert stream.tool_calls == () and chunks[-1].tool_calls == ()
+        print("kimi_cli.api.tool_calls" in sys.modules)
+    """
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
+    )
+    assert result.stdout.strip() == "False"
