@@ -184,7 +184,7 @@ class AppState:
                     timeout=settings.timeout,
                     max_retries=settings.max_retries,
                     transport=_socks_transport(url, self.env),
-                    trace=_trace if self.debug else None,
+                    trace=_trace if settings.debug else None,
                 )
             except (OSError, ValueError) as exc:  # httpx reads SSL_CERT_FILE and proxies here
                 raise _environment_error(exc) from exc

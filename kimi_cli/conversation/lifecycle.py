@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,11 +46,11 @@ class ModelWatch:
         cached = self.cache.load(base_url) if self.cache is not None else None
         live = cached.models if cached is not None else ()
         if cached is not None and model_id in cached.forgotten:
-            raise gone_error(model_id, (m.id for m in live), earlier=True)
+            raise gone_error(model_id, map(attrgetter("id"), live), earlier=True)
         if self.state_dir is None or retirement_for(model_id) is None:
             return
         today = datetime.now(UTC).date()
-        line = warn_if_retiring(model_id, today, self.state_dir, (m.id for m in live))
+        line = warn_if_retiring(model_id, today, self.state_dir, map(attrgetter("id"), live))
         if line:
             warn(line)
 

@@ -14,7 +14,6 @@ result sums the usage. Front ends never see the requests.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -79,8 +78,8 @@ class Conversation:
     earlier: list[StoredMessage] = field(default_factory=list)
     #: Where the images of a saved conversation are kept (None: in memory only).
     image_dir: Path | None = None
-    #: The prompt-cache key when no conversation ID exists (history off).
-    session_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: The prompt-cache key when no conversation ID exists (history off), made on first use.
+    session_key: str | None = None
     #: (model, effort) of the last request, to say once when a turn changes them.
     last_setting: tuple[str, str | None] | None = None
     #: The model that answered last in a resumed conversation (its effort is not stored).
@@ -127,7 +126,13 @@ class Conversation:
     @property
     def cache_key(self) -> str:
         """``prompt_cache_key``: one per conversation, the same on every request of it."""
-        return f"kimi-{self.conversation_id or self.session_key}"
+        if self.conversation_id is not None:
+            return f"kimi-{self.conversation_id}"
+        if self.session_key is None:
+            import uuid
+
+            self.session_key = uuid.uuid4().hex
+        return f"kimi-{self.session_key}"
 
     def messages_for(
         self,
