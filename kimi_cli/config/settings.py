@@ -133,14 +133,9 @@ class Settings:
     def roles_dir(self) -> Path:
         return self.config_dir / "roles"
 
-    def other_region(self) -> str | None:
-        """The region to probe after a 401; None when the URL was given explicitly."""
-        if self.region is None:
-            return None
-        return other_region(self.region).name
-
     def other_region_facts(self) -> tuple[Region, str] | None:
-        """(the other region, the URL it lives at here), for a probe after a 401."""
+        """(the other region, the URL it lives at here), for a probe after a 401; None when
+        the base URL was given explicitly."""
         if self.region is None:
             return None
         other = other_region(self.region)

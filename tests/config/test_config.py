@@ -97,7 +97,8 @@ def test_defaults(store: ConfigStore) -> None:
         None,
     )
     assert s.debug is False and s.saved_api_key_overridden is False
-    assert s.other_region() == "cn"
+    facts = s.other_region_facts()
+    assert facts is not None and (facts[0].name, facts[1]) == ("cn", "https://api.moonshot.cn/v1")
     assert set(CONFIG_KEYS) <= set(s.sources)
     assert str(s.sources["timeout"]) == "default" and str(s.sources["model"]) == "not set"
 
@@ -155,10 +156,11 @@ def test_base_url_precedence(
     assert (s.base_url, _s(s.base_url_source), s.region) == (url, source, region)
     assert str(s.sources["base_url"]) == source
     if region is None:
-        assert s.other_region() is None
+        assert s.other_region_facts() is None
         assert str(s.sources["region"]).startswith("unused")
     else:
-        assert s.other_region() == {"global": "cn", "cn": "global"}[region]
+        facts = s.other_region_facts()
+        assert facts is not None and facts[0].name == {"global": "cn", "cn": "global"}[region]
         assert s.currency == REGIONS_BY_NAME[region].currency
         assert str(s.sources["currency"]) == f"region {region}"
 
