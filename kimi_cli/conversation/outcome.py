@@ -98,10 +98,11 @@ def price_turn(result: TurnResult, model_id: str, currency: str | None) -> None:
     from kimi_cli.pricing import Cost, cost_of, search_cost
 
     tokens = cost_of(result.usage, model_id, currency) if result.usage else None
-    result.search_cost = search_cost(len(result.searches), currency)
     if not result.searches:
-        result.cost = tokens
-    elif tokens is None or result.search_cost is None:
+        result.cost, result.search_cost = tokens, None
+        return
+    result.search_cost = search_cost(len(result.searches), currency)
+    if tokens is None or result.search_cost is None:
         result.cost = None
     else:
         result.cost = Cost(tokens.amount + result.search_cost.amount, tokens.currency)
