@@ -5,7 +5,8 @@ so what only reading uses is loaded on first use: the summaries, search hits and
 come from ``queries``, with the queries that make them, and ``StoredDocument`` from
 ``documents``. The store and its connection likewise import ``queries`` in the methods that
 read, ``documents`` when one is added or read, ``schema`` (the migrations) when a file is not
-at ``SCHEMA_VERSION``, and ``failures`` when something fails.
+at ``SCHEMA_VERSION``. The failure translation (``failures``) is loaded with the store: it
+must work when the failure is that no file can be opened.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from kimi_cli.errors import HistoryError
+from kimi_cli.history.failures import rollback, translate
 
 __all__ = ["SCHEMA_VERSION", "connect", "connect_read_only"]
 
@@ -27,8 +28,6 @@ def connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
             check_same_thread=False,  # the store's lock guards it
         )
     except (OSError, sqlite3.Error) as exc:
-        from kimi_cli.history.failures import translate
-
         raise translate(exc, path) from exc
     try:
         db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
@@ -39,8 +38,6 @@ def connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
     except BaseException as exc:
         db.close()
         if isinstance(exc, sqlite3.Error):
-            from kimi_cli.history.failures import translate
-
             raise translate(exc, path) from exc
         raise
     return db
@@ -83,7 +80,6 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
     latest = SCHEMA_VERSION
     if db.execute("PRAGMA user_version").fetchone()[0] == latest:
         return
-    from kimi_cli.history.failures import rollback
     from kimi_cli.history.schema import MIGRATIONS
 
     db.execute("BEGIN IMMEDIATE")

@@ -14,8 +14,8 @@ answer, a batch result, a set of web searches) is also a row of ``usage``, which
 
 Reading never needs to write: when the data dir is read-only or full, reads open the
 file read-only (or find no file: no conversations yet). Every ``sqlite3`` error is
-translated (by ``failures``, imported when one happens) into a one-line ``HistoryError``
-naming the file and what to do. The API key is never stored: there is no column for it.
+translated (by ``failures``) into a one-line ``HistoryError`` naming the file and what to
+do. The API key is never stored: there is no column for it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from kimi_cli.errors import HistoryError
 from kimi_cli.history.connection import connect, connect_read_only
+from kimi_cli.history.failures import is_write_failure, rollback, translate
 from kimi_cli.history.records import clean_text, new_id, now_iso, token_triple
 
 if TYPE_CHECKING:  # kimi_cli.api's package imports httpx; only the type is needed
@@ -79,8 +80,6 @@ class HistoryStore:
                 try:
                     db.close()
                 except sqlite3.Error as exc:
-                    from kimi_cli.history.failures import translate
-
                     raise translate(exc, self.path) from exc
 
     def __enter__(self) -> HistoryStore:
@@ -99,8 +98,6 @@ class HistoryStore:
             try:
                 yield self._db
             except sqlite3.Error as exc:
-                from kimi_cli.history.failures import translate
-
                 raise translate(exc, self.path) from exc
 
     @contextlib.contextmanager
@@ -112,16 +109,12 @@ class HistoryStore:
                 try:
                     self.open()
                 except HistoryError as exc:
-                    from kimi_cli.history.failures import is_write_failure
-
                     if exc.__cause__ is None or not is_write_failure(exc.__cause__):
                         raise
                     self._db = connect_read_only(self.path, exc)
             try:
                 yield self._db
             except sqlite3.Error as exc:
-                from kimi_cli.history.failures import translate
-
                 raise translate(exc, self.path) from exc
 
     def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
@@ -132,8 +125,6 @@ class HistoryStore:
                 result = work(db)
                 db.execute("COMMIT")
             except BaseException:
-                from kimi_cli.history.failures import rollback
-
                 rollback(db)
                 raise
             return result

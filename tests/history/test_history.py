@@ -540,3 +540,37 @@ def test_lone_surrogates_do_not_break_a_write(store: HistoryStore) -> None:
     [message] = store.messages(cid)
     assert (message.content, message.reasoning) == ("a\ufffdb 🌙", "\ufffd")
     assert store.recent()[0].title == "t\ufffd"
+
+
+_NO_FILE_HANDLES = r"""
+import os, resource, sys
+from pathlib import Path
+from kimi_cli.errors import HistoryError
+from kimi_cli.history import HistoryStore
+
+store = HistoryStore(Path(sys.argv[1]) / "history.db")
+open_now = len(os.listdir("/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"))
+_, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (open_now - 1, hard))  # listdir counted its own
+try:
+    store.new_conversation(model="m", title="t")
+except HistoryError as exc:
+    print(exc.line())
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file-handle limit")
+def test_out_of_file_handles_is_a_history_error_line_not_a_crash(tmp_path: Path) -> None:
+    """The failure translation is loaded with the store: when no file can be opened, it
+    cannot be imported then."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", _NO_FILE_HANDLES, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "history" in done.stdout and str(tmp_path) in done.stdout, done.stdout
