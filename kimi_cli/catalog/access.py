@@ -2,19 +2,21 @@
 
 A wrong-region key and a bad key get the same 401 from the API; a Kimi Code key gets it
 on both regions. Only asking the other region tells them apart, so ``setup``, ``models``,
-``chat`` and ``doctor`` pass a ``RegionProbe`` and this module asks, after a 401 only.
+``chat`` and ``doctor`` pass a way to find it (``FindOtherRegion``: a
+``region_probe.RegionProbe``'s ``find``, or a function that makes one) and this module
+calls it after a 401 only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kimi_cli.api.client import KimiClient
 from kimi_cli.api.types import Model
 from kimi_cli.catalog.cache import ModelCache, fetch_models
 from kimi_cli.catalog.ids import diagnose, find_model, verify
-from kimi_cli.config import Settings, Source, consoles_phrase, region_named
+from kimi_cli.config import Source, consoles_phrase, region_named
 from kimi_cli.errors import (
     AuthError,
     ConfigError,
@@ -25,54 +27,17 @@ from kimi_cli.errors import (
     WrongRegionError,
 )
 
+if TYPE_CHECKING:
+    from kimi_cli.catalog.region_probe import OtherRegion
+
 KIMI_CODE_KEY_PREFIX = "sk-kimi-"
 
 #: Makes a client for (base_url, api_key): the CLI's shares one per URL and key, with the
 #: resolved timeout and retries. The one factory type of kimi (setup, models, chat, doctor).
 ClientFactory = Callable[[str, str], KimiClient]
 
-
-@dataclass(frozen=True)
-class OtherRegion:
-    name: str  # "cn" or "global"
-    base_url: str
-    #: The command that switches to it, as the caller knows best (a saved region, or an
-    #: environment variable that would beat it, or a setup not saved yet).
-    fix: str | None = None
-
-    @property
-    def switch_hint(self) -> str:
-        return self.fix or f"kimi config set region {self.name}"
-
-
-@dataclass(frozen=True)
-class RegionProbe:
-    """How to ask the other region whether it knows a key, after a 401 — and only then:
-    nothing (no URL, no client) is built for a run that never sees a 401."""
-
-    settings: Settings
-    api_key: str
-    make_client: ClientFactory
-    #: The switch command with ``{region}`` (setup's own); default: worded by the URL's source.
-    fix_template: str | None = None
-
-    def find(self) -> OtherRegion | None:
-        """The other region, if the same key works there; None if not or if it cannot tell."""
-        facts = self.settings.other_region_facts()
-        if facts is None:
-            return None
-        region, url = facts
-        try:
-            self.make_client(url, self.api_key).list_models()
-        except KimiError:
-            return None
-        if self.fix_template is not None:
-            fix = self.fix_template.format(region=region.name)
-        else:
-            from kimi_cli.hints import region_fix
-
-            fix = region_fix(region.name, self.settings.base_url_source)
-        return OtherRegion(region.name, url, fix)
+#: Asks the other region whether it knows the key: the region if it does, else None.
+FindOtherRegion = Callable[[], "OtherRegion | None"]
 
 
 def is_kimi_code_key(key: str | None) -> bool:
@@ -91,13 +56,13 @@ def list_models_checked(
     *,
     api_key: str | None,
     cache: ModelCache | None = None,
-    probe: RegionProbe | None = None,
+    find_other_region: FindOtherRegion | None = None,
     base_url_source: Source | None = None,
 ) -> list[Model]:
     """``GET /models`` whose failures name the cause: region, key kind, or a wrong URL.
 
-    After a 401, ``probe`` asks the other region. ``base_url_source`` (default: the probe's
-    settings') words a wrong URL's hint.
+    After a 401, ``find_other_region`` asks the other region. ``base_url_source`` words a
+    wrong URL's hint (the flag, variable or key to fix).
     """
     try:
         return fetch_models(client, cache)
@@ -106,7 +71,7 @@ def list_models_checked(
             raise
         if is_kimi_code_key(api_key):
             raise kimi_code_key_error() from exc
-        region = probe.find() if probe is not None else None
+        region = find_other_region() if find_other_region is not None else None
         if region is not None:
             raise WrongRegionError(
                 f"this key belongs to the {region.name} region ({_host(region)}), "
@@ -117,8 +82,7 @@ def list_models_checked(
             ) from exc
         raise
     except (NotFoundError, UnexpectedResponseError) as exc:
-        source = base_url_source or (probe.settings.base_url_source if probe else None)
-        raise not_the_api_error(client.base_url, exc, source) from exc
+        raise not_the_api_error(client.base_url, exc, base_url_source) from exc
 
 
 def not_the_api_error(base_url: str, exc: KimiError, source: Source | None = None) -> ConfigError:
@@ -145,8 +109,9 @@ def resolve_model(
     *,
     api_key: str | None,
     cache: ModelCache | None,
-    probe: RegionProbe | None = None,
+    find_other_region: FindOtherRegion | None = None,
     model_source: Source | None = None,
+    base_url_source: Source | None = None,
 ) -> Model:
     """The verified model: from the cache when it lists the ID (no round trip), else from
     one live ``GET /models``. Never a guess: an ID the live list lacks is refused, with a fix
@@ -163,7 +128,13 @@ def resolve_model(
             from kimi_cli.catalog.retirements import gone_error
 
             raise gone_error(model_id, [m.id for m in cached.models], earlier=True)
-    models = list_models_checked(client, api_key=api_key, cache=cache, probe=probe)
+    models = list_models_checked(
+        client,
+        api_key=api_key,
+        cache=cache,
+        find_other_region=find_other_region,
+        base_url_source=base_url_source,
+    )
     try:
         return verify(model_id, models)
     except ModelNotFoundError as exc:

@@ -73,7 +73,7 @@ def fetch_balance(connection: Connection) -> Balance:
     except AuthError as exc:
         if exc.status_code != 401:
             raise
-        region = connection.probe().find()
+        region = connection.find_other_region()
         if region is None:
             raise
         raise WrongRegionError(

@@ -130,7 +130,7 @@ def _verified(
             connection.client,
             api_key=key,
             cache=connection.cache,
-            probe=connection.probe(fix),
+            find_other_region=lambda: connection.find_other_region(fix),
             base_url_source=settings.base_url_source,
         )
     except WrongRegionError as exc:

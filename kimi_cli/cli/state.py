@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from kimi_cli.api.client import KimiClient
     from kimi_cli.api.types import Model
     from kimi_cli.catalog import ModelCache
-    from kimi_cli.catalog.access import ClientFactory, RegionProbe
+    from kimi_cli.catalog.access import ClientFactory
+    from kimi_cli.catalog.region_probe import OtherRegion
     from kimi_cli.history import HistoryStore
 
 NO_KEY_HINT = "run 'kimi setup', or set KIMI_API_KEY ('kimi emulator' needs no real key)"
@@ -47,11 +48,13 @@ class Connection:
     make_client: ClientFactory
     cache: ModelCache
 
-    def probe(self, fix_template: str | None = None) -> RegionProbe:
-        """Asks the other region about this key, after a 401 only (nothing is built now)."""
-        from kimi_cli.catalog.access import RegionProbe
+    def find_other_region(self, fix_template: str | None = None) -> OtherRegion | None:
+        """The other region, if it knows this key: asked after a 401 only, so nothing of
+        the probe is built before one. ``fix_template``: the switch command, ``{region}``
+        in it (default: worded by where the base URL came from)."""
+        from kimi_cli.catalog.region_probe import RegionProbe
 
-        return RegionProbe(self.settings, self.api_key, self.make_client, fix_template)
+        return RegionProbe(self.settings, self.api_key, self.make_client, fix_template).find()
 
     def list_models(self) -> list[Model]:
         """The live model list (or its cache), with refusals explained."""
@@ -61,7 +64,7 @@ class Connection:
             self.client,
             api_key=self.api_key,
             cache=self.cache,
-            probe=self.probe(),
+            find_other_region=self.find_other_region,
             base_url_source=self.settings.base_url_source,
         )
 
@@ -76,8 +79,9 @@ class Connection:
             self.client,
             api_key=self.api_key,
             cache=self.cache,
-            probe=self.probe(),
+            find_other_region=self.find_other_region,
             model_source=source,
+            base_url_source=self.settings.base_url_source,
         )
 
 

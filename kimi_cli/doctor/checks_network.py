@@ -20,9 +20,10 @@ from kimi_cli.account import (
     recharge_hint,
 )
 from kimi_cli.api.types import Usage
-from kimi_cli.catalog.access import RegionProbe, list_models_checked
+from kimi_cli.catalog.access import list_models_checked
 from kimi_cli.catalog.ids import diagnose, find_model, not_found_error
 from kimi_cli.catalog.policy import ChatOptions, build_body, policy_for
+from kimi_cli.catalog.region_probe import RegionProbe
 from kimi_cli.catalog.retirements import retirement_notice, successor_for
 from kimi_cli.doctor.report import (
     NO_SETTINGS,
@@ -212,7 +213,7 @@ def check_models(ctx: DoctorContext, found: Findings) -> Check:
                 client,
                 api_key=key,
                 cache=ctx.model_cache,
-                probe=RegionProbe(settings, key, ctx.client_factory),
+                find_other_region=RegionProbe(settings, key, ctx.client_factory).find,
                 base_url_source=settings.base_url_source,
             )
     except WrongRegionError as exc:

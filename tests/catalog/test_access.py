@@ -11,8 +11,9 @@ import pytest
 
 from kimi_cli.api.client import KimiClient
 from kimi_cli.api.types import Model
-from kimi_cli.catalog.access import RegionProbe, list_models_checked, resolve_model
+from kimi_cli.catalog.access import list_models_checked, resolve_model
 from kimi_cli.catalog.cache import ModelCache
+from kimi_cli.catalog.region_probe import RegionProbe
 from kimi_cli.config import ConfigStore, GlobalOptions, Settings, Source, resolve_settings
 from kimi_cli.errors import AuthError, ConfigError, ModelNotFoundError, WrongRegionError
 
@@ -54,7 +55,9 @@ def test_a_cached_model_builds_and_asks_nothing(tmp_path: Path) -> None:
     clients = Clients({GLOBAL: answering("nobody"), CN: answering("nobody")})
     probe = RegionProbe(settings(tmp_path), "sk-x", clients)
     client = clients(GLOBAL, "sk-x")
-    found = resolve_model("kimi-k2.6", client, api_key="sk-x", cache=cache, probe=probe)
+    found = resolve_model(
+        "kimi-k2.6", client, api_key="sk-x", cache=cache, find_other_region=probe.find
+    )
     assert found.id == "kimi-k2.6"
     assert clients.made == [GLOBAL]  # the main client only: no other-region client
 
@@ -64,7 +67,7 @@ def test_a_401_asks_the_other_region_and_names_it(tmp_path: Path) -> None:
     clients.handlers[GLOBAL] = answering("someone-else")
     probe = RegionProbe(settings(tmp_path, KIMI_REGION="global"), "sk-cn", clients)
     with pytest.raises(WrongRegionError) as info:
-        list_models_checked(clients(GLOBAL, "sk-cn"), api_key="sk-cn", probe=probe)
+        list_models_checked(clients(GLOBAL, "sk-cn"), api_key="sk-cn", find_other_region=probe.find)
     assert info.value.region == "cn" and info.value.exit_code == 4
     assert "export KIMI_REGION=cn" in (info.value.hint or "")  # the variable beats the file
     assert clients.made == [GLOBAL, CN]
@@ -74,7 +77,9 @@ def test_a_key_no_region_knows_stays_a_plain_401(tmp_path: Path) -> None:
     clients = Clients({GLOBAL: answering("other"), CN: answering("other")})
     probe = RegionProbe(settings(tmp_path), "sk-bad", clients)
     with pytest.raises(AuthError) as info:
-        list_models_checked(clients(GLOBAL, "sk-bad"), api_key="sk-bad", probe=probe)
+        list_models_checked(
+            clients(GLOBAL, "sk-bad"), api_key="sk-bad", find_other_region=probe.find
+        )
     assert not isinstance(info.value, WrongRegionError)
 
 
@@ -83,7 +88,7 @@ def test_an_explicit_url_is_never_probed(tmp_path: Path) -> None:
     clients = Clients({url: answering("other")})
     probe = RegionProbe(settings(tmp_path, KIMI_BASE_URL=url), "sk-x", clients)
     with pytest.raises(AuthError):
-        list_models_checked(clients(url, "sk-x"), api_key="sk-x", probe=probe)
+        list_models_checked(clients(url, "sk-x"), api_key="sk-x", find_other_region=probe.find)
     assert clients.made == [url]
 
 
