@@ -9,7 +9,6 @@ prints it as one line and carries on. The state itself lives in ``state.py``.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -305,7 +304,7 @@ def _clear(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
         state.conversation,
         conversation_id=None,
         earlier=[],
-        session_key=uuid.uuid4().hex,
+        session_key=None,  # a new prompt-cache key, made on first use
         last_setting=None,
         resumed_model=None,
     )

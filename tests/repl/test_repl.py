@@ -236,6 +236,11 @@ def test_retry_edit_and_clear(tmp_path: Path) -> None:
     assert state.conversation.conversation_id is None
     assert state.conversation.earlier == []
     assert state.context_used is None
+    # History off: the prompt-cache key stays for the conversation and changes with /clear.
+    key = state.conversation.cache_key
+    assert key == state.conversation.cache_key and key.startswith("kimi-")
+    run(state, env, "/clear")
+    assert state.conversation.cache_key != key
 
 
 def test_usage_toolbar_and_context_left(env: Env) -> None:
