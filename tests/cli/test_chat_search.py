@@ -16,7 +16,7 @@ import pytest
 from kimi_cli.emulator import Emulator
 from kimi_cli.repl.state import Message
 from tests.emulator.openapi import assert_valid_chat_request
-from tests.helpers import history_at, invoke
+from tests.helpers import history_at, invoke, run_process
 
 FORMULA = "formulas/moonshot/web-search:latest"
 
@@ -294,3 +294,39 @@ def test_the_repl_searches_once_search_is_on(configured: Emulator, isolated_env:
     finally:
         term.close()
     assert _stats(configured)["endpoints"]["formulas.fibers"] == 1
+
+
+def test_a_formula_that_is_not_served_is_named_and_nothing_is_sent(
+    configured: Emulator, isolated_env: Path
+) -> None:
+    # A base URL that serves chat but not the Formula (a gateway, a proxy): its 404 is the
+    # Formula's, not the model's.
+    configured.configure(faults=[{"name": "model_not_found", "endpoint": "formulas.tools"}])
+    out = invoke("chat", "--web-search", "SEARCH x")
+    line = out.assert_one_error_line(1)
+    assert "the Formula moonshot/web-search:latest is not served at this base URL" in line
+    assert "HTTP 404" in line and "drop --web-search" in line
+    assert "chat" not in _stats(configured)["endpoints"]
+    assert history_at(isolated_env).recent() == []
+
+
+def test_a_fiber_refused_with_404_is_the_tools_failure_not_the_models(
+    configured: Emulator, isolated_env: Path
+) -> None:
+    configured.configure(faults=[{"name": "model_not_found", "endpoint": "formulas.fibers"}])
+    out = run_process("chat", "--web-search", "SEARCH x")
+    line = out.assert_one_error_line(1)
+    assert "the web_search tool of moonshot/web-search:latest was refused (HTTP 404" in line
+    assert "kimi-k2.6" not in line and "lack access" not in line
+    assert out.stdout == ""
+    # The model is not taken for a gone one: the next chat goes out.
+    configured.configure(faults=[])
+    assert invoke("chat", "ECHO still here").stdout == "still here\n"
+
+
+def test_a_fiber_refused_with_400_does_not_blame_the_chat_options(configured: Emulator) -> None:
+    configured.configure(faults=[{"name": "invalid_request", "endpoint": "formulas.fibers"}])
+    line = invoke("chat", "--web-search", "SEARCH x").assert_one_error_line(1)
+    assert "the web_search tool of moonshot/web-search:latest was refused" in line
+    assert "(HTTP 400: Invalid request: emulated)" in line
+    assert "check the options given" not in line
