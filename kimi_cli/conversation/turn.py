@@ -380,8 +380,8 @@ class Conversation:
             return
         cost = result.cost.amount if result.cost else None
         fee = result.search_cost
-        if cost is not None and fee is not None:
-            cost -= fee.amount  # the searches are a usage row of their own
+        if result.cost is not None and fee is not None:
+            cost = result.cost.minus(fee).amount  # the searches are a usage row of their own
         try:
             self.history.add_message(
                 self.conversation_id,

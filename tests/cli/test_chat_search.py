@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
@@ -330,3 +331,20 @@ def test_a_fiber_refused_with_400_does_not_blame_the_chat_options(configured: Em
     assert "the web_search tool of moonshot/web-search:latest was refused" in line
     assert "(HTTP 400: Invalid request: emulated)" in line
     assert "check the options given" not in line
+
+
+def test_the_cost_of_a_search_turn_is_added_in_decimal(
+    global_region: Emulator, isolated_env: Path
+) -> None:
+    # kimi-k3.1-pro in USD: the token cost plus 0.005 per search, to the last digit (no float
+    # residue such as 0.007350000000000001 in --json, nor in the history's rows).
+    out = invoke("chat", "--web-search", "--json", "--max-tokens", "2000", "SEARCH x")
+    assert out.code == 0, out.stderr
+    data = json.loads(out.stdout, parse_float=Decimal)
+    usage = data["usage"]
+    cached, fresh = usage["cached_tokens"], usage["input_tokens"] - usage["cached_tokens"]
+    tokens = (fresh * Decimal(2) + cached * Decimal("0.2") + usage["output_tokens"] * 10) / 10**6
+    assert data["cost"]["amount"] == tokens + Decimal("0.005")
+    (summary,) = history_at(isolated_env).recent()
+    _, answer = history_at(isolated_env).messages(summary.id)
+    assert answer.cost is not None and Decimal(repr(answer.cost)) == tokens
