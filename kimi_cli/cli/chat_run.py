@@ -170,22 +170,24 @@ def _after(
     conversation: Conversation, request: ChatRequest, result: TurnResult, printer: AnswerPrinter
 ) -> int:
     code = 0
-    judged = verdict(result, request.options.max_tokens)
+    max_tokens = request.options.max_tokens
+    judged = verdict(result, max_tokens)
     schema = request.options.schema
-    if judged.error is not None:
-        print_error(judged.error)
-        code = int(judged.error.exit_code)
-    elif judged.warning is not None:
-        warn(judged.warning)
     violation = None
     if schema is not None and judged.error is None:
         from kimi_cli.schema import first_violation, violation_error
 
         violation = first_violation(schema.schema, result.content)
-        if violation is not None:
-            error = violation_error(violation)
-            print_error(error)
-            code = int(error.exit_code)
+    if judged.error is not None:
+        print_error(judged.error)
+        code = int(judged.error.exit_code)
+    elif violation is not None:  # one line: a cut document is the limit's doing
+        cut = f" ({max_tokens} tokens)" if max_tokens else ""
+        error = violation_error(violation, cut_at=cut if judged.warning is not None else None)
+        print_error(error)
+        code = int(error.exit_code)
+    elif judged.warning is not None:
+        warn(judged.warning)
     if request.as_json:
         print_json(result_json(result, schema, violation))
     elif schema is not None:
