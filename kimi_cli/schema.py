@@ -157,7 +157,8 @@ def violation_error(violation: SchemaViolation, *, cut_at: str | None = None) ->
     if cut_at is not None:
         return APIRequestError(
             f"the answer was cut at the token limit{cut_at} before the JSON was complete",
-            hint="raise it with --max-tokens; the raw answer is kept in history (kimi history show)",
+            hint="raise it with --max-tokens; the raw answer is kept in history"
+            " (kimi history show)",
         )
     return APIRequestError(
         f"the answer does not match the schema at {violation.path}: {violation.message}",
