@@ -159,7 +159,7 @@ def warn_if_retiring(
     how = "announced" if retirement.certainty == "announced" else "reported"
     on = retirement.on.isoformat()
     if days > 0:
-        line = f"{model_id} is {how} to retire on {on} (in {days} days)"
+        line = f"{model_id} is {how} to retire on {on} (in {days} day{'' if days == 1 else 's'})"
     elif days == 0:
         line = f"{model_id} is {how} to retire today ({on})"
     else:
