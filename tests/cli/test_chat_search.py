@@ -348,3 +348,15 @@ def test_the_cost_of_a_search_turn_is_added_in_decimal(
     (summary,) = history_at(isolated_env).recent()
     _, answer = history_at(isolated_env).messages(summary.id)
     assert answer.cost is not None and Decimal(repr(answer.cost)) == tokens
+
+
+def test_a_search_turn_with_a_schema_prints_the_validated_document(
+    configured: Emulator,
+) -> None:
+    out = invoke("chat", "--web-search", "--schema", "name, born int", "SEARCH ada lovelace")
+    assert out.code == 0, out.stderr
+    assert json.loads(out.stdout) == {"name": "example name", "born": 1}
+    assert out.stderr.splitlines() == ["searching: ada lovelace"]
+    last = _stats(configured)["chat_requests"][-1]
+    assert last["messages"][-1]["role"] == "tool"
+    assert last["response_format"]["type"] == "json_schema"
