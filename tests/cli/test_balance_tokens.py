@@ -69,6 +69,19 @@ def test_explicit_base_url_uses_the_configured_currency_or_says_unknown(
     assert json.loads(invoke("balance", "--json").stdout)["currency"] == "EUR"
 
 
+def test_a_base_url_without_the_balance_endpoint_is_named(
+    regions: tuple[Emulator, Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A gateway or proxy that passes chat on but not GET /users/me/balance answers 404: the
+    # line says that, not the 404's own words about a model.
+    monkeypatch.setenv("KIMI_BASE_URL", regions[0].base_url)
+    regions[0].configure(faults=[{"name": "model_not_found", "endpoint": "balance"}])
+    out = invoke("balance", "--json")
+    line = out.assert_one_error_line(1)
+    assert "has no balance endpoint (GET /users/me/balance answered HTTP 404" in line, line
+    assert "check the balance where" in line and out.stdout == ""
+
+
 def test_no_balance_exits_6_with_one_line_on_how_to_recharge(
     regions: tuple[Emulator, Emulator],
 ) -> None:
