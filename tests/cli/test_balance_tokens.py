@@ -160,6 +160,20 @@ def test_tokens_agrees_with_the_emulator(
     assert sent.stdout == f"{expected:,} tokens ({share})\n"
 
 
+@pytest.mark.parametrize("fault", ["model_not_found", "invalid_request"])
+def test_a_token_counter_that_refuses_the_model_says_so(
+    regions: tuple[Emulator, Emulator], fault: str
+) -> None:
+    # The tokenizer endpoint lists the models it counts for; one it does not take (a new
+    # model, say) is refused there while chat works: the line names the counter and the way out.
+    regions[0].configure(faults=[{"name": fault, "endpoint": "tokens"}])
+    out = invoke("tokens", "-m", "kimi-k3.1-pro", input="hello")
+    line = out.assert_one_error_line(1)
+    assert "the token counter (POST /tokenizers/estimate-token-count) refused kimi-k3.1-pro" in line
+    assert "kimi tokens -m ID" in line and "check the options given" not in line
+    assert out.stdout == ""
+
+
 def test_tokens_uses_the_configured_model_and_the_cached_list(
     regions: tuple[Emulator, Emulator], monkeypatch: pytest.MonkeyPatch
 ) -> None:
