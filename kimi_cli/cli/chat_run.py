@@ -16,6 +16,7 @@ from kimi_cli.conversation.lifecycle import ModelWatch
 from kimi_cli.conversation.rules import MEASURE_ABOVE_BYTES as MEASURE_ABOVE_BYTES
 from kimi_cli.conversation.rules import (
     check_fit,
+    failed_usage_line,
     search_cost_json,
     stopped_note,
     usage_line,
@@ -148,6 +149,9 @@ def send_turn(
         printer.finish()
         if request.as_json and (exc.result.content or exc.result.searches):
             print_json(result_json(exc.result, request.options.schema))
+        spent = failed_usage_line(exc.result, conversation.currency) if request.usage else None
+        if spent:
+            note(spent)
         raise exc.error from None
     except KeyboardInterrupt as exc:
         printer.finish()

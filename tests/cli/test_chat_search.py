@@ -360,3 +360,31 @@ def test_a_search_turn_with_a_schema_prints_the_validated_document(
     last = _stats(configured)["chat_requests"][-1]
     assert last["messages"][-1]["role"] == "tool"
     assert last["response_format"]["type"] == "json_schema"
+
+
+def test_usage_is_shown_for_a_turn_that_failed_after_spending(configured: Emulator) -> None:
+    # Two requests and a search were billed before the cap stopped the model: -u says so.
+    out = run_process("chat", "-u", "--web-search", "--max-searches", "1", "SEARCH ALWAYS news")
+    out.assert_one_error_line(1)
+    usage = [line for line in out.stderr.splitlines() if line.startswith("kimi: usage:")]
+    assert len(usage) == 1 and " · 1 search · " in usage[0], out.stderr
+    # A failure before anything was billed has no usage line.
+    configured.configure(faults=[{"name": "invalid_request"}])
+    early = invoke("chat", "-u", "ECHO hi")
+    early.assert_one_error_line(1)
+    assert "kimi: usage:" not in early.stderr
+
+
+def test_the_repl_shows_the_usage_of_a_failed_search_turn(configured: Emulator) -> None:
+    from tests.terminal import Term, plain
+
+    configured.configure(faults=[{"name": "fiber_failed"}])
+    term = Term.spawn(["chat", "-u", "--web-search"], configured)
+    try:
+        term.prompt()
+        term.send("SEARCH lisbon\r")
+        shown = plain(term.prompt())
+        assert "failed" in shown and "kimi: usage:" in shown and "1 search" in shown, shown
+        assert term.exit() == 0
+    finally:
+        term.close()
