@@ -140,3 +140,16 @@ def test_a_404_for_a_model_the_list_still_has_says_what_the_api_said(tmp_path: P
     assert f"although GET /models lists it ({said})" in failure.line()
     assert "this key may lack access to it" in failure.line()
     assert cache.forgotten(client.base_url, "kimi-k3") is None  # not taken for a retirement
+
+
+@pytest.mark.parametrize("retired", ["kimi-k2.5", "moonshot-v1-8k", "kimi-k2-turbo-preview"])
+def test_a_long_retired_id_names_where_to_move_not_a_retiring_look_alike(
+    configured: Emulator, retired: str
+) -> None:
+    # 'close matches' used to offer kimi-k2.6 for kimi-k2.5: a model itself reported to retire.
+    out = run_process("chat", "-m", retired, "hi")
+    line = out.assert_one_error_line(5)
+    assert f"'{retired}' was retired by Moonshot" in line
+    assert "suggested: kimi-k3.1-pro — kimi models use kimi-k3.1-pro" in line, line
+    assert "kimi-k2.6" not in line
+    assert requests(configured, CHAT) == 0
