@@ -119,7 +119,9 @@ def not_found_error(model_id: str, models: Sequence[Model]) -> ModelNotFoundErro
         hint = "available: " + ", ".join(ids[:8]) + " ('kimi models use ID' picks one)"
     else:
         hint = "this key sees no models at all; check 'kimi doctor'"
-    return ModelNotFoundError(found.reason, hint=hint)
+    error = ModelNotFoundError(found.reason, hint=hint)
+    error.move_to = successor
+    return error
 
 
 def find_model(model_id: str, models: Sequence[Model]) -> Model | None:

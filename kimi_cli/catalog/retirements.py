@@ -210,7 +210,9 @@ def gone_error(
     else:
         label = "its successor is" if named else "suggested:"
         hint = f"{label} {successor} — kimi models use {successor}"
-    return ModelNotFoundError(reason, hint=hint)
+    error = ModelNotFoundError(reason, hint=hint)
+    error.move_to = successor
+    return error
 
 
 def explain_model_404(

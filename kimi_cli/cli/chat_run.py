@@ -23,7 +23,7 @@ from kimi_cli.conversation.rules import (
     verdict,
 )
 from kimi_cli.conversation.turn import Conversation, TurnError, TurnResult, partial_of
-from kimi_cli.errors import ConfigError, ExitCode, UsageError
+from kimi_cli.errors import ConfigError, ExitCode, ModelNotFoundError, UsageError
 from kimi_cli.render.answer import (
     AnswerPrinter,
     AnswerSink,
@@ -96,6 +96,25 @@ def run_chat(state: AppState, request: ChatRequest) -> int:
 
         check_sizes(request.files)  # a file the Files API would refuse: before any request
     resumed = _stored(state, request) if request.continue_last or request.session else None
+    try:
+        return _run(state, request, connection, resumed)
+    except ModelNotFoundError as exc:
+        if request.model or resumed is None or not exc.move_to or not exc.hint:
+            raise
+        # -c keeps the conversation's model whatever is saved: "kimi models use" would not help
+        how = "-c" if request.continue_last else f"--session {resumed.id}"
+        command = f"continue with it: kimi chat {how} -m {exc.move_to}"
+        exc.hint = exc.hint.replace(f"kimi models use {exc.move_to}", command)
+        raise
+
+
+def _run(
+    state: AppState,
+    request: ChatRequest,
+    connection: Connection,
+    resumed: ConversationSummary | None,
+) -> int:
+    settings = connection.settings
     setup = ChatSetup(
         state=state,
         connection=connection,
