@@ -388,3 +388,27 @@ def test_the_repl_shows_the_usage_of_a_failed_search_turn(configured: Emulator) 
         assert term.exit() == 0
     finally:
         term.close()
+
+
+def test_the_repl_counts_what_a_failed_search_turn_cost(
+    configured: Emulator, isolated_env: Path
+) -> None:
+    from tests.terminal import Term, plain
+
+    assert invoke("config", "set", "currency", "USD").code == 0
+    configured.configure(faults=[{"name": "fiber_failed"}])
+    term = Term.spawn(["chat", "--web-search"], configured)
+    try:
+        term.prompt()
+        term.send("SEARCH lisbon\r")
+        term.prompt()
+        term.send("/usage\r")
+        shown = plain(term.prompt())
+        assert "this session: 0 answers (1 failed)" in shown, shown
+        assert "0.00 USD" not in shown and "cost unknown" not in shown
+        assert term.exit() == 0
+    finally:
+        term.close()
+    # the session's figure is what kimi usage counts for it
+    spent = json.loads(invoke("usage", "--json").stdout)["totals"][0]["cost"]
+    assert spent > 0.005 and f"{spent:.6f} USD" in shown, (spent, shown)
