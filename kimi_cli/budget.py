@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from kimi_cli.errors import QuotaError, UsageError
@@ -39,6 +39,7 @@ __all__ = [
     "parse_max_cost",
     "spent_today_and_month",
     "verdict_before_sending",
+    "verdict_on",
     "worst_case",
 ]
 
@@ -127,9 +128,14 @@ def worst_case(
     return amount * Decimal(repr(BATCH.share)) if batch else amount
 
 
-def amount_text(amount: Decimal, currency: str) -> str:
-    """An amount as the budget lines show it: ``4.8 USD`` (to the ten-thousandth)."""
-    return f"{amount.quantize(Decimal('0.0001')).normalize():f} {currency}"
+def amount_text(amount: Decimal, currency: str, *, up: bool = False) -> str:
+    """An amount as the budget lines show it: ``4.8 USD`` (to the ten-thousandth).
+
+    ``up`` rounds up: a worst case is never shown below what it is, so a refused request
+    never reads "could cost up to 0.001 USD, more than --max-cost 0.001 USD"."""
+    step = Decimal("0.0001")
+    rounded = amount.quantize(step, rounding=ROUND_CEILING) if up else amount.quantize(step)
+    return f"{rounded.normalize():f} {currency}"
 
 
 def check_budget(
@@ -143,12 +149,18 @@ def check_budget(
     monthly: Decimal | None = None,
     pending: Decimal = Decimal(0),
     what: str | None = None,
+    whole: str | None = None,
+    refused: str = "nothing was sent",
+    instead: str = "lower --max-tokens",
 ) -> BudgetVerdict:
     """The verdict on a request whose worst case is ``worst`` (None: price unknown).
 
     ``pending``: what the earlier requests of the same answer cost (already billed, not yet
     in the history); it counts as spent, and towards ``max_cost``. ``what`` names the thing
-    checked in the lines ("batch job"); by default "request", and "answer" for --max-cost.
+    checked in the lines ("batch job", "web search"); by default "request". ``whole`` is
+    what ``--max-cost`` caps ("answer" unless ``what`` says otherwise). ``refused`` says
+    what a refusal kept from happening: "nothing was sent" before the first request of an
+    answer, something narrower once a part of it was sent; ``instead`` the other way out.
     """
     if max_cost is None and daily is None and monthly is None:
         return BudgetVerdict("ok")
@@ -159,18 +171,21 @@ def check_budget(
             " (kimi config set currency USD)",
         )
     if worst is None:
+        priced = "web search" if what and "search" in what else "model"
         return BudgetVerdict(
-            "unchecked", "budget not checked: this model has no known price (see docs/pricing.md)"
+            "unchecked",
+            f"budget not checked: this {priced} has no known price (see docs/pricing.md)",
         )
     spent_today, spent_month = spent_today + pending, spent_month + pending
     if max_cost is not None and pending + worst > max_cost:
         earlier = f" ({amount_text(pending, currency)} of it already spent)" if pending else ""
         return BudgetVerdict(
             "refuse",
-            f"this {what or 'answer'} could cost up to "
-            f"{amount_text(pending + worst, currency)}{earlier}, "
-            f"more than --max-cost {amount_text(max_cost, currency)}; nothing was sent",
-            "raise --max-cost, or lower --max-tokens or the input",
+            f"this {whole or what or 'answer'} could cost up to "
+            f"{amount_text(pending + worst, currency, up=True)}{earlier}, "
+            f"more than --max-cost {amount_text(max_cost, currency)}; {refused}",
+            f"raise --max-cost, or {instead}"
+            + (" or the input" if instead == "lower --max-tokens" else ""),
         )
     warning: str | None = None
     for name, key, limit, spent in (
@@ -183,14 +198,19 @@ def check_budget(
             return BudgetVerdict(
                 "refuse",
                 f"{name} budget {amount_text(limit, currency)} would be exceeded: "
-                f"{amount_text(spent, currency)} spent, this {what or 'request'} could cost up to "
-                f"{amount_text(worst, currency)}; nothing was sent",
-                f"raise it with 'kimi config set {key} AMOUNT', or lower --max-tokens",
+                f"{amount_text(spent, currency)} spent, {_this(what or 'request')} could cost up "
+                f"to {amount_text(worst, currency, up=True)}; {refused}",
+                f"raise it with 'kimi config set {key} AMOUNT', or {instead}",
             )
         if warning is None and spent + worst >= limit * WARN_SHARE:
             of = f"{amount_text(spent, currency)} of {amount_text(limit, currency)}"
-            warning = f"{name} budget: {of} spent (80 % reached with this {what or 'request'})"
+            warning = f"{name} budget: {of} spent (80 % reached with {_this(what or 'request')})"
     return BudgetVerdict("warn", warning) if warning else BudgetVerdict("ok")
+
+
+def _this(what: str) -> str:
+    """``this request``, ``this batch job``; ``these 2 web searches``."""
+    return f"these {what}" if what[:1].isdigit() else f"this {what}"
 
 
 def spent_today_and_month(
@@ -218,6 +238,7 @@ def verdict_before_sending(
     today: date | None = None,
     pending: Decimal = Decimal(0),
     what: str | None = None,
+    refused: str = "nothing was sent",
 ) -> BudgetVerdict:
     """Everything in one call: worst case, what was spent, the verdict.
 
@@ -227,17 +248,43 @@ def verdict_before_sending(
     if max_cost is None and daily is None and monthly is None:
         return BudgetVerdict("ok")
     worst = worst_case(model, currency, input_tokens, completion_budget, batch=batch)
+    limits = Limits(daily, monthly, max_cost)
+    return verdict_on(
+        store, worst, currency, limits, today=today, pending=pending, what=what, refused=refused
+    )
+
+
+def verdict_on(
+    store: HistoryStore | None,
+    worst: Decimal | None,
+    currency: str | None,
+    limits: Limits,
+    *,
+    today: date | None = None,
+    pending: Decimal = Decimal(0),
+    what: str | None = None,
+    whole: str | None = None,
+    refused: str = "nothing was sent",
+    instead: str = "lower --max-tokens",
+) -> BudgetVerdict:
+    """The verdict on spending up to ``worst`` more (None: its price is unknown), with what
+    the history says was spent today and this month (see ``check_budget``)."""
+    if not limits.any:
+        return BudgetVerdict("ok")
     spent_today = spent_month = Decimal(0)
-    if store is not None and currency is not None and (daily or monthly):
+    if store is not None and currency is not None and (limits.daily or limits.monthly):
         spent_today, spent_month = spent_today_and_month(store, currency, today)
     return check_budget(
         worst,
         currency,
         spent_today,
         spent_month,
-        max_cost,
-        daily=daily,
-        monthly=monthly,
+        limits.max_cost,
+        daily=limits.daily,
+        monthly=limits.monthly,
         pending=pending,
         what=what,
+        whole=whole,
+        refused=refused,
+        instead=instead,
     )

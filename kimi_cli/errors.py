@@ -147,6 +147,9 @@ class WrongRegionError(AuthError):
 
 class ModelNotFoundError(KimiError):
     exit_code = ExitCode.MODEL_NOT_FOUND
+    #: The live model the hint says to move to, when it names one (the caller may word
+    #: the command differently, e.g. for a continued conversation).
+    move_to: str | None = None
 
 
 class QuotaError(KimiError):

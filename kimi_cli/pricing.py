@@ -117,6 +117,13 @@ class Cost:
     amount: float
     currency: str
 
+    def plus(self, other: Cost) -> Cost:
+        """The sum, added in decimal: 0.00235 + 0.005 is 0.00735, not 0.007350000000000001."""
+        return Cost(float(_d(self.amount) + _d(other.amount)), self.currency)
+
+    def minus(self, other: Cost) -> Cost:
+        return Cost(float(_d(self.amount) - _d(other.amount)), self.currency)
+
 
 PRICES: dict[tuple[str, str], Price] = {(row[0], row[1]): Price(*row) for row in _TABLE}
 

@@ -150,7 +150,16 @@ def first_violation(schema: dict[str, Any], answer: str) -> SchemaViolation | No
     return SchemaViolation(_json_path(path), error.message)
 
 
-def violation_error(violation: SchemaViolation) -> APIRequestError:
+def violation_error(violation: SchemaViolation, *, cut_at: str | None = None) -> APIRequestError:
+    """The one line for an answer that breaks the schema. ``cut_at`` (the token limit, as
+    " (N tokens)" or "") when the answer stopped at it: then the limit is the cause, not the
+    model or the schema."""
+    if cut_at is not None:
+        return APIRequestError(
+            f"the answer was cut at the token limit{cut_at} before the JSON was complete",
+            hint="raise it with --max-tokens; the raw answer is kept in history"
+            " (kimi history show)",
+        )
     return APIRequestError(
         f"the answer does not match the schema at {violation.path}: {violation.message}",
         hint="the raw answer is kept in history (kimi history show); retry or loosen the schema",

@@ -112,10 +112,13 @@ def spent_per_currency(rows: Iterable[UsageTotals]) -> dict[str, Decimal]:
 
 
 def parse_since(text: str, today: date | None = None) -> date:
-    """``7d`` (the last 7 days, today included), ``0d`` (today) or ``YYYY-MM-DD``; ValueError."""
+    """``7d`` (the last 7 days, today included), ``0d`` (today) or ``YYYY-MM-DD``; ValueError.
+    More days than the calendar holds mean every day there is."""
     today = today or datetime.now(UTC).date()
     value = text.strip().lower()
     if value.endswith("d") and value[:-1].isdigit():
-        days = int(value[:-1])
-        return today - timedelta(days=max(days - 1, 0))
+        days = max(int(value[:-1]) - 1, 0)
+        if days >= (today - date.min).days:
+            return date.min
+        return today - timedelta(days=days)
     return date.fromisoformat(value)

@@ -14,13 +14,18 @@ from typing import Any
 
 from kimi_cli.api.client import API_TIME_LIMIT_S, KimiClient
 from kimi_cli.api.types import str_or_none
-from kimi_cli.errors import APIRequestError, UnexpectedResponseError
+from kimi_cli.errors import APIRequestError, NotFoundError, UnexpectedResponseError
 
 WEB_SEARCH = "moonshot/web-search:latest"
 _FAILED = frozenset({"failed", "error", "cancelled", "canceled", "timeout", "timed_out"})
 
 
-class FiberFailedError(APIRequestError):
+class FormulaError(APIRequestError):
+    """A Formula's endpoint refused a request (a 4xx other than the key's or the balance's):
+    named as the Formula's, so that it is not read as the model's or the chat's options'."""
+
+
+class FiberFailedError(FormulaError):
     """A Formula's tool call (a fiber) ran and failed, e.g. a web search that found nothing."""
 
 
@@ -57,7 +62,17 @@ class Fiber:
 
 def formula_tools(client: KimiClient, uri: str = WEB_SEARCH) -> list[dict[str, Any]]:
     """The Formula's tools, unchanged, ready for the chat request's ``tools``."""
-    data = client.request_json("GET", f"formulas/{uri}/tools")
+    try:
+        data = client.request_json("GET", f"formulas/{uri}/tools")
+    except NotFoundError as exc:
+        raise FormulaError(
+            f"the Formula {uri} is not served at this base URL ({_said(exc)})",
+            hint="drop --web-search, or check the base URL: kimi config show",
+            request_id=exc.request_id,
+            error_type=exc.error_type,
+        ) from exc
+    except APIRequestError as exc:
+        raise _refused(exc, f"the Formula {uri} refused to list its tools") from exc
     tools = data.get("tools") if isinstance(data, Mapping) else None
     if not isinstance(tools, list) or not all(isinstance(t, dict) for t in tools):
         raise UnexpectedResponseError(
@@ -71,9 +86,12 @@ def run_fiber(client: KimiClient, uri: str, name: str, arguments: str) -> Fiber:
 
     FiberFailedError when the fiber says it failed or brings no output."""
     body = {"name": name, "arguments": arguments}
-    data = client.request_json(
-        "POST", f"formulas/{uri}/fibers", json=body, read_timeout=API_TIME_LIMIT_S
-    )
+    try:
+        data = client.request_json(
+            "POST", f"formulas/{uri}/fibers", json=body, read_timeout=API_TIME_LIMIT_S
+        )
+    except APIRequestError as exc:
+        raise _refused(exc, f"the {name} tool of {uri} was refused") from exc
     fiber = Fiber.from_json(data)
     said = fiber.error
     if said is None and fiber.status.lower() in _FAILED:
@@ -83,6 +101,25 @@ def run_fiber(client: KimiClient, uri: str, name: str, arguments: str) -> Fiber:
     if said is not None:
         raise FiberFailedError(f"the {name} tool of {uri} failed ({said})", hint="retry later")
     return fiber
+
+
+def _said(exc: APIRequestError) -> str:
+    status = f"HTTP {exc.status_code}" if exc.status_code else "refused"
+    message = exc.message.removeprefix("the API refused the request: ")
+    return f"{status}: {message}" if message else status
+
+
+def _refused(exc: APIRequestError, what: str) -> APIRequestError:
+    """A refusal by a Formula endpoint, worded as the Formula's. A body that is not the
+    API's (a proxy's page) and the content filter keep their own words."""
+    if isinstance(exc, UnexpectedResponseError) or exc.error_type == "content_filter":
+        return exc
+    return FormulaError(
+        f"{what} ({_said(exc)})",
+        hint="retry; if it persists, ask without --web-search",
+        request_id=exc.request_id,
+        error_type=exc.error_type,
+    )
 
 
 def _error_text(value: object) -> str | None:

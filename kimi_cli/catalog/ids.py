@@ -55,6 +55,7 @@ class Diagnosis:
     reason: str
     suggestion: str | None
     close_matches: tuple[str, ...]
+    retired: str | None = None  # the retired ID it names, when it names one
 
 
 def normalize(model_id: str) -> str:
@@ -89,8 +90,9 @@ def diagnose(model_id: str, live_ids: Sequence[str]) -> Diagnosis:
     elif lowered in KIMI_CODE_ONLY:
         reason = f"'{model_id}' is a Kimi Code model ID; the Open Platform does not serve it"
     elif lowered in RETIRED or candidate in RETIRED:
-        when = RETIRED.get(lowered) or RETIRED[candidate]
-        reason = f"'{model_id}' was retired by Moonshot ({when})"
+        retired = lowered if lowered in RETIRED else candidate
+        reason = f"'{model_id}' was retired by Moonshot ({RETIRED[retired]})"
+        return Diagnosis(reason, suggestion, close, retired)
     elif suggestion and suggestion != model_id:
         reason = f"'{model_id}' is not a model ID (the API spells it '{suggestion}')"
     else:
@@ -100,12 +102,16 @@ def diagnose(model_id: str, live_ids: Sequence[str]) -> Diagnosis:
 
 def not_found_error(model_id: str, models: Sequence[Model]) -> ModelNotFoundError:
     ids = [m.id for m in models]
-    from kimi_cli.catalog.retirements import RETIREMENTS, gone_error
+    from kimi_cli.catalog.retirements import RETIREMENTS, gone_error, successor_for
 
     if model_id in RETIREMENTS and ids:  # reported retiring and now gone: name where to move
         return gone_error(model_id, ids)
     found = diagnose(model_id, ids)
-    if found.suggestion:
+    successor, named = successor_for(found.retired, ids) if found.retired else (None, False)
+    if successor:  # where Moonshot (or kimi) says to move, not a look-alike that may retire too
+        label = "its successor is" if named else "suggested:"
+        hint = f"{label} {successor} — kimi models use {successor}"
+    elif found.suggestion:
         hint = f"use '{found.suggestion}': kimi models use {found.suggestion}"
     elif found.close_matches:
         hint = "close matches: " + ", ".join(found.close_matches) + " ('kimi models' lists all)"
@@ -113,7 +119,9 @@ def not_found_error(model_id: str, models: Sequence[Model]) -> ModelNotFoundErro
         hint = "available: " + ", ".join(ids[:8]) + " ('kimi models use ID' picks one)"
     else:
         hint = "this key sees no models at all; check 'kimi doctor'"
-    return ModelNotFoundError(found.reason, hint=hint)
+    error = ModelNotFoundError(found.reason, hint=hint)
+    error.move_to = successor
+    return error
 
 
 def find_model(model_id: str, models: Sequence[Model]) -> Model | None:

@@ -159,7 +159,7 @@ def warn_if_retiring(
     how = "announced" if retirement.certainty == "announced" else "reported"
     on = retirement.on.isoformat()
     if days > 0:
-        line = f"{model_id} is {how} to retire on {on} (in {days} days)"
+        line = f"{model_id} is {how} to retire on {on} (in {days} day{'' if days == 1 else 's'})"
     elif days == 0:
         line = f"{model_id} is {how} to retire today ({on})"
     else:
@@ -210,7 +210,9 @@ def gone_error(
     else:
         label = "its successor is" if named else "suggested:"
         hint = f"{label} {successor} — kimi models use {successor}"
-    return ModelNotFoundError(reason, hint=hint)
+    error = ModelNotFoundError(reason, hint=hint)
+    error.move_to = successor
+    return error
 
 
 def explain_model_404(

@@ -10,7 +10,7 @@ import typer
 from kimi_cli.api.types import Balance
 from kimi_cli.cli.common import print_json, state_of
 from kimi_cli.cli.state import Connection
-from kimi_cli.errors import AuthError, WrongRegionError
+from kimi_cli.errors import APIRequestError, AuthError, NotFoundError, WrongRegionError
 
 HELP = """Show the available, voucher and cash balance (GET /v1/users/me/balance).
 
@@ -70,6 +70,13 @@ def fetch_balance(connection: Connection) -> Balance:
         raise kimi_code_key_error()
     try:
         return connection.client.balance()
+    except NotFoundError as exc:  # a gateway or proxy that passes chat on, not the balance
+        raise APIRequestError(
+            f"{connection.settings.base_url} has no balance endpoint"
+            f" (GET /users/me/balance answered HTTP 404: {exc.message})",
+            hint="check the balance where this base URL bills you (the platform console)",
+            request_id=exc.request_id,
+        ) from exc
     except AuthError as exc:
         if exc.status_code != 401:
             raise

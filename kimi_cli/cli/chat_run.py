@@ -16,13 +16,14 @@ from kimi_cli.conversation.lifecycle import ModelWatch
 from kimi_cli.conversation.rules import MEASURE_ABOVE_BYTES as MEASURE_ABOVE_BYTES
 from kimi_cli.conversation.rules import (
     check_fit,
+    failed_usage_line,
     search_cost_json,
     stopped_note,
     usage_line,
     verdict,
 )
 from kimi_cli.conversation.turn import Conversation, TurnError, TurnResult, partial_of
-from kimi_cli.errors import ConfigError, ExitCode, UsageError
+from kimi_cli.errors import ConfigError, ExitCode, ModelNotFoundError, UsageError
 from kimi_cli.render.answer import (
     AnswerPrinter,
     AnswerSink,
@@ -95,6 +96,25 @@ def run_chat(state: AppState, request: ChatRequest) -> int:
 
         check_sizes(request.files)  # a file the Files API would refuse: before any request
     resumed = _stored(state, request) if request.continue_last or request.session else None
+    try:
+        return _run(state, request, connection, resumed)
+    except ModelNotFoundError as exc:
+        if request.model or resumed is None or not exc.move_to or not exc.hint:
+            raise
+        # -c keeps the conversation's model whatever is saved: "kimi models use" would not help
+        how = "-c" if request.continue_last else f"--session {resumed.id}"
+        command = f"continue with it: kimi chat {how} -m {exc.move_to}"
+        exc.hint = exc.hint.replace(f"kimi models use {exc.move_to}", command)
+        raise
+
+
+def _run(
+    state: AppState,
+    request: ChatRequest,
+    connection: Connection,
+    resumed: ConversationSummary | None,
+) -> int:
+    settings = connection.settings
     setup = ChatSetup(
         state=state,
         connection=connection,
@@ -148,6 +168,9 @@ def send_turn(
         printer.finish()
         if request.as_json and (exc.result.content or exc.result.searches):
             print_json(result_json(exc.result, request.options.schema))
+        spent = failed_usage_line(exc.result, conversation.currency) if request.usage else None
+        if spent:
+            note(spent)
         raise exc.error from None
     except KeyboardInterrupt as exc:
         printer.finish()
@@ -170,22 +193,24 @@ def _after(
     conversation: Conversation, request: ChatRequest, result: TurnResult, printer: AnswerPrinter
 ) -> int:
     code = 0
-    judged = verdict(result, request.options.max_tokens)
+    max_tokens = request.options.max_tokens
+    judged = verdict(result, max_tokens)
     schema = request.options.schema
-    if judged.error is not None:
-        print_error(judged.error)
-        code = int(judged.error.exit_code)
-    elif judged.warning is not None:
-        warn(judged.warning)
     violation = None
     if schema is not None and judged.error is None:
         from kimi_cli.schema import first_violation, violation_error
 
         violation = first_violation(schema.schema, result.content)
-        if violation is not None:
-            error = violation_error(violation)
-            print_error(error)
-            code = int(error.exit_code)
+    if judged.error is not None:
+        print_error(judged.error)
+        code = int(judged.error.exit_code)
+    elif violation is not None:  # one line: a cut document is the limit's doing
+        cut = f" ({max_tokens} tokens)" if max_tokens else ""
+        error = violation_error(violation, cut_at=cut if judged.warning is not None else None)
+        print_error(error)
+        code = int(error.exit_code)
+    elif judged.warning is not None:
+        warn(judged.warning)
     if request.as_json:
         print_json(result_json(result, schema, violation))
     elif schema is not None:

@@ -38,6 +38,7 @@ def list_(
 
     Example: kimi history list --json | jq -r '.[0].id'
     """
+    _check_limit(limit)
     store = state_of(ctx).history()
     if as_json:
         print_json(
@@ -59,6 +60,12 @@ def list_(
         return
     lines = [f"{c.id}  {c.updated_at[:16].replace('T', ' ')}  {c.model}  {c.title}" for c in rows]
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _check_limit(limit: int) -> None:
+    # 0 would list nothing and say there is no history; -1 would be SQLite's "no limit".
+    if limit < 1:
+        raise UsageError(f"--limit must be at least 1, not {limit}", hint="e.g. -n 50")
 
 
 def _found(ctx: typer.Context, conversation_id: str) -> tuple[HistoryStore, ConversationSummary]:
@@ -137,7 +144,8 @@ def search(
     """
     if not text.split():
         raise UsageError("nothing to search for", hint="give one or more words")
-    hits = state_of(ctx).history().search(text, limit=max(limit, 1))
+    _check_limit(limit)
+    hits = state_of(ctx).history().search(text, limit=limit)
     if as_json:
         print_json([asdict(hit) for hit in hits])
         return

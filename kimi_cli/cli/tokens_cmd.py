@@ -11,7 +11,7 @@ import typer
 from kimi_cli.cli.chat_input import decode_utf8, read_file
 from kimi_cli.cli.common import print_json, state_of
 from kimi_cli.cli.completion import complete_model_ids
-from kimi_cli.errors import ConfigError, UsageError
+from kimi_cli.errors import APIRequestError, ConfigError, UsageError
 
 HELP = """Count the tokens of FILE (or of standard input, or '-') with the API's tokenizer
 (POST /v1/tokenizers/estimate-token-count), as one user message, and show the share of the
@@ -53,7 +53,18 @@ def tokens(
         )
     found = connection.resolve_model(settings.model, settings.model_source)
     client = connection.client
-    count = client.estimate_tokens(found.id, [{"role": "user", "content": text}])
+    try:
+        count = client.estimate_tokens(found.id, [{"role": "user", "content": text}])
+    except APIRequestError as exc:
+        if exc.status_code not in (400, 404) or exc.error_type == "content_filter":
+            raise
+        said = exc.message.removeprefix("the API refused the request: ")
+        raise APIRequestError(
+            f"the token counter (POST /tokenizers/estimate-token-count) refused {found.id}"
+            f" (HTTP {exc.status_code}: {said})",
+            hint="it lists the models it counts for; try another: kimi tokens -m ID",
+            request_id=exc.request_id,
+        ) from exc
     context = found.context_length
     share = count / context if context else None
     if as_json:

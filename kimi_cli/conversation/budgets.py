@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from kimi_cli.budget import Limits, verdict_before_sending
+from kimi_cli.budget import BudgetVerdict, Limits, verdict_before_sending, verdict_on
 from kimi_cli.errors import KimiError
 
 if TYPE_CHECKING:
@@ -54,9 +54,11 @@ class BudgetGuard:
         turn: int,
         measured: int | None = None,
         pending: Cost | None = None,
+        first: bool = True,
     ) -> None:
         """Raise ``BudgetExceededError`` (exit 6) when the request does not fit; else warn
-        when it brings a budget to 80 %."""
+        when it brings a budget to 80 %. ``pending`` is what the turn's earlier requests
+        and searches cost; ``first``: nothing of the turn was sent yet."""
         if not self.limits.any:
             return
         tokens = measured if measured is not None else _count(client, model.id, body)
@@ -72,8 +74,36 @@ class BudgetGuard:
             daily=self.limits.daily,
             monthly=self.limits.monthly,
             max_cost=self.limits.max_cost,
-            pending=Decimal(repr(pending.amount)) if pending is not None else Decimal(0),
+            pending=_amount(pending),
+            refused="nothing was sent" if first else _NEXT_NOT_SENT,
         )
+        self._apply(verdict, turn)
+
+    def before_searches(
+        self, currency: str | None, calls: int, *, turn: int, pending: Cost | None
+    ) -> None:
+        """The same for the per-call fee of ``calls`` web searches, before any of them runs:
+        a search is billed whether or not an answer follows."""
+        if not self.limits.any or calls <= 0:
+            return
+        from kimi_cli.pricing import search_cost
+
+        fee = search_cost(calls, currency)
+        what = "web search" if calls == 1 else f"{calls} web searches"
+        verdict = verdict_on(
+            self.spent_in,
+            None if fee is None else Decimal(repr(fee.amount)),
+            currency,
+            self.limits,
+            pending=_amount(pending),
+            what=what,
+            whole="answer",
+            refused="the search was not run" if calls == 1 else "the searches were not run",
+            instead="ask without --web-search",
+        )
+        self._apply(verdict, turn)
+
+    def _apply(self, verdict: BudgetVerdict, turn: int) -> None:
         verdict.raise_if_refused()
         if verdict.message is None:
             return
@@ -84,6 +114,14 @@ class BudgetGuard:
         elif self._warned_turn != turn:
             self._warned_turn = turn
             self.warn(verdict.message)
+
+
+#: A refusal after the first request of a turn: the question (and maybe searches) went out.
+_NEXT_NOT_SENT = "the next request was not sent; what arrived is saved"
+
+
+def _amount(cost: Cost | None) -> Decimal:
+    return Decimal(repr(cost.amount)) if cost is not None else Decimal(0)
 
 
 def _count(client: KimiClient, model_id: str, body: dict[str, Any]) -> int:

@@ -95,7 +95,7 @@ def partial_of(exc: BaseException) -> TurnResult | None:
 def price_turn(result: TurnResult, model_id: str, currency: str | None) -> None:
     """Set ``cost``: the tokens of every request, plus the searches' per-call fee; unknown
     when either price is."""
-    from kimi_cli.pricing import Cost, cost_of, search_cost
+    from kimi_cli.pricing import cost_of, search_cost
 
     tokens = cost_of(result.usage, model_id, currency) if result.usage else None
     if not result.searches:
@@ -105,7 +105,7 @@ def price_turn(result: TurnResult, model_id: str, currency: str | None) -> None:
     if tokens is None or result.search_cost is None:
         result.cost = None
     else:
-        result.cost = Cost(tokens.amount + result.search_cost.amount, tokens.currency)
+        result.cost = tokens.plus(result.search_cost)
 
 
 def context_message(

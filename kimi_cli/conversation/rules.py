@@ -73,6 +73,14 @@ def usage_line(result: TurnResult, currency: str | None) -> str:
     return f"kimi: usage: {tokens} · cost unknown ({why})"
 
 
+def failed_usage_line(result: TurnResult, currency: str | None) -> str | None:
+    """``-u`` after a turn that failed: what its finished requests and searches cost (they
+    were billed), or None when nothing was."""
+    if not result.requests and not result.searches:
+        return None
+    return usage_line(result, currency)
+
+
 def search_cost_json(result: TurnResult) -> dict[str, Any] | None:
     """``search_cost`` of ``--json``: the searches' fee (part of ``cost``) and its source."""
     if not result.searches:

@@ -307,6 +307,9 @@ class Conversation:
 
         search = self._search()
         offered = search.names()
+        if self.budget is not None:  # the searches' fee, before any of them runs
+            runs = min(len(calls), max_searches - len(result.searches))
+            self.budget.before_searches(self.currency, runs, turn=self.turns, pending=result.cost)
         for call in calls:
             if call.name not in offered:
                 raise unknown_tool(call)
@@ -333,6 +336,7 @@ class Conversation:
             turn=self.turns,
             measured=measured,
             pending=result.cost if result is not None else None,
+            first=result is None,
         )
 
     def _explain(self, exc: KimiError) -> KimiError:
@@ -376,8 +380,8 @@ class Conversation:
             return
         cost = result.cost.amount if result.cost else None
         fee = result.search_cost
-        if cost is not None and fee is not None:
-            cost -= fee.amount  # the searches are a usage row of their own
+        if result.cost is not None and fee is not None:
+            cost = result.cost.minus(fee).amount  # the searches are a usage row of their own
         try:
             self.history.add_message(
                 self.conversation_id,

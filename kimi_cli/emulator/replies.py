@@ -49,7 +49,8 @@ def plan_reply(request: ChatRequest, faults: set[str]) -> Reply:
         if answer.finish_reason == "length" or spent > request.budget:
             return Reply(answer, [])
         return Reply(replace(answer, finish_reason="tool_calls", completion_tokens=spent), calls)
-    content = answer_from_results(messages)
+    # A json_schema answer stays a document after a search, as the API's strict mode keeps it.
+    content = answer_from_results(messages) if request.schema is None else None
     if content is None and request.schema is not None and echo_text(prompt) is None:
         document = broken(request.schema) if SCHEMA_FAULT in faults else instance(request.schema)
         content = json.dumps(document, ensure_ascii=False)

@@ -322,7 +322,10 @@ def _usage(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
         f"{totals.input_tokens:,} in ({totals.cached_tokens:,} cached), "
         f"{totals.output_tokens:,} out"
     )
-    env.out(f"this session: {totals.turns} answers · {tokens} · {cost_text(totals)}")
+    answers = f"{totals.turns} answer{'' if totals.turns == 1 else 's'}"
+    if totals.failed:
+        answers += f" ({totals.failed} failed)"
+    env.out(f"this session: {answers} · {tokens} · {cost_text(totals)}")
     last = state.last_result
     if last is not None and last.usage is not None:
         usage = last.usage

@@ -32,7 +32,13 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 from kimi_cli.config.roles import role_names
 from kimi_cli.conversation.images import stored_text
-from kimi_cli.conversation.rules import check_fit, stopped_note, usage_line, verdict
+from kimi_cli.conversation.rules import (
+    check_fit,
+    failed_usage_line,
+    stopped_note,
+    usage_line,
+    verdict,
+)
 from kimi_cli.conversation.turn import (
     Conversation,
     TurnError,
@@ -226,6 +232,9 @@ class Repl:
             return
         except TurnError as exc:
             state.failed(exc.result)
+            spent = failed_usage_line(exc.result, state.conversation.currency)
+            if spent and self.config.usage_lines:
+                note(spent)
             raise exc.error from None
         except Exception:
             raise

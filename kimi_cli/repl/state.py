@@ -33,6 +33,7 @@ class Totals:
     """Tokens and cost of the answers in this session."""
 
     turns: int = 0
+    failed: int = 0  # turns that failed after some of them was billed
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
@@ -40,8 +41,11 @@ class Totals:
     currency: str | None = None
     cost_known: bool = True  # False once an answer had no known price
 
-    def add(self, usage: Usage, cost: Cost | None) -> None:
-        self.turns += 1
+    def add(self, usage: Usage, cost: Cost | None, *, answered: bool = True) -> None:
+        if answered:
+            self.turns += 1
+        else:
+            self.failed += 1
         self.input_tokens += usage.input_tokens
         self.output_tokens += usage.output_tokens
         self.cached_tokens += usage.cached_tokens
@@ -83,9 +87,12 @@ class ReplState:
             self.context_used = result.usage.input_tokens + result.usage.output_tokens
 
     def failed(self, result: TurnResult) -> None:
-        """A turn the API refused or cut: its reasoning stays readable (/thinking)."""
+        """A turn the API refused or cut: its reasoning stays readable (/thinking), and what
+        its finished requests and searches cost counts (they were billed)."""
         self.last_reasoning = result.reasoning
         self.last_in_context = False
+        if result.usage is not None:
+            self.totals.add(result.usage, result.cost, answered=False)
 
     def keep_partial(
         self, text: str, result: TurnResult, documents: Sequence[Document] = ()
@@ -126,7 +133,7 @@ def context_from_history(messages: Sequence[StoredMessage]) -> int | None:
 
 
 def cost_text(totals: Totals) -> str:
-    if totals.turns == 0:
+    if totals.turns == 0 and totals.failed == 0:
         return "no cost yet"
     if not totals.cost_known or totals.currency is None:
         return "cost unknown"

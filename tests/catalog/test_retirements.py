@@ -101,3 +101,8 @@ def test_models_page_lists_every_retirement() -> None:
     for model, row in RETIREMENTS.items():
         line = next(x for x in page.splitlines() if x.startswith(f"| {model} |"))
         assert row.on.isoformat() in line and row.certainty in line
+
+
+def test_the_day_before_says_one_day(tmp_path: Path) -> None:
+    line = warn_if_retiring("kimi-k2.6", date(2026, 12, 30), tmp_path, LIVE)
+    assert line is not None and "(in 1 day)" in line, line

@@ -69,6 +69,19 @@ def test_explicit_base_url_uses_the_configured_currency_or_says_unknown(
     assert json.loads(invoke("balance", "--json").stdout)["currency"] == "EUR"
 
 
+def test_a_base_url_without_the_balance_endpoint_is_named(
+    regions: tuple[Emulator, Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A gateway or proxy that passes chat on but not GET /users/me/balance answers 404: the
+    # line says that, not the 404's own words about a model.
+    monkeypatch.setenv("KIMI_BASE_URL", regions[0].base_url)
+    regions[0].configure(faults=[{"name": "model_not_found", "endpoint": "balance"}])
+    out = invoke("balance", "--json")
+    line = out.assert_one_error_line(1)
+    assert "has no balance endpoint (GET /users/me/balance answered HTTP 404" in line, line
+    assert "check the balance where" in line and out.stdout == ""
+
+
 def test_no_balance_exits_6_with_one_line_on_how_to_recharge(
     regions: tuple[Emulator, Emulator],
 ) -> None:
@@ -145,6 +158,20 @@ def test_tokens_agrees_with_the_emulator(
     assert sent.code == 0, sent.stderr
     share = "0.03% of kimi-k3.1-pro's 1,048,576-token context"
     assert sent.stdout == f"{expected:,} tokens ({share})\n"
+
+
+@pytest.mark.parametrize("fault", ["model_not_found", "invalid_request"])
+def test_a_token_counter_that_refuses_the_model_says_so(
+    regions: tuple[Emulator, Emulator], fault: str
+) -> None:
+    # The tokenizer endpoint lists the models it counts for; one it does not take (a new
+    # model, say) is refused there while chat works: the line names the counter and the way out.
+    regions[0].configure(faults=[{"name": fault, "endpoint": "tokens"}])
+    out = invoke("tokens", "-m", "kimi-k3.1-pro", input="hello")
+    line = out.assert_one_error_line(1)
+    assert "the token counter (POST /tokenizers/estimate-token-count) refused kimi-k3.1-pro" in line
+    assert "kimi tokens -m ID" in line and "check the options given" not in line
+    assert out.stdout == ""
 
 
 def test_tokens_uses_the_configured_model_and_the_cached_list(

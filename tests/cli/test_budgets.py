@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from kimi_cli.emulator import Emulator
-from tests.helpers import chats, invoke
+from tests.helpers import chats, history_at, invoke
 
 
 def conversations(isolated_env: Path) -> int:
@@ -92,8 +92,47 @@ def test_each_request_of_a_search_turn_is_checked_with_what_the_turn_spent(
     )
     line = out.assert_one_error_line(6)
     assert "of it already spent" in line and "--max-cost 0.012 USD" in line
+    # The question and the search were sent: the line must not say that nothing was.
+    assert "nothing was sent" not in line
+    assert "the next request was not sent; what arrived is saved" in line
     assert chats(global_region) == 1
     assert "searching: paris" in out.stderr
+
+
+def test_the_fee_of_a_search_is_checked_before_the_search_runs(
+    global_region: Emulator, isolated_env: Path
+) -> None:
+    # The first request fits --max-cost 0.004 (at most ~0.0034 USD); the search it asks for
+    # costs 0.005 USD more, which would take the answer past the cap: it is not run.
+    out = invoke(
+        "chat", "--web-search", "--json", "--max-cost", "0.004", "--max-tokens", "300", "SEARCH x"
+    )
+    line = out.assert_one_error_line(6)
+    assert "more than --max-cost 0.004 USD" in line and "the search was not run" in line
+    assert "nothing was sent" not in line
+    assert chats(global_region) == 1
+    assert global_region.stats()["endpoints"].get("formulas.fibers", 0) == 0
+    assert "searching:" not in out.stderr
+    assert out.stdout == ""  # no text arrived: --json prints nothing on a failure
+    # The question and the request that asked for the search are kept, with what it cost,
+    # which stays under the cap.
+    (summary,) = history_at(isolated_env).recent()
+    question, answer = history_at(isolated_env).messages(summary.id)
+    assert question.content == "SEARCH x" and answer.partial
+    assert answer.cost is not None and 0 < answer.cost <= 0.004
+
+
+def test_a_daily_budget_counts_the_fees_of_the_searches_asked_for(
+    global_region: Emulator,
+) -> None:
+    # The first request fits (at most ~0.0034 USD); its two searches (0.01 USD) do not.
+    assert invoke("config", "set", "budget_daily", "0.01").code == 0
+    out = invoke("chat", "--web-search", "--max-tokens", "300", "SEARCH a || b")
+    line = out.assert_one_error_line(6)
+    assert "daily budget 0.01 USD would be exceeded" in line
+    assert "these 2 web searches could cost up to 0.01 USD" in line, line
+    assert "the searches were not run" in line and "ask without --web-search" in line
+    assert global_region.stats()["endpoints"].get("formulas.fibers", 0) == 0
 
 
 def test_doctor_shows_the_budgets_and_what_is_left(global_region: Emulator) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from kimi_cli.emulator import Emulator
 from tests.emulator.openapi import assert_valid_chat_request
-from tests.helpers import history_at, invoke
+from tests.helpers import history_at, invoke, run_process
 
 PERSON = {
     "type": "object",
@@ -126,3 +126,22 @@ def test_on_a_terminal_the_document_is_not_rendered(configured: Emulator) -> Non
     # stderr shares the pty: the spinner (erased by ESC [2K) may precede the document
     after_spinner = (child.before or "").rsplit("\x1b[2K", 1)[-1]
     assert after_spinner.replace("\r\n", "\n") == answer + "\n"
+
+
+def test_a_document_cut_at_the_token_limit_blames_the_limit_not_the_model(
+    configured: Emulator, isolated_env: Path
+) -> None:
+    # Eight tokens cannot hold the document: the JSON breaks off. The one line says why and
+    # what to do (raise --max-tokens), not "the answer does not match the schema … loosen it".
+    out = run_process(
+        "chat", "-m", "kimi-k2.6", "--no-thinking", "--max-tokens", "8",
+        "--schema", "name, born int, bio: a long biography", "who",
+    )  # fmt: skip
+    line = out.assert_one_error_line(1)
+    assert "the answer was cut at the token limit (8 tokens) before the JSON was complete" in line
+    assert "raise it with --max-tokens" in line and "loosen the schema" not in line
+    assert out.stderr.count("kimi: ") == 1, out.stderr  # no separate warning about the cut
+    assert out.stdout == ""
+    (summary,) = history_at(isolated_env).recent()
+    _, answer = history_at(isolated_env).messages(summary.id)
+    assert answer.content.startswith('{"name": ') and answer.finish_reason == "length"

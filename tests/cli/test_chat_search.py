@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
@@ -16,7 +17,7 @@ import pytest
 from kimi_cli.emulator import Emulator
 from kimi_cli.repl.state import Message
 from tests.emulator.openapi import assert_valid_chat_request
-from tests.helpers import history_at, invoke
+from tests.helpers import history_at, invoke, run_process
 
 FORMULA = "formulas/moonshot/web-search:latest"
 
@@ -294,3 +295,120 @@ def test_the_repl_searches_once_search_is_on(configured: Emulator, isolated_env:
     finally:
         term.close()
     assert _stats(configured)["endpoints"]["formulas.fibers"] == 1
+
+
+def test_a_formula_that_is_not_served_is_named_and_nothing_is_sent(
+    configured: Emulator, isolated_env: Path
+) -> None:
+    # A base URL that serves chat but not the Formula (a gateway, a proxy): its 404 is the
+    # Formula's, not the model's.
+    configured.configure(faults=[{"name": "model_not_found", "endpoint": "formulas.tools"}])
+    out = invoke("chat", "--web-search", "SEARCH x")
+    line = out.assert_one_error_line(1)
+    assert "the Formula moonshot/web-search:latest is not served at this base URL" in line
+    assert "HTTP 404" in line and "drop --web-search" in line
+    assert "chat" not in _stats(configured)["endpoints"]
+    assert history_at(isolated_env).recent() == []
+
+
+def test_a_fiber_refused_with_404_is_the_tools_failure_not_the_models(
+    configured: Emulator, isolated_env: Path
+) -> None:
+    configured.configure(faults=[{"name": "model_not_found", "endpoint": "formulas.fibers"}])
+    out = run_process("chat", "--web-search", "SEARCH x")
+    line = out.assert_one_error_line(1)
+    assert "the web_search tool of moonshot/web-search:latest was refused (HTTP 404" in line
+    assert "kimi-k2.6" not in line and "lack access" not in line
+    assert out.stdout == ""
+    # The model is not taken for a gone one: the next chat goes out.
+    configured.configure(faults=[])
+    assert invoke("chat", "ECHO still here").stdout == "still here\n"
+
+
+def test_a_fiber_refused_with_400_does_not_blame_the_chat_options(configured: Emulator) -> None:
+    configured.configure(faults=[{"name": "invalid_request", "endpoint": "formulas.fibers"}])
+    line = invoke("chat", "--web-search", "SEARCH x").assert_one_error_line(1)
+    assert "the web_search tool of moonshot/web-search:latest was refused" in line
+    assert "(HTTP 400: Invalid request: emulated)" in line
+    assert "check the options given" not in line
+
+
+def test_the_cost_of_a_search_turn_is_added_in_decimal(
+    global_region: Emulator, isolated_env: Path
+) -> None:
+    # kimi-k3.1-pro in USD: the token cost plus 0.005 per search, to the last digit (no float
+    # residue such as 0.007350000000000001 in --json, nor in the history's rows).
+    out = invoke("chat", "--web-search", "--json", "--max-tokens", "2000", "SEARCH x")
+    assert out.code == 0, out.stderr
+    data = json.loads(out.stdout, parse_float=Decimal)
+    usage = data["usage"]
+    cached, fresh = usage["cached_tokens"], usage["input_tokens"] - usage["cached_tokens"]
+    tokens = (fresh * Decimal(2) + cached * Decimal("0.2") + usage["output_tokens"] * 10) / 10**6
+    assert data["cost"]["amount"] == tokens + Decimal("0.005")
+    (summary,) = history_at(isolated_env).recent()
+    _, answer = history_at(isolated_env).messages(summary.id)
+    assert answer.cost is not None and Decimal(repr(answer.cost)) == tokens
+
+
+def test_a_search_turn_with_a_schema_prints_the_validated_document(
+    configured: Emulator,
+) -> None:
+    out = invoke("chat", "--web-search", "--schema", "name, born int", "SEARCH ada lovelace")
+    assert out.code == 0, out.stderr
+    assert json.loads(out.stdout) == {"name": "example name", "born": 1}
+    assert out.stderr.splitlines() == ["searching: ada lovelace"]
+    last = _stats(configured)["chat_requests"][-1]
+    assert last["messages"][-1]["role"] == "tool"
+    assert last["response_format"]["type"] == "json_schema"
+
+
+def test_usage_is_shown_for_a_turn_that_failed_after_spending(configured: Emulator) -> None:
+    # Two requests and a search were billed before the cap stopped the model: -u says so.
+    out = run_process("chat", "-u", "--web-search", "--max-searches", "1", "SEARCH ALWAYS news")
+    out.assert_one_error_line(1)
+    usage = [line for line in out.stderr.splitlines() if line.startswith("kimi: usage:")]
+    assert len(usage) == 1 and " · 1 search · " in usage[0], out.stderr
+    # A failure before anything was billed has no usage line.
+    configured.configure(faults=[{"name": "invalid_request"}])
+    early = invoke("chat", "-u", "ECHO hi")
+    early.assert_one_error_line(1)
+    assert "kimi: usage:" not in early.stderr
+
+
+def test_the_repl_shows_the_usage_of_a_failed_search_turn(configured: Emulator) -> None:
+    from tests.terminal import Term, plain
+
+    configured.configure(faults=[{"name": "fiber_failed"}])
+    term = Term.spawn(["chat", "-u", "--web-search"], configured)
+    try:
+        term.prompt()
+        term.send("SEARCH lisbon\r")
+        shown = plain(term.prompt())
+        assert "failed" in shown and "kimi: usage:" in shown and "1 search" in shown, shown
+        assert term.exit() == 0
+    finally:
+        term.close()
+
+
+def test_the_repl_counts_what_a_failed_search_turn_cost(
+    configured: Emulator, isolated_env: Path
+) -> None:
+    from tests.terminal import Term, plain
+
+    assert invoke("config", "set", "currency", "USD").code == 0
+    configured.configure(faults=[{"name": "fiber_failed"}])
+    term = Term.spawn(["chat", "--web-search"], configured)
+    try:
+        term.prompt()
+        term.send("SEARCH lisbon\r")
+        term.prompt()
+        term.send("/usage\r")
+        shown = plain(term.prompt())
+        assert "this session: 0 answers (1 failed)" in shown, shown
+        assert "0.00 USD" not in shown and "cost unknown" not in shown
+        assert term.exit() == 0
+    finally:
+        term.close()
+    # the session's figure is what kimi usage counts for it
+    spent = json.loads(invoke("usage", "--json").stdout)["totals"][0]["cost"]
+    assert spent > 0.005 and f"{spent:.6f} USD" in shown, (spent, shown)

@@ -103,3 +103,14 @@ def test_export_lists_the_documents_and_searches_of_a_conversation(
     assert data["searches"] == 1
     hits = json.loads(invoke("history", "search", "--json", "rent law").stdout)
     assert conversation in {h["conversation_id"] for h in hits}
+
+
+def test_a_limit_below_one_is_a_usage_error_not_an_empty_history(configured: Emulator) -> None:
+    assert invoke("chat", "ECHO kept").code == 0
+    for command in ("list", "search"):
+        words = ["kept"] if command == "search" else []
+        for limit in ("0", "-1"):
+            out = invoke("history", command, *words, "-n", limit)
+            line = out.assert_one_error_line(2)
+            assert "--limit must be at least 1" in line, (command, limit, line)
+            assert "no conversations yet" not in out.stderr and out.stdout == ""

@@ -21,7 +21,7 @@ from kimi_cli.conversation.turn import Conversation, TurnError, TurnObserver
 from kimi_cli.emulator import Emulator
 from kimi_cli.errors import ExitCode
 from tests.api.mock import error, make
-from tests.helpers import invoke, run_process
+from tests.helpers import history_at, invoke, run_process
 
 
 def requests(emulator: Emulator, name: str) -> int:
@@ -140,3 +140,39 @@ def test_a_404_for_a_model_the_list_still_has_says_what_the_api_said(tmp_path: P
     assert f"although GET /models lists it ({said})" in failure.line()
     assert "this key may lack access to it" in failure.line()
     assert cache.forgotten(client.base_url, "kimi-k3") is None  # not taken for a retirement
+
+
+@pytest.mark.parametrize("retired", ["kimi-k2.5", "moonshot-v1-8k", "kimi-k2-turbo-preview"])
+def test_a_long_retired_id_names_where_to_move_not_a_retiring_look_alike(
+    configured: Emulator, retired: str
+) -> None:
+    # 'close matches' used to offer kimi-k2.6 for kimi-k2.5: a model itself reported to retire.
+    out = run_process("chat", "-m", retired, "hi")
+    line = out.assert_one_error_line(5)
+    assert f"'{retired}' was retired by Moonshot" in line
+    assert "suggested: kimi-k3.1-pro — kimi models use kimi-k3.1-pro" in line, line
+    assert "kimi-k2.6" not in line
+    assert requests(configured, CHAT) == 0
+
+
+def test_continuing_a_conversation_on_a_gone_model_names_the_continue_command(
+    configured: Emulator, isolated_env: Path
+) -> None:
+    # -c keeps the conversation's model whatever the saved one is, so "kimi models use X"
+    # would not get the user out: the hint says how to continue on the suggested model.
+    assert run_process("chat", "-m", "kimi-k2.6", "ECHO on k2.6").code == 0
+    configured.configure(retired=["kimi-k2.6"])
+    first = run_process("chat", "-c", "ECHO go on")
+    line = first.assert_one_error_line(5)
+    assert "kimi-k2.6 is no longer served" in line
+    assert "suggested: kimi-k3.1-pro — continue with it: kimi chat -c -m kimi-k3.1-pro" in line
+    second = run_process("chat", "-c", "ECHO go on")  # nothing sent: the cache remembers
+    assert "kimi chat -c -m kimi-k3.1-pro" in second.assert_one_error_line(5)
+    (summary,) = history_at(isolated_env).recent()
+    by_id = run_process("chat", "--session", summary.id[:5], "ECHO go on")
+    line = by_id.assert_one_error_line(5)
+    assert f"kimi chat --session {summary.id} -m kimi-k3.1-pro" in line, line
+    # Doing what it says works, in the same conversation.
+    done = run_process("chat", "-c", "-m", "kimi-k3.1-pro", "ECHO moved")
+    assert (done.code, done.stdout) == (0, "moved\n"), done.stderr
+    assert [c.id for c in history_at(isolated_env).recent()] == [summary.id]

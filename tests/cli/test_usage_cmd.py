@@ -10,7 +10,7 @@ import pytest
 from kimi_cli.api.types import Usage
 from kimi_cli.emulator import Emulator
 from kimi_cli.pricing import price_for
-from tests.helpers import history_at, invoke
+from tests.helpers import history_at, invoke, run_process
 
 
 @pytest.fixture
@@ -74,3 +74,10 @@ def test_the_table_counts_searches_in_words(global_region: Emulator, isolated_en
     with history_at(isolated_env) as store:
         store.record_usage(kind="search", model="kimi-k2.6", requests=0, searches=2)
     assert ", 3 searches " in invoke("usage").stdout
+
+
+def test_more_days_than_the_calendar_holds_mean_every_day(global_region: Emulator) -> None:
+    assert invoke("chat", "ECHO hi").code == 0
+    out = run_process("usage", "--since", "99999999d")  # was an internal error (exit 70)
+    assert (out.code, out.stderr) == (0, ""), out.stderr
+    assert out.stdout.startswith("since 0001-01-01 (UTC), by day\n") and "1 request" in out.stdout

@@ -130,3 +130,12 @@ def test_limits_from_settings_and_the_flag() -> None:
     with pytest.raises(UsageError) as caught:
         parse_max_cost("lots")
     assert caught.value.line().startswith("--max-cost: 'lots' is not an amount")
+
+
+def test_a_worst_case_is_rounded_up_so_a_refusal_never_reads_equal() -> None:
+    # 0.00101 > 0.001: shown to the ten-thousandth it must not read "0.001 … more than 0.001".
+    verdict = check_budget(D("0.00101"), "USD", D(0), D(0), D("0.001"))
+    assert verdict.status == "refuse" and verdict.message
+    assert "could cost up to 0.0011 USD, more than --max-cost 0.001 USD" in verdict.message
+    daily = check_budget(D("0.00101"), "USD", D(0), D(0), None, daily=D("0.001"))
+    assert daily.message and "could cost up to 0.0011 USD" in daily.message

@@ -256,8 +256,8 @@ QUOTED = [  # (what to run, extra environment, text that must be in the error li
     (
         ("models", "use", "kimi-k2.5"),
         {},
-        "'kimi-k2.5' was retired by Moonshot (2026-08-31) — close matches: kimi-k2.6, kimi-k3,"
-        " kimi-k2.7-code ('kimi models' lists all)",
+        "'kimi-k2.5' was retired by Moonshot (2026-08-31) — suggested: kimi-k3.1-pro — kimi"
+        " models use kimi-k3.1-pro",
     ),
     (
         ("models", "use", "kimi-for-coding"),
