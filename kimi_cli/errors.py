@@ -147,9 +147,11 @@ class WrongRegionError(AuthError):
 
 class ModelNotFoundError(KimiError):
     exit_code = ExitCode.MODEL_NOT_FOUND
-    #: The live model the hint says to move to, when it names one (the caller may word
-    #: the command differently, e.g. for a continued conversation).
+    #: The live model the hint says to move to, when it names one, and whether Moonshot
+    #: named it the successor: a caller may word the command differently (``-c`` keeps
+    #: the conversation's model, so "kimi models use" would not help there).
     move_to: str | None = None
+    successor_named: bool = False
 
 
 class QuotaError(KimiError):

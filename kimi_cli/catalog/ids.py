@@ -102,16 +102,15 @@ def diagnose(model_id: str, live_ids: Sequence[str]) -> Diagnosis:
 
 def not_found_error(model_id: str, models: Sequence[Model]) -> ModelNotFoundError:
     ids = [m.id for m in models]
-    from kimi_cli.catalog.retirements import RETIREMENTS, gone_error, successor_for
+    from kimi_cli.catalog.retirements import RETIREMENTS, gone_error, moving_error, successor_for
 
     if model_id in RETIREMENTS and ids:  # reported retiring and now gone: name where to move
         return gone_error(model_id, ids)
     found = diagnose(model_id, ids)
     successor, named = successor_for(found.retired, ids) if found.retired else (None, False)
     if successor:  # where Moonshot (or kimi) says to move, not a look-alike that may retire too
-        label = "its successor is" if named else "suggested:"
-        hint = f"{label} {successor} — kimi models use {successor}"
-    elif found.suggestion:
+        return moving_error(found.reason, successor, named)
+    if found.suggestion:
         hint = f"use '{found.suggestion}': kimi models use {found.suggestion}"
     elif found.close_matches:
         hint = "close matches: " + ", ".join(found.close_matches) + " ('kimi models' lists all)"
@@ -119,9 +118,7 @@ def not_found_error(model_id: str, models: Sequence[Model]) -> ModelNotFoundErro
         hint = "available: " + ", ".join(ids[:8]) + " ('kimi models use ID' picks one)"
     else:
         hint = "this key sees no models at all; check 'kimi doctor'"
-    error = ModelNotFoundError(found.reason, hint=hint)
-    error.move_to = successor
-    return error
+    return ModelNotFoundError(found.reason, hint=hint)
 
 
 def find_model(model_id: str, models: Sequence[Model]) -> Model | None:

@@ -206,13 +206,21 @@ def gone_error(
         reason = f"{model_id} is no longer served by this API (404{': ' + said if said else ''})"
     successor, named = successor_for(model_id, ids)
     if successor is None:
-        hint = "pick a live model: kimi models"
-    else:
-        label = "its successor is" if named else "suggested:"
-        hint = f"{label} {successor} — kimi models use {successor}"
-    error = ModelNotFoundError(reason, hint=hint)
-    error.move_to = successor
+        return ModelNotFoundError(reason, hint="pick a live model: kimi models")
+    return moving_error(reason, successor, named)
+
+
+def moving_error(reason: str, successor: str, named: bool) -> ModelNotFoundError:
+    """A model that is gone, with the live one to move to in its hint and its fields."""
+    error = ModelNotFoundError(reason, hint=move_hint(successor, named))
+    error.move_to, error.successor_named = successor, named
     return error
+
+
+def move_hint(successor: str, named: bool, command: str | None = None) -> str:
+    """``its successor is X — kimi models use X``; ``command`` instead of the last part."""
+    label = "its successor is" if named else "suggested:"
+    return f"{label} {successor} — {command or 'kimi models use ' + successor}"
 
 
 def explain_model_404(

@@ -99,12 +99,13 @@ def run_chat(state: AppState, request: ChatRequest) -> int:
     try:
         return _run(state, request, connection, resumed)
     except ModelNotFoundError as exc:
-        if request.model or resumed is None or not exc.move_to or not exc.hint:
+        if request.model or resumed is None or not exc.move_to:
             raise
-        # -c keeps the conversation's model whatever is saved: "kimi models use" would not help
+        from kimi_cli.catalog.retirements import move_hint
+
         how = "-c" if request.continue_last else f"--session {resumed.id}"
         command = f"continue with it: kimi chat {how} -m {exc.move_to}"
-        exc.hint = exc.hint.replace(f"kimi models use {exc.move_to}", command)
+        exc.hint = move_hint(exc.move_to, exc.successor_named, command)
         raise
 
 
