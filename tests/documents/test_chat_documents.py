@@ -163,6 +163,30 @@ def test_a_refused_type_is_one_line(configured: Emulator, contract: Path) -> Non
     assert _files_sent(configured) == (2, 1)
 
 
+def test_a_refusal_quotes_the_api_once_and_names_the_file(
+    configured: Emulator, contract: Path
+) -> None:
+    configured.configure(faults=[{"name": "file_type_refused", "once": True}])
+    line = _chat("-f", str(contract), "ECHO hi").assert_one_error_line(1)
+    assert line.startswith(
+        f"kimi: error: the API refused contract.pdf: Invalid request: unsupported file type "
+    ), line
+    assert "the API refused the request" not in line
+
+
+def test_a_failed_extraction_names_the_file_not_its_id(
+    configured: Emulator, contract: Path
+) -> None:
+    configured.configure(faults=[{"name": "extract_failed"}])
+    line = _chat("-f", str(contract), "ECHO hi").assert_one_error_line(1)
+    assert line.startswith(
+        f"kimi: error: the API could not extract the text of {contract}: "
+        "Failed to extract file: emulated parse error — check the file opens"
+    ), line
+    assert "file-emu" not in line.split("(request id")[0]
+    assert "chat" not in configured.stats()["endpoints"]
+
+
 def test_a_broken_index_only_costs_an_upload(
     configured: Emulator, contract: Path, isolated_env: Path
 ) -> None:
@@ -208,3 +232,4 @@ def test_ctrl_c_during_an_upload_records_nothing(
     # The next try uploads again and is recorded.
     assert _chat("-f", str(contract), "ECHO hi").code == 0
     assert len(json.loads(index.read_text())["entries"]) == 1
+
