@@ -121,11 +121,17 @@ def _upload(
     )
     try:
         text = files.content(client, uploaded.id, name=local.name)
-    except KimiError:
-        # Not recorded, so not half-recorded; and not left to count against the account's
-        # file limit when the API could not give its text.
+    except files.FileRefusedError:
+        # The API cannot give its text: not recorded, and not left to count against the
+        # account's file limit.
         with contextlib.suppress(KimiError):
             files.delete(client, uploaded.id)
+        raise
+    except BaseException:
+        # Cut while the text was awaited (Ctrl-C, the network, a timeout): the upload is
+        # kept without its text, so the next try asks only for the text, and no copy is
+        # left in the account that nothing knows of.
+        index.record(entry, None)
         raise
     index.record(entry, text)
     return _document(local, entry, text)

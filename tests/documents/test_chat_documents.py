@@ -233,3 +233,37 @@ def test_ctrl_c_during_an_upload_records_nothing(
     assert _chat("-f", str(contract), "ECHO hi").code == 0
     assert len(json.loads(index.read_text())["entries"]) == 1
 
+
+def test_ctrl_c_while_the_text_is_awaited_keeps_the_upload_for_the_next_try(
+    configured: Emulator, contract: Path
+) -> None:
+    """Interrupted after the upload, before the extracted text came: the next ``-f`` of
+    the same bytes asks only for the text, and the account holds one copy, not two."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    configured.configure(
+        faults=[{"name": "slow_first_byte", "once": True, "endpoint": "files.content"}], delay=5
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "chat", "-f", str(contract), "ECHO hi"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while not configured.stats()["endpoints"].get("files.content"):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err.decode() and err.decode().count("kimi: error:") == 1
+    assert _files_sent(configured) == (1, 1)
+    again = _chat("-f", str(contract), "ECHO hi")
+    assert again.code == 0 and again.stdout == "hi\n", again.stderr
+    assert _files_sent(configured) == (1, 2)  # no second upload: only the text was asked for
+    listed = json.loads(run_process("files", "list", "--json").stdout)
+    assert [f["filename"] for f in listed] == ["contract.pdf"]
