@@ -169,7 +169,7 @@ def test_a_refusal_quotes_the_api_once_and_names_the_file(
     configured.configure(faults=[{"name": "file_type_refused", "once": True}])
     line = _chat("-f", str(contract), "ECHO hi").assert_one_error_line(1)
     assert line.startswith(
-        f"kimi: error: the API refused contract.pdf: Invalid request: unsupported file type "
+        "kimi: error: the API refused contract.pdf: Invalid request: unsupported file type "
     ), line
     assert "the API refused the request" not in line
 
@@ -261,6 +261,7 @@ def test_ctrl_c_while_the_text_is_awaited_keeps_the_upload_for_the_next_try(
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "Traceback" not in err.decode() and err.decode().count("kimi: error:") == 1
+    assert out == b""
     assert _files_sent(configured) == (1, 1)
     again = _chat("-f", str(contract), "ECHO hi")
     assert again.code == 0 and again.stdout == "hi\n", again.stderr
