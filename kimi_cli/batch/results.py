@@ -203,3 +203,28 @@ def map_results(
             yield record(custom_id, source, error=NOT_PROCESSED)
         else:
             yield checked(from_output_line(line, source, model, currency), schema)
+
+
+class Spend:
+    """What answered requests used and cost, summed from their result records."""
+
+    def __init__(self) -> None:
+        self.usage = Usage()
+        self.cost = 0.0
+        self.unknown = False  # some usage had no listed price: the total is not known
+        self.requests = 0
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        used = usage_of(record["usage"])
+        if used is None:
+            return
+        self.requests += 1
+        self.usage = Usage(
+            self.usage.input_tokens + used.input_tokens,
+            self.usage.output_tokens + used.output_tokens,
+            self.usage.cached_tokens + used.cached_tokens,
+        )
+        if record["cost"] is None:
+            self.unknown = True
+        else:
+            self.cost += float(record["cost"]["amount"])

@@ -199,3 +199,60 @@ def test_ctrl_c_stops_the_run_and_says_how_to_resume(
     again = run_process("batch", "run", "--lines", str(path), "-n", "4")
     assert again.code == 0 and "resuming" in again.stderr
     assert len(again.stdout.splitlines()) == 30
+
+
+def _requests_in_usage() -> int:
+    out = invoke("usage", "--json")
+    assert out.code == 0, out.stderr
+    return sum(int(t["requests"]) for t in json.loads(out.stdout)["totals"])
+
+
+def test_a_killed_run_still_counts_in_usage_once(
+    configured: Emulator, isolated_env: Path, tmp_path: Path
+) -> None:
+    """``kill -9`` loses no spend: what the killed run got answered is billed, so the rerun
+    records it; a third run, with nothing left to send, records nothing more."""
+    total = 20
+    path = prompts(tmp_path, total)
+    configured.configure(faults=[{"name": "slow_first_byte"}], delay=0.15)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "batch", "run", "--lines", str(path), "-n", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 30
+    while finished_in_journal(isolated_env) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert 4 <= finished_in_journal(isolated_env) < total
+    configured.configure(faults=[])
+    assert run_process("batch", "run", "--lines", str(path), "-n", "2").code == 0
+    assert _requests_in_usage() == total
+    assert run_process("batch", "run", "--lines", str(path)).code == 0
+    assert _requests_in_usage() == total
+
+
+def test_sigterm_stops_the_run_like_ctrl_c(
+    configured: Emulator, isolated_env: Path, tmp_path: Path
+) -> None:
+    path = prompts(tmp_path, 30)
+    configured.configure(latency=0.2)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "batch", "run", "--lines", str(path), "-n", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 30
+    while finished_in_journal(isolated_env) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143
+    text = err.decode()
+    assert "Traceback" not in text
+    assert "finished and kept; run the same command again to send the rest" in text
+    assert out == b""
+    assert _requests_in_usage() == finished_in_journal(isolated_env)  # billed, so recorded
