@@ -223,12 +223,7 @@ def results(
             fetch_results(state, info, journal, outputs)
         for output in outputs:
             output.close()
-    first = outputs[0]
-    where = f" into {out_dir}" if out_dir is not None else ""
-    ok = first.written - first.failed
-    note(f"kimi: {ok} of {first.written} result(s) written{where}; {first.failed} failed")
-    if first.failed:
-        raise typer.Exit(int(ExitCode.API_ERROR))
+    outputs[0].summary("written", f" into {out_dir}" if out_dir is not None else "")
 
 
 def _row(info: Batch, journal: Journal) -> dict[str, Any]:

@@ -82,10 +82,9 @@ def run_now(
                 client.close()
             _finish(state, job, journal, progress)
             output = _write(job, journal, out_dir, as_json)
-    ok = output.written - output.failed
-    where = f" into {out_dir}" if out_dir is not None else ""
-    note(f"kimi: {ok} of {output.written} request(s) answered{where}; {output.failed} failed")
-    return int(ExitCode.API_ERROR) if output.failed else 0
+    where = f", written into {out_dir}" if out_dir is not None else ""
+    output.summary("answered", where, retry="run the same command again to retry them")
+    return 0
 
 
 def _finish(

@@ -156,7 +156,9 @@ def test_failed_requests_are_reported_and_the_rest_written(
     records = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["error"] is None for r in records] == [False, True, True, True]
     assert records[0]["error"]["type"]
-    assert "3 of 4" in out.stderr and "1 failed" in out.stderr
+    line = out.assert_one_error_line(1)  # exit 1 is a failure: one line that says what to do
+    assert "1 of 4 request(s) failed (the other 3 answered)" in line
+    assert "run the same command again to retry them" in line
 
 
 def test_schema_is_sent_and_answers_that_break_it_fail(
