@@ -102,8 +102,22 @@ def cancel(ctx: typer.Context, batch_id: IdArg) -> None:
     Example: kimi batch cancel batch_abc123
     """
     state = state_of(ctx)
+    remote = batch_support.remote(state)
     with batch_support.journal(state) as journal:
-        info = batch_support.remote(state).cancel(batch_id)
+        try:
+            info = remote.cancel(batch_id)
+        except APIRequestError as exc:
+            if exc.status_code != 400:
+                raise
+            ended = remote.retrieve(batch_id)  # refused: most likely, it is over already
+            _row(ended, journal)
+            if not ended.finished:
+                raise
+            raise APIRequestError(
+                f"batch {batch_id} already ended ({ended.status}): there is nothing to cancel",
+                hint=f"'kimi batch results {batch_id}' fetches its results",
+                request_id=exc.request_id,
+            ) from exc
         _row(info, journal)
     note(
         f"kimi: {batch_id} is {info.status} — 'kimi batch results {batch_id}' fetches what finished"

@@ -208,6 +208,18 @@ def test_a_cancelled_batch_is_exit_1_and_keeps_what_finished(emu: Emulator, tmp_
     assert fetched.code == (1 if any(r["error"] for r in records) else 0)
 
 
+def test_cancelling_a_batch_that_ended_says_so_and_what_to_do(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    emu.configure(batch_step_s=0)
+    batch_id = invoke("batch", "submit", "--lines", lines_file(tmp_path, 2)).stdout.strip()
+    assert invoke("batch", "wait", batch_id, "--interval", "0.1").code == 0
+    line = run_process("batch", "cancel", batch_id).assert_one_error_line(1)
+    assert f"batch {batch_id} already ended (completed): there is nothing to cancel" in line
+    assert f"kimi batch results {batch_id}" in line
+    assert "check the options given" not in line
+
+
 def test_status_and_list_merge_the_journal_with_the_api(emu: Emulator, tmp_path: Path) -> None:
     batch_id = run_process(
         "batch", "submit", "--lines", lines_file(tmp_path, 2), "--name", "faq"
