@@ -178,9 +178,23 @@ def _custom_id_of(raw: bytes) -> str | None:
     return value if isinstance(value, str) else None
 
 
+#: Reasoning used the whole output budget and left no answer: an error in chat, so here too.
+NO_ANSWER = {
+    "type": "length",
+    "message": "no answer within the token budget: reasoning used all of it — raise it with "
+    "--max-tokens (or max_completion_tokens), or lower the effort",
+}
+
+
 def checked(result: dict[str, Any], schema: dict[str, Any] | None) -> dict[str, Any]:
-    """An answer that breaks the job's ``--schema`` becomes a failure (its content kept)."""
-    if schema is None or result["error"] is not None:
+    """An answer that is none (``finish_reason: length`` with no content) or that breaks the
+    job's ``--schema`` becomes a failure (what came is kept)."""
+    if result["error"] is not None:
+        return result
+    if result["finish_reason"] == "length" and not result["content"]:
+        result["error"] = dict(NO_ANSWER)
+        return result
+    if schema is None:
         return result
     from kimi_cli.schema import first_violation
 

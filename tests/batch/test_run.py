@@ -258,3 +258,14 @@ def test_sigterm_stops_the_run_like_ctrl_c(
     assert "finished and kept; run the same command again to send the rest" in text
     assert out == b""
     assert _requests_in_usage() == finished_in_journal(isolated_env)  # billed, so recorded
+
+
+def test_no_answer_within_the_token_budget_is_a_failure(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    out = invoke("batch", "run", "--lines", str(prompts(tmp_path, 2)), "--max-tokens", "10")
+    line = out.assert_one_error_line(1)
+    assert "2 of 2 request(s) failed" in line
+    records = [json.loads(r) for r in out.stdout.splitlines()]
+    assert [r["error"]["type"] for r in records] == ["length", "length"]
+    assert all(r["content"] == "" and r["finish_reason"] == "length" for r in records)
