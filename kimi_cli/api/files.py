@@ -101,7 +101,7 @@ def upload(
     try:
         data = client.send_body("POST", "files", body)
     except (APIRequestError, TemporaryError) as exc:
-        raise _refusal(exc, path.name) from exc
+        raise _refusal(exc, path.name, purpose) from exc
     return _file(data, "files")
 
 
@@ -172,7 +172,7 @@ def _known(file_id: str) -> Iterator[None]:
         ) from exc
 
 
-def _refusal(exc: KimiError, name: str) -> KimiError:
+def _refusal(exc: KimiError, name: str, purpose: str = "file-extract") -> KimiError:
     """A full account, a refused file (a 400, or a 500 that says extraction failed), or
     ``exc`` itself. The line quotes the API's own words, not the generic line around them."""
     said = exc.api_message or exc.message
@@ -190,7 +190,7 @@ def _refusal(exc: KimiError, name: str) -> KimiError:
             FileLimitError,
             exc,
             f"the account holds as many files as the API allows, so {name} was not uploaded",
-            "delete old ones: kimi files rm --purpose file-extract --older-than 30 -y",
+            f"delete old ones: kimi files rm --purpose {purpose} --older-than 30 -y",
         )
     if exc.status_code == 400 and _REFUSED.search(said):
         return _retyped(FileRefusedError, exc, f"the API refused {name}: {said}", None)

@@ -112,6 +112,15 @@ def test_dry_run_uploads_nothing(emu: Emulator, tmp_path: Path) -> None:
     assert count(emu, "POST /v1/files") == 0 and count(emu, "POST /v1/batches") == 0
 
 
+def test_a_full_account_names_the_cleanup_of_batch_files(emu: Emulator, tmp_path: Path) -> None:
+    emu.configure(faults=[{"name": "files_full", "once": True}])
+    out = run_process("batch", "submit", "--lines", lines_file(tmp_path, 2))
+    line = out.assert_one_error_line(1)
+    assert "kimi files rm --purpose batch --older-than 30 -y" in line
+    assert count(emu, "POST /v1/batches") == 0
+    assert run_process("batch", "submit", "--lines", lines_file(tmp_path, 2)).code == 0
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("endpoint", ["files.upload", "batches.create"])
 def test_kill_9_during_submit_then_rerun_makes_exactly_one_batch(
