@@ -121,6 +121,21 @@ def test_a_full_account_names_the_cleanup_of_batch_files(emu: Emulator, tmp_path
     assert run_process("batch", "submit", "--lines", lines_file(tmp_path, 2)).code == 0
 
 
+def test_batch_results_files_can_be_cleaned_up_by_their_purpose(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    emu.configure(batch_step_s=0)
+    batch_id = invoke("batch", "submit", "--lines", lines_file(tmp_path, 2)).stdout.strip()
+    assert invoke("batch", "wait", batch_id, "--interval", "0.1").code == 0
+    listed = json.loads(invoke("files", "list", "--purpose", "batch_output", "--json").stdout)
+    assert [f["filename"] for f in listed] == [f"{batch_id}_output.jsonl"]
+    removed = run_process("files", "rm", "--purpose", "batch_output", "-y")
+    assert removed.code == 0 and "deleted 1 file" in removed.stderr, removed.stderr
+    assert [f["purpose"] for f in json.loads(invoke("files", "list", "--json").stdout)] == [
+        "batch"
+    ]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("endpoint", ["files.upload", "batches.create"])
 def test_kill_9_during_submit_then_rerun_makes_exactly_one_batch(
