@@ -261,7 +261,8 @@ def rm(
     every: Annotated[bool, typer.Option("--all", help="Every file (or every match).")] = False,
     purpose: Annotated[str | None, FilterPurposeOpt] = None,
     older_than: Annotated[
-        int | None, typer.Option("--older-than", min=0, help="Only files older than DAYS.", metavar="DAYS")
+        int | None,
+        typer.Option("--older-than", min=0, help="Only files older than DAYS.", metavar="DAYS"),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
 ) -> None:
@@ -310,9 +311,7 @@ def rm(
         )
 
 
-def _matching(
-    found: "list[FileObject]", purpose: str | None, older_than: int | None
-) -> list[str]:
+def _matching(found: "list[FileObject]", purpose: str | None, older_than: int | None) -> list[str]:
     cutoff = None if older_than is None else time.time() - older_than * 86400
     return [
         file.id
