@@ -23,6 +23,8 @@ FIRST_INTERVAL_S = 1.0
 MAX_INTERVAL_S = 30.0
 GROWTH = 1.5
 LIST_LIMIT = 100
+#: How long ``wait`` keeps polling through temporary failures (5xx, 429, the network).
+MAX_OUTAGE_S = 600.0
 
 IdArg = Annotated[str, typer.Argument(help="Batch ID (as 'submit' printed it).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -145,13 +147,27 @@ def wait(
     remote = batch_support.remote(state)
     progress = ProgressLine()
     delay = interval or FIRST_INTERVAL_S
+    outage: float | None = None  # when the API stopped answering, while it does not
+    shown = (0, 0, 0, "")
     with batch_support.journal(state) as journal:
         try:
             while True:
-                info = remote.retrieve(batch_id)
+                try:
+                    info = remote.retrieve(batch_id)
+                except TemporaryError as exc:
+                    # The batch runs on without us: a blip must not end a wait of hours.
+                    outage = outage if outage is not None else time.monotonic()
+                    if time.monotonic() - outage > MAX_OUTAGE_S:
+                        raise
+                    said = f"{shown[3] or 'waiting'} (no answer from the API: {exc.message}; "
+                    progress.update(*shown[:3], f"{said}retrying)")
+                    time.sleep(delay)
+                    continue
+                outage = None
                 row = _row(info, journal)
                 counts = info.request_counts
-                progress.update(counts.completed, counts.failed, row["total"], info.status)
+                shown = (counts.completed, counts.failed, row["total"], info.status)
+                progress.update(*shown)
                 if info.finished:
                     break
                 time.sleep(delay)

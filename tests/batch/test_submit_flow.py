@@ -121,6 +121,27 @@ def test_a_full_account_names_the_cleanup_of_batch_files(emu: Emulator, tmp_path
     assert run_process("batch", "submit", "--lines", lines_file(tmp_path, 2)).code == 0
 
 
+def test_wait_polls_on_through_a_passing_outage_of_the_api(emu: Emulator, tmp_path: Path) -> None:
+    """A batch runs for hours; a few 503s on the way must not end the wait (exit 75)."""
+    import threading
+
+    emu.configure(batch_step_s=1)
+    batch_id = invoke("batch", "submit", "--lines", lines_file(tmp_path, 2)).stdout.strip()
+    emu.configure(faults=[{"name": "unavailable", "endpoint": "batches.retrieve"}])
+    healed = threading.Timer(1.5, lambda: emu.configure(faults=[]))
+    healed.start()
+    try:
+        out = run_process(
+            "batch", "wait", batch_id, "--interval", "0.2", env={"KIMI_MAX_RETRIES": "0"}
+        )
+    finally:
+        healed.cancel()
+    assert out.code == 0, out.stderr
+    assert "no answer from the API" in out.stderr and "retrying" in out.stderr
+    assert "kimi: error:" not in out.stderr
+    assert "completed: 2 done, 0 failed" in out.stderr
+
+
 def test_batch_results_files_can_be_cleaned_up_by_their_purpose(
     emu: Emulator, tmp_path: Path
 ) -> None:
@@ -131,9 +152,7 @@ def test_batch_results_files_can_be_cleaned_up_by_their_purpose(
     assert [f["filename"] for f in listed] == [f"{batch_id}_output.jsonl"]
     removed = run_process("files", "rm", "--purpose", "batch_output", "-y")
     assert removed.code == 0 and "deleted 1 file" in removed.stderr, removed.stderr
-    assert [f["purpose"] for f in json.loads(invoke("files", "list", "--json").stdout)] == [
-        "batch"
-    ]
+    assert [f["purpose"] for f in json.loads(invoke("files", "list", "--json").stdout)] == ["batch"]
 
 
 @pytest.mark.slow
