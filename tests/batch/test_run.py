@@ -146,6 +146,22 @@ def test_a_quota_error_stops_the_run_at_once(configured: Emulator, tmp_path: Pat
     assert all(r["error"] is not None for r in records)
 
 
+def test_a_rate_limit_of_many_minutes_stops_the_run_and_says_when(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    """Retry-After: 1152 (a daily token limit): every other request would be refused the
+    same way, so the run stops at once with exit 75, as a chat does, instead of sending them
+    all to fail and advising a rerun that fails again."""
+    path = prompts(tmp_path, 30)
+    configured.configure(faults=[{"name": "rate_limit_long"}])
+    out = invoke("batch", "run", "--lines", str(path), "-n", "2")
+    line = out.assert_one_error_line(75)
+    assert "1152" in line or "19 min" in line or "20 min" in line, line
+    assert len(chat_bodies(configured)) <= 2
+    records = [json.loads(r) for r in out.stdout.splitlines()]
+    assert len(records) == 30 and all(r["error"] is not None for r in records)
+
+
 def test_failed_requests_are_reported_and_the_rest_written(
     configured: Emulator, tmp_path: Path
 ) -> None:
