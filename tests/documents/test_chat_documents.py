@@ -268,3 +268,10 @@ def test_ctrl_c_while_the_text_is_awaited_keeps_the_upload_for_the_next_try(
     assert _files_sent(configured) == (1, 2)  # no second upload: only the text was asked for
     listed = json.loads(run_process("files", "list", "--json").stdout)
     assert [f["filename"] for f in listed] == ["contract.pdf"]
+
+
+def test_a_document_piped_to_f_dash_says_to_save_it_to_a_file(configured: Emulator) -> None:
+    line = run_process("chat", "-f", "-", "ECHO hi", input=PDF).assert_one_error_line(2)
+    assert line.count("binary") == 1, line
+    assert "standard input" in line and "save it to a file" in line and "-f FILE" in line
+    assert set(configured.stats()["endpoints"]) <= {"models"}  # nothing uploaded or sent
