@@ -15,7 +15,7 @@ from kimi_cli.cli.batch_jobs import JsonLinesOpt, OutDirOpt
 from kimi_cli.cli.chat_cmd import Effort, Format
 from kimi_cli.cli.common import print_json, state_of
 from kimi_cli.cli.state import AppState
-from kimi_cli.errors import UsageError
+from kimi_cli.errors import TemporaryError, UsageError
 from kimi_cli.render.terminal import note
 
 app = typer.Typer(
@@ -188,16 +188,23 @@ def submit_cmd(
                 )
             return
         with batch_support.journal(state) as journal:
-            done = submit(
-                staged,
-                journal,
-                batch_support.remote(state, show_upload=True),
-                model=models[0],
-                name=name,
-                window=window,
-                force=force,
-                schema=args.schema_dict(),
-            )
+            try:
+                done = submit(
+                    staged,
+                    journal,
+                    batch_support.remote(state, show_upload=True),
+                    model=models[0],
+                    name=name,
+                    window=window,
+                    force=force,
+                    schema=args.schema_dict(),
+                )
+            except TemporaryError as exc:  # the job is journaled: a rerun finishes it
+                exc.hint = (
+                    "run the same command again later: it picks up this job, with no second "
+                    "upload or batch"
+                )
+                raise
     if done.reused:
         note(
             f"kimi: this input was submitted already ({', '.join(done.batch_ids)}): "

@@ -112,6 +112,19 @@ def test_dry_run_uploads_nothing(emu: Emulator, tmp_path: Path) -> None:
     assert count(emu, "POST /v1/files") == 0 and count(emu, "POST /v1/batches") == 0
 
 
+def test_a_failed_create_is_not_repeated_and_a_rerun_finishes_the_job(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    emu.configure(faults=[{"name": "server_error", "once": True, "endpoint": "batches.create"}])
+    out = run_process("batch", "submit", "--lines", lines_file(tmp_path, 2))
+    line = out.assert_one_error_line(75)
+    assert "run the same command again later: it picks up this job" in line
+    assert count(emu, "POST /v1/batches") == 1  # the batch may exist: not created twice
+    again = run_process("batch", "submit", "--lines", lines_file(tmp_path, 2))
+    assert again.code == 0 and again.stdout.startswith("batch_"), again.stderr
+    assert count(emu, "POST /v1/files") == 1  # the upload was reused
+
+
 def test_a_full_account_names_the_cleanup_of_batch_files(emu: Emulator, tmp_path: Path) -> None:
     emu.configure(faults=[{"name": "files_full", "once": True}])
     out = run_process("batch", "submit", "--lines", lines_file(tmp_path, 2))
