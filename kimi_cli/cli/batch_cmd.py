@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from kimi_cli.cli import batch_support
+from kimi_cli.cli.app import Terminated
 from kimi_cli.cli.batch_jobs import JsonLinesOpt, OutDirOpt
 from kimi_cli.cli.chat_cmd import Effort, Format
 from kimi_cli.cli.common import print_json, state_of
@@ -28,6 +29,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+_PICKS_UP = "it picks up this job, with no second upload or batch"
 #: Characters per token for the cost estimate before upload (the API counts after).
 CHARS_PER_TOKEN = 4
 
@@ -200,10 +202,10 @@ def submit_cmd(
                     schema=args.schema_dict(),
                 )
             except TemporaryError as exc:  # the job is journaled: a rerun finishes it
-                exc.hint = (
-                    "run the same command again later: it picks up this job, with no second "
-                    "upload or batch"
-                )
+                exc.hint = f"run the same command again later: {_PICKS_UP}"
+                raise
+            except (KeyboardInterrupt, Terminated):
+                note(f"kimi: stopped; run the same command again to finish: {_PICKS_UP}")
                 raise
     if done.reused:
         note(

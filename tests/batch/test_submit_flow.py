@@ -200,6 +200,31 @@ def test_kill_9_during_submit_then_rerun_makes_exactly_one_batch(
     assert again.stdout == rerun.stdout
 
 
+def test_ctrl_c_during_submit_says_a_rerun_finishes_the_job(emu: Emulator, tmp_path: Path) -> None:
+    path = lines_file(tmp_path, 3)
+    emu.configure(faults=[{"name": "slow_first_byte", "endpoint": "batches.create"}], delay=3)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "batch", "submit", "--lines", path],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 30
+    while count(emu, "POST /v1/batches") == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and out == b""
+    text = err.decode()
+    assert "Traceback" not in text and text.count("kimi: error:") == 1
+    assert "run the same command again to finish: it picks up this job" in text
+    time.sleep(3.2)  # the server finishes the create the process had asked for
+    emu.configure(faults=[])
+    rerun = run_process("batch", "submit", "--lines", path)
+    assert rerun.code == 0, rerun.stderr
+    assert [b["id"] for b in api(emu, "GET", "/batches")["data"]] == [rerun.stdout.strip()]
+
+
 def test_a_batch_the_api_failed_is_exit_1_with_its_line_numbers(emu: Emulator) -> None:
     good = {
         "custom_id": "a",
