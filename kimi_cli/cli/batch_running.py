@@ -36,6 +36,8 @@ def run_now(
     with tempfile.TemporaryDirectory(prefix="kimi-batch-") as tmp:
         staged, models = batch_support.stage_input(state, args, Path(tmp), one_model=False)
         batch_support.check_budget(state, args, staged, models, batch=False)
+        # Made before anything is sent: a -o that cannot be written is refused first.
+        output: Output = Directory(out_dir) if out_dir is not None else JsonLines()
         with batch_support.journal(state) as journal:
             job = open_job(staged, journal, ", ".join(models), name, args.schema_dict())
             total = job.job.requests
@@ -76,12 +78,12 @@ def run_now(
                 return int(ExitCode.TERMINATED)
             except KimiError:
                 _finish(state, job, journal, progress)
-                _write(job, journal, out_dir, as_json)
+                _write(job, journal, output, as_json)
                 raise
             finally:
                 client.close()
             _finish(state, job, journal, progress)
-            output = _write(job, journal, out_dir, as_json)
+            _write(job, journal, output, as_json)
     where = f", written into {out_dir}" if out_dir is not None else ""
     output.summary("answered", where, retry="run the same command again to retry them")
     return 0
@@ -108,9 +110,7 @@ def _finish(
     journal.mark_billed(job.job.id, billed)
 
 
-def _write(job: RunState, journal: Journal, out_dir: Path | None, as_json: bool) -> Output:
-    output: Output = Directory(out_dir) if out_dir is not None else JsonLines()
+def _write(job: RunState, journal: Journal, output: Output, as_json: bool) -> None:
     write_results(job, journal, output)
-    if out_dir is not None and as_json:
+    if isinstance(output, Directory) and as_json:
         write_results(job, journal, JsonLines())
-    return output

@@ -285,3 +285,14 @@ def test_no_answer_within_the_token_budget_is_a_failure(
     records = [json.loads(r) for r in out.stdout.splitlines()]
     assert [r["error"]["type"] for r in records] == ["length", "length"]
     assert all(r["content"] == "" and r["finish_reason"] == "length" for r in records)
+
+
+def test_an_output_directory_that_cannot_be_made_is_refused_before_sending(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    out = invoke("batch", "run", "--lines", str(prompts(tmp_path, 2)), "-o", str(blocker / "d"))
+    line = out.assert_one_error_line(2)
+    assert "cannot create" in line and "pick another -o" in line
+    assert chat_bodies(configured) == []
