@@ -185,6 +185,7 @@ def submit_cmd(
                         "files": len(staged.parts),
                         "model": models[0],
                         "batch_ids": [],
+                        "reused": False,
                         "dry_run": True,
                     }
                 )

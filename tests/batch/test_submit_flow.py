@@ -105,6 +105,18 @@ def test_the_same_input_again_sends_nothing_unless_forced(emu: Emulator, tmp_pat
     assert count(emu, "POST /v1/batches") == creates + 1
 
 
+def test_submit_json_has_the_same_fields_with_and_without_dry_run(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    path = lines_file(tmp_path, 2)
+    dry = json.loads(invoke("batch", "submit", "--lines", path, "--dry-run", "--json").stdout)
+    real = json.loads(invoke("batch", "submit", "--lines", path, "--json").stdout)
+    fields = {"requests", "files", "model", "batch_ids", "reused", "dry_run"}
+    assert set(dry) == set(real) == fields
+    assert (dry["dry_run"], dry["reused"], dry["batch_ids"]) == (True, False, [])
+    assert (real["dry_run"], real["reused"], len(real["batch_ids"])) == (False, False, 1)
+
+
 def test_dry_run_uploads_nothing(emu: Emulator, tmp_path: Path) -> None:
     out = invoke("batch", "submit", "--lines", lines_file(tmp_path, 3), "--dry-run")
     assert out.code == 0, out.stderr
