@@ -275,3 +275,17 @@ def test_a_document_piped_to_f_dash_says_to_save_it_to_a_file(configured: Emulat
     assert line.count("binary") == 1, line
     assert "standard input" in line and "save it to a file" in line and "-f FILE" in line
     assert set(configured.stats()["endpoints"]) <= {"models"}  # nothing uploaded or sent
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--temperature", "0.3"), ("--effort", "low"), ("--no-thinking", None)]
+)
+def test_a_flag_the_model_refuses_uploads_no_document(
+    configured: Emulator, contract: Path, flag: str, value: str | None
+) -> None:
+    """Refused before anything is sent: the document is not uploaded first."""
+    model = "kimi-k2.7-code" if flag == "--no-thinking" else "kimi-k2.6"
+    args = [flag] + ([value] if value else [])
+    out = _chat("-m", model, *args, "-f", str(contract), "ECHO hi")
+    out.assert_one_error_line(2)
+    assert _files_sent(configured) == (0, 0)
