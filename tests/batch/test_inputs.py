@@ -187,6 +187,18 @@ def test_a_document_is_sent_as_chat_f_sends_it(configured: Emulator, tmp_path: P
     assert configured.stats()["requests"].get("POST /v1/files", 0) == 1  # the index knew it
 
 
+@pytest.mark.parametrize("command", ["run", "submit"])
+def test_a_refused_flag_uploads_no_document(
+    configured: Emulator, tmp_path: Path, command: str
+) -> None:
+    doc = tmp_path / "report.pdf"
+    doc.write_bytes(b"%PDF-1.4\n\x00\x01binary body\n%%EOF\n")
+    out = invoke("batch", command, "-p", "summarise", str(doc), "--temperature", "0.3")
+    line = out.assert_one_error_line(2)
+    assert str(doc) in line and "temperature" in line
+    assert nothing_sent(configured)
+
+
 @pytest.mark.parametrize(
     "args",
     [
