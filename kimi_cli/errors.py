@@ -91,6 +91,8 @@ class KimiError(Exception):
     """A foreseeable failure: one line for the user, and an exit code."""
 
     exit_code: ExitCode = ExitCode.API_ERROR
+    #: The API's own message, when the error came from an answer of the API.
+    api_message: str | None = None
 
     def __init__(
         self,

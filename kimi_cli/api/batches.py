@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from kimi_cli.api.client import KimiClient
+from kimi_cli.api.client import REFUSED_AT_THE_DOOR, KimiClient
 from kimi_cli.api.types import int_or_none, str_or_none
 from kimi_cli.errors import NotFoundError, UnexpectedResponseError
 
@@ -122,7 +122,13 @@ def create(
     }
     if metadata:
         body["metadata"] = dict(metadata)
-    return _batch(client.request_json("POST", "batches", json=body), "batches")
+    # Sent again only when refused at the door: after any other failure the batch may exist
+    # (a gateway lost the answer), and a second one would run and bill the input twice.
+    # A rerun of 'submit' finds such a batch by its input file and adopts it.
+    answer = client.request_json(
+        "POST", "batches", json=body, may_retry=lambda e: e.status_code in REFUSED_AT_THE_DOOR
+    )
+    return _batch(answer, "batches")
 
 
 def retrieve(client: KimiClient, batch_id: str) -> Batch:

@@ -191,9 +191,13 @@ class KimiClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         read_timeout: float | None = None,
+        may_retry: Callable[[KimiError], bool] | None = None,
     ) -> Any:
-        """One request, retried as the rules say; the decoded JSON answer, or a KimiError."""
-        response = self._send(method, path, json=json, params=params, read_timeout=read_timeout)
+        """One request, retried as the rules say (and ``may_retry`` allows); the decoded
+        JSON answer, or a KimiError."""
+        response = self._send(
+            method, path, json=json, params=params, read_timeout=read_timeout, may_retry=may_retry
+        )
         return self._decode(response, path)
 
     def request_text(

@@ -101,7 +101,7 @@ def upload(
     try:
         data = client.send_body("POST", "files", body)
     except (APIRequestError, TemporaryError) as exc:
-        raise _refusal(exc, path.name) from exc
+        raise _refusal(exc, path.name, purpose) from exc
     return _file(data, "files")
 
 
@@ -129,14 +129,15 @@ def retrieve(client: KimiClient, file_id: str) -> FileObject:
         return _file(client.request_json("GET", _path(file_id)), "files/{id}")
 
 
-def content(client: KimiClient, file_id: str) -> str:
-    """The file's content as text: for ``file-extract``, the extracted text, verbatim."""
+def content(client: KimiClient, file_id: str, *, name: str | None = None) -> str:
+    """The file's content as text: for ``file-extract``, the extracted text, verbatim.
+    ``name`` (the user's file) is what a failed extraction names; the ID otherwise."""
     try:
         with _known(file_id):
             path = _path(file_id, "content")
             return client.request_text("GET", path, read_timeout=API_TIME_LIMIT_S)
     except TemporaryError as exc:
-        raise _refusal(exc, file_id) from exc
+        raise _refusal(exc, name or file_id) from exc
 
 
 def download(client: KimiClient, file_id: str, out: BinaryIO) -> int:
@@ -171,10 +172,10 @@ def _known(file_id: str) -> Iterator[None]:
         ) from exc
 
 
-def _refusal(exc: KimiError, name: str) -> KimiError:
+def _refusal(exc: KimiError, name: str, purpose: str = "file-extract") -> KimiError:
     """A full account, a refused file (a 400, or a 500 that says extraction failed), or
-    ``exc`` itself."""
-    said = exc.message
+    ``exc`` itself. The line quotes the API's own words, not the generic line around them."""
+    said = exc.api_message or exc.message
     if _EXTRACTION_FAILED.search(said):
         return _retyped(
             FileRefusedError,
@@ -189,7 +190,7 @@ def _refusal(exc: KimiError, name: str) -> KimiError:
             FileLimitError,
             exc,
             f"the account holds as many files as the API allows, so {name} was not uploaded",
-            "delete old ones: kimi files rm --purpose file-extract --older-than 30 -y",
+            f"delete old ones: kimi files rm --purpose {purpose} --older-than 30 -y",
         )
     if exc.status_code == 400 and _REFUSED.search(said):
         return _retyped(FileRefusedError, exc, f"the API refused {name}: {said}", None)
@@ -199,13 +200,15 @@ def _refusal(exc: KimiError, name: str) -> KimiError:
 def _retyped(
     kind: type[APIRequestError], exc: KimiError, message: str, hint: str | None
 ) -> APIRequestError:
-    return kind(
+    error = kind(
         message,
         hint=hint,
         request_id=exc.request_id,
         status_code=exc.status_code,
         error_type=exc.error_type,
     )
+    error.api_message = exc.api_message
+    return error
 
 
 def _file(data: Any, where: str) -> FileObject:

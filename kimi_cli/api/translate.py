@@ -81,9 +81,24 @@ def error_from_response(
     status: int, headers: httpx.Headers, body: bytes, path: str = "chat/completions"
 ) -> KimiError:
     """``path`` (relative to the base URL) only picks words: a model is overloaded on chat,
-    the API on any other endpoint."""
-    request_id = request_id_of(headers)
+    the API on any other endpoint. The API's own message is kept as ``api_message``, for a
+    caller that words the line itself (a refused upload names the file)."""
     kind, message, is_json = parse_envelope(body)
+    error = _error(status, headers, body, path, kind, message, is_json)
+    error.api_message = message
+    return error
+
+
+def _error(
+    status: int,
+    headers: httpx.Headers,
+    body: bytes,
+    path: str,
+    kind: str | None,
+    message: str | None,
+    is_json: bool,
+) -> KimiError:
+    request_id = request_id_of(headers)
     content_type = headers.get("content-type", "")
     shown = _shorten(message) if message else None
     common: dict[str, Any] = {"request_id": request_id, "status_code": status, "error_type": kind}

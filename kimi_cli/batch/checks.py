@@ -12,7 +12,13 @@ from typing import Any
 
 from kimi_cli.api.types import Model
 from kimi_cli.batch.inputs import InputItem
-from kimi_cli.catalog.policy import ChatOptions, ModelPolicy, build_body, policy_for
+from kimi_cli.catalog.policy import (
+    ChatOptions,
+    ModelPolicy,
+    build_body,
+    check_options,
+    policy_for,
+)
 from kimi_cli.errors import KimiError, UsageError
 
 #: Requests larger than this are measured with the tokenizer endpoint (as ``chat`` does),
@@ -123,6 +129,11 @@ class Preparer:
         return model
 
     def _built_body(self, item: InputItem, policy: ModelPolicy) -> dict[str, Any]:
+        try:
+            check_options(policy, self.options)  # a refused flag: before a document's upload
+        except UsageError as exc:
+            exc.message = f"{item.where}: {exc.message}"
+            raise
         messages: list[dict[str, Any]] = []
         system = item.system if item.system is not None else self.system
         if system:

@@ -3,7 +3,8 @@
 At most ``concurrency`` requests are in flight. A 429 that is a rate limit (not a quota)
 halves the limit and pauses every sender for its ``Retry-After``; the limit grows back by
 one after as many successes in a row as the limit itself. A quota or authentication
-error stops the run: every other request would fail the same way. Each success is
+error, or a rate limit that asks for more than ``MAX_PAUSE_S``, stops the run: every other
+request would fail the same way. Each success is
 handed to ``on_result`` (the journal) as it arrives, so a killed run loses nothing that
 finished.
 """
@@ -20,7 +21,7 @@ from typing import Any
 from kimi_cli.api.types import Completion
 from kimi_cli.errors import AuthError, ExitCode, KimiError, QuotaError, TemporaryError
 
-#: Longest pause honoured for one Retry-After; a longer one gives up that request.
+#: Longest pause honoured for one Retry-After; a longer one stops the run (exit 75).
 MAX_PAUSE_S = 60.0
 #: Attempts per request for temporary failures (5xx, timeouts, network) and rate limits.
 MAX_TEMPORARY_ATTEMPTS = 4
@@ -182,7 +183,13 @@ class Engine:
                 if exc.status_code == 429:
                     rate_limits += 1
                     pause = exc.retry_after if exc.retry_after is not None else 1.0
-                    if rate_limits >= MAX_RATE_LIMIT_ATTEMPTS or pause > MAX_PAUSE_S:
+                    if pause > MAX_PAUSE_S:
+                        # A wait of many minutes (a daily token limit): every other request
+                        # would be refused alike, so the run stops and says when to retry.
+                        self.fatal = self.fatal or exc
+                        self._stopped.set()
+                        return None, exc
+                    if rate_limits >= MAX_RATE_LIMIT_ATTEMPTS:
                         return None, exc
                     self.limiter.rate_limited(pause)
                     with self._lock:

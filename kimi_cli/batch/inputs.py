@@ -23,6 +23,7 @@ from kimi_cli.documents.local import (
 from kimi_cli.errors import UsageError
 
 CHAT_URL = "/v1/chat/completions"
+BOM = b"\xef\xbb\xbf"
 
 #: How ``chat`` makes one user message of files, piped text and a prompt: the caller
 #: passes it in, so a batch request carries a file exactly as ``chat -f`` would.
@@ -60,8 +61,14 @@ def jsonl_items(path: str) -> Iterator[InputItem]:
         yield from _jsonl_stream(stream, path, path)
 
 
-def _jsonl_stream(stream: IO[bytes], name: str, short: str) -> Iterator[InputItem]:
+def _numbered(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """The lines from 1, without the byte order mark some editors put before the first."""
     for number, raw in enumerate(stream, start=1):
+        yield number, raw.removeprefix(BOM) if number == 1 else raw
+
+
+def _jsonl_stream(stream: IO[bytes], name: str, short: str) -> Iterator[InputItem]:
+    for number, raw in _numbered(stream):
         where = f"{name} line {number}"
         line = _decode(raw, where).strip()
         if line:
@@ -172,7 +179,7 @@ def line_items(path: str, prompt: str | None, compose: Compose) -> Iterator[Inpu
     stream = stream_cm if stream_cm is not None else sys.stdin.buffer
     name = "standard input" if path == "-" else path
     try:
-        for number, raw in enumerate(stream, start=1):
+        for number, raw in _numbered(stream):
             line = _decode(raw, f"{name} line {number}").rstrip("\r\n")
             if not line.strip():
                 continue

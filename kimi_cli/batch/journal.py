@@ -47,6 +47,14 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS recorded (
         batch_id TEXT PRIMARY KEY, recorded_at TEXT NOT NULL)""",
 )
+#: The answers of ``run`` whose spend is in history. A journal made before this table
+#: existed had its spend recorded by the run itself: those answers count as billed.
+_BILLED = (
+    """CREATE TABLE billed (
+        job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        custom_id TEXT NOT NULL, PRIMARY KEY (job_id, custom_id))""",
+    "INSERT INTO billed (job_id, custom_id) SELECT job_id, custom_id FROM finished",
+)
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,7 @@ class Journal:
             db.execute("PRAGMA foreign_keys = ON")
             for statement in _SCHEMA:
                 db.execute(statement)
+            _add_billed(db)
         except (OSError, sqlite3.Error) as exc:
             raise self._error(exc) from exc
         self._db = db
@@ -275,6 +284,27 @@ class Journal:
         )
         return json.loads(rows[0][0]) if rows else None
 
+    def unbilled(self, job_id: int) -> list[tuple[str, dict[str, Any]]]:
+        """``(custom_id, result)`` of the answers whose spend is not in history yet: this
+        run's, and those of a run killed before it could record them."""
+        rows = self._read(
+            "SELECT f.custom_id, f.result FROM finished f LEFT JOIN billed b"
+            " ON b.job_id = f.job_id AND b.custom_id = f.custom_id"
+            " WHERE f.job_id = ? AND b.custom_id IS NULL",
+            (job_id,),
+        )
+        return [(str(custom_id), json.loads(result)) for custom_id, result in rows]
+
+    def mark_billed(self, job_id: int, custom_ids: Iterable[str]) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            for chunk in _chunks(custom_ids, ITEM_CHUNK):
+                db.executemany(
+                    "INSERT OR IGNORE INTO billed (job_id, custom_id) VALUES (?, ?)",
+                    [(job_id, custom_id) for custom_id in chunk],
+                )
+
+        self._write(work)
+
     # -- history bookkeeping -------------------------------------------------------------
 
     def mark_recorded(self, batch_id: str) -> bool:
@@ -288,6 +318,21 @@ class Journal:
             return cursor.rowcount == 1
 
         return self._write(work)
+
+
+def _add_billed(db: sqlite3.Connection) -> None:
+    exists = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'billed'").fetchone()
+    if exists:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'billed'").fetchone():
+            for statement in _BILLED:
+                db.execute(statement)
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def _part_row(row: Any) -> PartRow:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from kimi_cli.errors import UsageError
+from kimi_cli.errors import APIRequestError, UsageError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -33,6 +33,19 @@ class Output:
 
     def _write(self, record: dict[str, Any], from_file: bool) -> None:
         raise NotImplementedError
+
+    def summary(self, done: str, where: str, retry: str | None = None) -> None:
+        """Say what was written (``done``: "answered", "written"): a note when every request
+        succeeded; otherwise the one error line of exit 1, saying where the reasons are."""
+        ok = self.written - self.failed
+        if not self.failed:
+            sys.stderr.write(f"kimi: {ok} of {self.written} request(s) {done}{where}\n")
+            return
+        hint = 'each failed record says why in its "error" (errors.jsonl with -o)'
+        raise APIRequestError(
+            f"{self.failed} of {self.written} request(s) failed (the other {ok} {done}{where})",
+            hint=f"{hint}; {retry}" if retry else hint,
+        )
 
     def close(self) -> None:
         return None

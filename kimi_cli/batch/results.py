@@ -178,9 +178,23 @@ def _custom_id_of(raw: bytes) -> str | None:
     return value if isinstance(value, str) else None
 
 
+#: Reasoning used the whole output budget and left no answer: an error in chat, so here too.
+NO_ANSWER = {
+    "type": "length",
+    "message": "no answer within the token budget: reasoning used all of it — raise it with "
+    "--max-tokens (or max_completion_tokens), or lower the effort",
+}
+
+
 def checked(result: dict[str, Any], schema: dict[str, Any] | None) -> dict[str, Any]:
-    """An answer that breaks the job's ``--schema`` becomes a failure (its content kept)."""
-    if schema is None or result["error"] is not None:
+    """An answer that is none (``finish_reason: length`` with no content) or that breaks the
+    job's ``--schema`` becomes a failure (what came is kept)."""
+    if result["error"] is not None:
+        return result
+    if result["finish_reason"] == "length" and not result["content"]:
+        result["error"] = dict(NO_ANSWER)
+        return result
+    if schema is None:
         return result
     from kimi_cli.schema import first_violation
 
@@ -203,3 +217,28 @@ def map_results(
             yield record(custom_id, source, error=NOT_PROCESSED)
         else:
             yield checked(from_output_line(line, source, model, currency), schema)
+
+
+class Spend:
+    """What answered requests used and cost, summed from their result records."""
+
+    def __init__(self) -> None:
+        self.usage = Usage()
+        self.cost = 0.0
+        self.unknown = False  # some usage had no listed price: the total is not known
+        self.requests = 0
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        used = usage_of(record["usage"])
+        if used is None:
+            return
+        self.requests += 1
+        self.usage = Usage(
+            self.usage.input_tokens + used.input_tokens,
+            self.usage.output_tokens + used.output_tokens,
+            self.usage.cached_tokens + used.cached_tokens,
+        )
+        if record["cost"] is None:
+            self.unknown = True
+        else:
+            self.cost += float(record["cost"]["amount"])

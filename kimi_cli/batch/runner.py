@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kimi_cli.api.types import Completion, Usage
+from kimi_cli.api.types import Completion
 from kimi_cli.batch.engine import Engine, Progress, Send, Task
 from kimi_cli.batch.journal import Job, Journal
 from kimi_cli.batch.output import Output
-from kimi_cli.batch.results import NOT_PROCESSED, checked, record
+from kimi_cli.batch.results import NOT_PROCESSED, Spend, checked, record
 from kimi_cli.batch.staging import Staged
 from kimi_cli.errors import KimiError
 from kimi_cli.pricing import cost_of
@@ -26,12 +26,11 @@ from kimi_cli.pricing import cost_of
 class RunState:
     job: Job
     skipped: int  # finished by an earlier run of the same input
-    usage: Usage = field(default_factory=Usage)  # what this run used, for history
-    cost: float = 0.0
     currency: str | None = None
     sent: int = 0
-    answered: int = 0  # requests billed by this run
-    cost_unknown: bool = False  # some usage had no listed price: the total is not known
+    #: Answers billed but not finished (they broke --schema): not in the journal, so their
+    #: spend is kept here. Finished answers are billed from the journal (``unbilled``).
+    rejected: Spend = field(default_factory=Spend)
     errors: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -89,14 +88,7 @@ def run_missing(
             )
             return
         usage = completion.usage
-        state.answered += 1
         cost = cost_of(usage, completion.model or state.job.model, currency) if usage else None
-        if usage is not None:
-            state.usage = _add(state.usage, usage)
-        if cost is not None:
-            state.cost += cost.amount
-        elif usage is not None:
-            state.cost_unknown = True
         result = record(
             custom_id,
             source,
@@ -108,6 +100,7 @@ def run_missing(
         )
         if checked(result, schema)["error"] is not None:
             state.errors[custom_id] = result  # not finished: a rerun asks again
+            state.rejected.add(result)
         else:
             journal.finish(state.job.id, custom_id, result)
 
@@ -126,9 +119,13 @@ def write_results(state: RunState, journal: Journal, output: Output) -> None:
     output.close()
 
 
-def _add(a: Usage, b: Usage) -> Usage:
-    return Usage(
-        input_tokens=a.input_tokens + b.input_tokens,
-        output_tokens=a.output_tokens + b.output_tokens,
-        cached_tokens=a.cached_tokens + b.cached_tokens,
-    )
+def spend_to_record(state: RunState, journal: Journal) -> tuple[Spend, list[str]]:
+    """What is billed and not yet in history: the answers this run rejected, and every
+    finished answer not marked billed (a killed run's too); their custom_ids, to mark once
+    recorded."""
+    spend, ids = state.rejected, []
+    for custom_id, result in journal.unbilled(state.job.id):
+        spend.add(result)
+        ids.append(custom_id)
+    state.rejected = Spend()
+    return spend, ids

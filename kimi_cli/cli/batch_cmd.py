@@ -11,11 +11,12 @@ from typing import Annotated
 import typer
 
 from kimi_cli.cli import batch_support
+from kimi_cli.cli.app import Terminated
 from kimi_cli.cli.batch_jobs import JsonLinesOpt, OutDirOpt
 from kimi_cli.cli.chat_cmd import Effort, Format
 from kimi_cli.cli.common import print_json, state_of
 from kimi_cli.cli.state import AppState
-from kimi_cli.errors import UsageError
+from kimi_cli.errors import TemporaryError, UsageError
 from kimi_cli.render.terminal import note
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+_PICKS_UP = "it picks up this job, with no second upload or batch"
 #: Characters per token for the cost estimate before upload (the API counts after).
 CHARS_PER_TOKEN = 4
 
@@ -183,21 +185,29 @@ def submit_cmd(
                         "files": len(staged.parts),
                         "model": models[0],
                         "batch_ids": [],
+                        "reused": False,
                         "dry_run": True,
                     }
                 )
             return
         with batch_support.journal(state) as journal:
-            done = submit(
-                staged,
-                journal,
-                batch_support.remote(state, show_upload=True),
-                model=models[0],
-                name=name,
-                window=window,
-                force=force,
-                schema=args.schema_dict(),
-            )
+            try:
+                done = submit(
+                    staged,
+                    journal,
+                    batch_support.remote(state, show_upload=True),
+                    model=models[0],
+                    name=name,
+                    window=window,
+                    force=force,
+                    schema=args.schema_dict(),
+                )
+            except TemporaryError as exc:  # the job is journaled: a rerun finishes it
+                exc.hint = f"run the same command again later: {_PICKS_UP}"
+                raise
+            except (KeyboardInterrupt, Terminated):
+                note(f"kimi: stopped; run the same command again to finish: {_PICKS_UP}")
+                raise
     if done.reused:
         note(
             f"kimi: this input was submitted already ({', '.join(done.batch_ids)}): "

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from kimi_cli.api.batches import Batch
-from kimi_cli.api.types import Usage
 from kimi_cli.batch.journal import Journal
 from kimi_cli.batch.output import Output
-from kimi_cli.batch.results import LineIndex, map_results, usage_of
+from kimi_cli.batch.results import LineIndex, Spend, map_results
 from kimi_cli.cli import batch_support
 from kimi_cli.cli.state import AppState
 
@@ -38,7 +36,7 @@ def fetch_results(state: AppState, info: Batch, journal: Journal, outputs: list[
             rows = [(cid, cid, False) for cid in index.offsets]
         schema = job.schema_dict if job else None
         records = map_results(index, ((c, s) for c, s, _ in rows), model, currency, schema)
-        spend = _Spend()
+        spend = Spend()
         for record, (_, _, from_file) in zip(records, rows, strict=True):
             for output in outputs:
                 output.write(record, from_file)
@@ -54,28 +52,3 @@ def fetch_results(state: AppState, info: Batch, journal: Journal, outputs: list[
             cost=None if spend.unknown or not currency else spend.cost,
             currency=currency,
         )
-
-
-class _Spend:
-    """What the answered requests of one batch used and cost (at the batch price)."""
-
-    def __init__(self) -> None:
-        self.usage = Usage()
-        self.cost = 0.0
-        self.unknown = False
-        self.requests = 0
-
-    def add(self, record: dict[str, Any]) -> None:
-        used = usage_of(record["usage"])
-        if used is None:
-            return
-        self.requests += 1
-        self.usage = Usage(
-            self.usage.input_tokens + used.input_tokens,
-            self.usage.output_tokens + used.output_tokens,
-            self.usage.cached_tokens + used.cached_tokens,
-        )
-        if record["cost"] is None:
-            self.unknown = True
-        else:
-            self.cost += float(record["cost"]["amount"])

@@ -23,6 +23,8 @@ FIRST_INTERVAL_S = 1.0
 MAX_INTERVAL_S = 30.0
 GROWTH = 1.5
 LIST_LIMIT = 100
+#: How long ``wait`` keeps polling through temporary failures (5xx, 429, the network).
+MAX_OUTAGE_S = 600.0
 
 IdArg = Annotated[str, typer.Argument(help="Batch ID (as 'submit' printed it).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -102,8 +104,22 @@ def cancel(ctx: typer.Context, batch_id: IdArg) -> None:
     Example: kimi batch cancel batch_abc123
     """
     state = state_of(ctx)
+    remote = batch_support.remote(state)
     with batch_support.journal(state) as journal:
-        info = batch_support.remote(state).cancel(batch_id)
+        try:
+            info = remote.cancel(batch_id)
+        except APIRequestError as exc:
+            if exc.status_code != 400:
+                raise
+            ended = remote.retrieve(batch_id)  # refused: most likely, it is over already
+            _row(ended, journal)
+            if not ended.finished:
+                raise
+            raise APIRequestError(
+                f"batch {batch_id} already ended ({ended.status}): there is nothing to cancel",
+                hint=f"'kimi batch results {batch_id}' fetches its results",
+                request_id=exc.request_id,
+            ) from exc
         _row(info, journal)
     note(
         f"kimi: {batch_id} is {info.status} — 'kimi batch results {batch_id}' fetches what finished"
@@ -131,13 +147,27 @@ def wait(
     remote = batch_support.remote(state)
     progress = ProgressLine()
     delay = interval or FIRST_INTERVAL_S
+    outage: float | None = None  # when the API stopped answering, while it does not
+    shown = (0, 0, 0, "")
     with batch_support.journal(state) as journal:
         try:
             while True:
-                info = remote.retrieve(batch_id)
+                try:
+                    info = remote.retrieve(batch_id)
+                except TemporaryError as exc:
+                    # The batch runs on without us: a blip must not end a wait of hours.
+                    outage = outage if outage is not None else time.monotonic()
+                    if time.monotonic() - outage > MAX_OUTAGE_S:
+                        raise
+                    said = f"{shown[3] or 'waiting'} (no answer from the API: {exc.message}; "
+                    progress.update(*shown[:3], f"{said}retrying)")
+                    time.sleep(delay)
+                    continue
+                outage = None
                 row = _row(info, journal)
                 counts = info.request_counts
-                progress.update(counts.completed, counts.failed, row["total"], info.status)
+                shown = (counts.completed, counts.failed, row["total"], info.status)
+                progress.update(*shown)
                 if info.finished:
                     break
                 time.sleep(delay)
@@ -223,12 +253,7 @@ def results(
             fetch_results(state, info, journal, outputs)
         for output in outputs:
             output.close()
-    first = outputs[0]
-    where = f" into {out_dir}" if out_dir is not None else ""
-    ok = first.written - first.failed
-    note(f"kimi: {ok} of {first.written} result(s) written{where}; {first.failed} failed")
-    if first.failed:
-        raise typer.Exit(int(ExitCode.API_ERROR))
+    outputs[0].summary("written", f" into {out_dir}" if out_dir is not None else "")
 
 
 def _row(info: Batch, journal: Journal) -> dict[str, Any]:

@@ -144,8 +144,11 @@ def read_files(
             images.append(image)
             continue
         text = decode_utf8(data, name)
-        if "\x00" in text:
-            raise UsageError(f"{name} looks binary (NUL bytes)", hint=_BINARY_HINT)
+        if "\x00" in text:  # only standard input: a file with NUL bytes is a document
+            raise UsageError(
+                f"{name} looks binary (NUL bytes); -f - takes text or an image, not a document",
+                hint="save it to a file and give its path: -f FILE (PDF, Word, …)",
+            )
         texts.append((name, text))
     return texts, images, documents
 

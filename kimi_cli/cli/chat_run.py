@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from kimi_cli.catalog.policy import ChatOptions, policy_for
+from kimi_cli.catalog.policy import ChatOptions, check_options, policy_for
 from kimi_cli.cli.chat_input import ChatInput, gather
 from kimi_cli.cli.common import print_json
 from kimi_cli.config import Source
@@ -137,7 +137,10 @@ def _run(
         roles_dir=state.roles_dir(),
     )
     conversation = new_conversation(setup, chat_input)
-    documents = prepare_documents(setup, chat_input) if chat_input.documents else ()
+    documents: tuple[Document, ...] = ()
+    if chat_input.documents:
+        check_options(conversation.policy, request.options)  # a refused flag: no upload
+        documents = prepare_documents(setup, chat_input)
     input_tokens = _measure(conversation, chat_input, documents)
     return send_turn(conversation, request, chat_input, input_tokens, documents)
 

@@ -39,6 +39,15 @@ class Purpose(StrEnum):
     batch = "batch"
 
 
+#: Selecting by purpose takes any word the API gives (it lists batch results as
+#: ``batch_output``, say), not only the four an upload may carry.
+FilterPurposeOpt = typer.Option(
+    "--purpose",
+    help="Only files of this purpose (file-extract, image, video, batch, batch_output …).",
+    metavar="PURPOSE",
+)
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="files")
 
@@ -107,9 +116,7 @@ def upload(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    purpose: Annotated[
-        Purpose | None, typer.Option("--purpose", help="Only files of this purpose.")
-    ] = None,
+    purpose: Annotated[str | None, FilterPurposeOpt] = None,
     as_json: Annotated[bool, typer.Option("--json", help="An array of file objects.")] = False,
 ) -> None:
     """The account's files, oldest first: name, size, purpose, age, ID.
@@ -124,7 +131,7 @@ def list_(
     # The listing is the whole account: index entries of files gone from it are dropped.
     _index(state).keep_only(client.base_url, {file.id for file in found})
     if purpose is not None:
-        found = [file for file in found if file.purpose == purpose.value]
+        found = [file for file in found if file.purpose == purpose]
     if as_json:
         print_json([file.to_json() for file in found])
         return
@@ -252,11 +259,10 @@ def rm(
     ctx: typer.Context,
     file_ids: Annotated[list[str] | None, typer.Argument(help="File IDs.")] = None,
     every: Annotated[bool, typer.Option("--all", help="Every file (or every match).")] = False,
-    purpose: Annotated[
-        Purpose | None, typer.Option("--purpose", help="Only files of this purpose.")
-    ] = None,
+    purpose: Annotated[str | None, FilterPurposeOpt] = None,
     older_than: Annotated[
-        int | None, typer.Option("--older-than", min=0, help="Only files older than DAYS.")
+        int | None,
+        typer.Option("--older-than", min=0, help="Only files older than DAYS.", metavar="DAYS"),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
 ) -> None:
@@ -305,14 +311,12 @@ def rm(
         )
 
 
-def _matching(
-    found: "list[FileObject]", purpose: Purpose | None, older_than: int | None
-) -> list[str]:
+def _matching(found: "list[FileObject]", purpose: str | None, older_than: int | None) -> list[str]:
     cutoff = None if older_than is None else time.time() - older_than * 86400
     return [
         file.id
         for file in found
-        if (purpose is None or file.purpose == purpose.value)
+        if (purpose is None or file.purpose == purpose)
         and (cutoff is None or (file.created_at is not None and file.created_at < cutoff))
     ]
 

@@ -81,17 +81,19 @@ def prepare(
         text = index.text(entry)
         if text is not None:
             return Prepared(_document(local, entry, text), uploaded=False, extracted=False)
-        text = _content_of_known(client, index, entry)
+        text = _content_of_known(client, index, entry, local.name)
         if text is not None:
             return Prepared(_document(local, entry, text), uploaded=False, extracted=True)
     return Prepared(_upload(client, index, local, sha, progress), uploaded=True, extracted=True)
 
 
-def _content_of_known(client: KimiClient, index: DocumentIndex, entry: IndexEntry) -> str | None:
+def _content_of_known(
+    client: KimiClient, index: DocumentIndex, entry: IndexEntry, name: str
+) -> str | None:
     from kimi_cli.api import files
 
     try:
-        text = files.content(client, entry.file_id)
+        text = files.content(client, entry.file_id, name=name)
     except files.UnknownFileError:
         index.forget(client.base_url, {entry.file_id})  # deleted elsewhere: upload again
         return None
@@ -109,14 +111,6 @@ def _upload(
     from kimi_cli.api import files
 
     uploaded = files.upload(client, local.path, "file-extract", progress=progress)
-    try:
-        text = files.content(client, uploaded.id)
-    except KimiError:
-        # Not recorded, so not half-recorded; and not left to count against the account's
-        # file limit when the API could not give its text.
-        with contextlib.suppress(KimiError):
-            files.delete(client, uploaded.id)
-        raise
     entry = IndexEntry(
         base_url=client.base_url,
         sha256=sha,
@@ -125,6 +119,20 @@ def _upload(
         bytes=uploaded.bytes or local.size,
         created_at=uploaded.created_at,
     )
+    try:
+        text = files.content(client, uploaded.id, name=local.name)
+    except files.FileRefusedError:
+        # The API cannot give its text: not recorded, and not left to count against the
+        # account's file limit.
+        with contextlib.suppress(KimiError):
+            files.delete(client, uploaded.id)
+        raise
+    except BaseException:
+        # Cut while the text was awaited (Ctrl-C, the network, a timeout): the upload is
+        # kept without its text, so the next try asks only for the text, and no copy is
+        # left in the account that nothing knows of.
+        index.record(entry, None)
+        raise
     index.record(entry, text)
     return _document(local, entry, text)
 

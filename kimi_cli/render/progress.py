@@ -18,7 +18,8 @@ _EVERY_S = 0.1
 
 
 class UploadBar:
-    """``bar(sent, total)`` draws ``name [#####-----]  42%  21.0/50.0 MB``; ``close`` erases it."""
+    """``bar(sent, total)`` draws ``name [#####-----]  42%  21.0/50.0 MB``, then, once every
+    byte is out, ``name: 50.0 MB sent, waiting for the API…``; ``close`` erases it."""
 
     def __init__(self, name: str, stream: TextIO | None = None) -> None:
         self._name = name
@@ -38,14 +39,16 @@ class UploadBar:
             f"\r{self._name} [{'#' * filled}{'-' * (_WIDTH - filled)}] {share:4.0%}"
             f"  {sent / mb:.1f}/{total / mb:.1f} MB"
         )
+        if sent >= total:
+            # Every byte is out; the API still stores it (and extracts its text, which can
+            # take a while): the line says so until the caller closes it.
+            line = f"\r\x1b[2K{self._name}: {total / mb:.1f} MB sent, waiting for the API…"
         try:
             self._stream.write(line)
             self._stream.flush()
             self._shown = True
         except (OSError, ValueError):
             pass
-        if sent >= total:
-            self.close()
 
     def close(self) -> None:
         if not self._shown:

@@ -9,7 +9,7 @@ import pytest
 
 from kimi_cli.api import batches
 from kimi_cli.api.batches import UnknownBatchError
-from kimi_cli.errors import APIRequestError
+from kimi_cli.errors import APIRequestError, TemporaryError
 from tests.api.mock import error, make
 
 BATCH = {
@@ -119,3 +119,36 @@ def test_unknown_batch_and_refused_cancel_are_told_apart() -> None:
     with pytest.raises(APIRequestError) as info:
         batches.cancel(client, "batch_1")
     assert not isinstance(info.value, UnknownBatchError)
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_create_is_not_sent_twice_when_the_batch_may_exist(status: int) -> None:
+    """A 5xx after the create may come after the batch was made (a gateway lost the
+    answer): a second create would run, and bill, the whole input twice. The journal's
+    resume adopts a batch made that way, so the client must not retry."""
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if len(calls) == 1:
+            return error(status, "server_error", "upstream failed")
+        return httpx.Response(200, json={**BATCH, "status": "validating"})
+
+    client, _ = make(handler)
+    with pytest.raises(TemporaryError):
+        batches.create(client, "file-in")
+    assert calls == ["/v1/batches"]
+
+
+def test_create_refused_at_the_door_is_sent_again() -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if len(calls) == 1:
+            return error(429, "engine_overloaded_error", "overloaded", {"Retry-After": "1"})
+        return httpx.Response(200, json={**BATCH, "status": "validating"})
+
+    client, sleeps = make(handler)
+    assert batches.create(client, "file-in").id == "batch_1"
+    assert len(calls) == 2 and sleeps == [1.0]

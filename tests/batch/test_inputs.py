@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kimi_cli.emulator import Emulator
-from tests.helpers import invoke
+from tests.helpers import invoke, run_process
 
 
 def sent(emu: Emulator) -> list[dict[str, object]]:
@@ -187,6 +187,18 @@ def test_a_document_is_sent_as_chat_f_sends_it(configured: Emulator, tmp_path: P
     assert configured.stats()["requests"].get("POST /v1/files", 0) == 1  # the index knew it
 
 
+@pytest.mark.parametrize("command", ["run", "submit"])
+def test_a_refused_flag_uploads_no_document(
+    configured: Emulator, tmp_path: Path, command: str
+) -> None:
+    doc = tmp_path / "report.pdf"
+    doc.write_bytes(b"%PDF-1.4\n\x00\x01binary body\n%%EOF\n")
+    out = invoke("batch", command, "-p", "summarise", str(doc), "--temperature", "0.3")
+    line = out.assert_one_error_line(2)
+    assert str(doc) in line and "temperature" in line
+    assert nothing_sent(configured)
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -225,3 +237,22 @@ def test_a_window_the_api_does_not_take_is_refused_before_upload(
     out = invoke("batch", "submit", "--lines", str(tmp_path / "p.txt"), "--window", window)
     assert "--window" in out.assert_one_error_line(2)
     assert nothing_sent(configured)
+
+
+def test_a_byte_order_mark_before_the_first_line_is_not_part_of_it(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    """Windows editors and PowerShell write UTF-8 with a BOM: the JSONL is not refused for
+    it, and a --lines prompt does not start with it."""
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_bytes(b"\xef\xbb\xbf" + json.dumps({"prompt": "ECHO first"}).encode() + b"\n")
+    out = run_process("batch", "run", str(jsonl))
+    assert out.code == 0, out.stderr
+    assert [json.loads(line)["content"] for line in out.stdout.splitlines()] == ["first"]
+
+    lines = tmp_path / "lines.txt"
+    lines.write_bytes(b"\xef\xbb\xbfECHO second\r\nECHO third\r\n")
+    out = run_process("batch", "run", "--lines", str(lines))
+    assert out.code == 0, out.stderr
+    asked = [b["messages"][-1]["content"] for b in sent(configured)]  # type: ignore[index]
+    assert sorted(asked[-2:]) == ["ECHO second", "ECHO third"]  # sent concurrently

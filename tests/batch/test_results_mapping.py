@@ -82,3 +82,18 @@ def test_cost_is_at_the_batch_price(tmp_path: Path) -> None:
     assert record["cost"]["currency"] == "USD"
     assert abs(record["cost"]["amount"] - listed.amount * 0.6) < 1e-12
     assert record["usage"] == {"input_tokens": 1000, "cached_tokens": 0, "output_tokens": 500}
+
+
+def test_no_answer_within_the_token_budget_is_a_failure_as_in_chat(tmp_path: Path) -> None:
+    """Reasoning used the whole budget: ``content`` is ``""`` with ``finish_reason: length``.
+    That is no answer (chat exits 1 for it), not a success; a cut answer stays a success."""
+    empty, cut = answer("a", ""), answer("b", "half an ans")
+    for line, _ in ((empty, "a"), (cut, "b")):
+        line["response"]["body"]["choices"][0]["finish_reason"] = "length"  # type: ignore[index]
+    index = LineIndex()
+    index.add(write(tmp_path / "out.jsonl", [empty, cut]))
+    first, second = map_results(index, [("a", "x"), ("b", "y")], "kimi-k2.6", "USD")
+    assert first["error"]["type"] == "length"
+    assert "no answer within the token budget" in first["error"]["message"]
+    assert first["usage"] is not None and first["reasoning"] == "hm"  # billed all the same
+    assert second["error"] is None and second["content"] == "half an ans"

@@ -146,6 +146,22 @@ def test_a_quota_error_stops_the_run_at_once(configured: Emulator, tmp_path: Pat
     assert all(r["error"] is not None for r in records)
 
 
+def test_a_rate_limit_of_many_minutes_stops_the_run_and_says_when(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    """Retry-After: 1152 (a daily token limit): every other request would be refused the
+    same way, so the run stops at once with exit 75, as a chat does, instead of sending them
+    all to fail and advising a rerun that fails again."""
+    path = prompts(tmp_path, 30)
+    configured.configure(faults=[{"name": "rate_limit_long"}])
+    out = invoke("batch", "run", "--lines", str(path), "-n", "2")
+    line = out.assert_one_error_line(75)
+    assert "1152" in line or "19 min" in line or "20 min" in line, line
+    assert len(chat_bodies(configured)) <= 2
+    records = [json.loads(r) for r in out.stdout.splitlines()]
+    assert len(records) == 30 and all(r["error"] is not None for r in records)
+
+
 def test_failed_requests_are_reported_and_the_rest_written(
     configured: Emulator, tmp_path: Path
 ) -> None:
@@ -156,7 +172,9 @@ def test_failed_requests_are_reported_and_the_rest_written(
     records = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["error"] is None for r in records] == [False, True, True, True]
     assert records[0]["error"]["type"]
-    assert "3 of 4" in out.stderr and "1 failed" in out.stderr
+    line = out.assert_one_error_line(1)  # exit 1 is a failure: one line that says what to do
+    assert "1 of 4 request(s) failed (the other 3 answered)" in line
+    assert "run the same command again to retry them" in line
 
 
 def test_schema_is_sent_and_answers_that_break_it_fail(
@@ -199,3 +217,87 @@ def test_ctrl_c_stops_the_run_and_says_how_to_resume(
     again = run_process("batch", "run", "--lines", str(path), "-n", "4")
     assert again.code == 0 and "resuming" in again.stderr
     assert len(again.stdout.splitlines()) == 30
+
+
+def _requests_in_usage() -> int:
+    out = invoke("usage", "--json")
+    assert out.code == 0, out.stderr
+    return sum(int(t["requests"]) for t in json.loads(out.stdout)["totals"])
+
+
+def test_a_killed_run_still_counts_in_usage_once(
+    configured: Emulator, isolated_env: Path, tmp_path: Path
+) -> None:
+    """``kill -9`` loses no spend: what the killed run got answered is billed, so the rerun
+    records it; a third run, with nothing left to send, records nothing more."""
+    total = 20
+    path = prompts(tmp_path, total)
+    configured.configure(faults=[{"name": "slow_first_byte"}], delay=0.15)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "batch", "run", "--lines", str(path), "-n", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 30
+    while finished_in_journal(isolated_env) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert 4 <= finished_in_journal(isolated_env) < total
+    configured.configure(faults=[])
+    assert run_process("batch", "run", "--lines", str(path), "-n", "2").code == 0
+    assert _requests_in_usage() == total
+    assert run_process("batch", "run", "--lines", str(path)).code == 0
+    assert _requests_in_usage() == total
+
+
+def test_sigterm_stops_the_run_like_ctrl_c(
+    configured: Emulator, isolated_env: Path, tmp_path: Path
+) -> None:
+    path = prompts(tmp_path, 30)
+    configured.configure(latency=0.2)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "batch", "run", "--lines", str(path), "-n", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 30
+    while finished_in_journal(isolated_env) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143
+    text = err.decode()
+    assert "Traceback" not in text
+    assert "finished and kept; run the same command again to send the rest" in text
+    assert out == b""
+    # What had finished when it stopped is in history; an answer that landed in the journal
+    # while the process went down is recorded by the next run: all of them, once.
+    assert 3 <= _requests_in_usage() <= finished_in_journal(isolated_env)
+    configured.configure(latency=0)
+    assert run_process("batch", "run", "--lines", str(path), "-n", "4").code == 0
+    assert _requests_in_usage() == 30
+
+
+def test_no_answer_within_the_token_budget_is_a_failure(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    out = invoke("batch", "run", "--lines", str(prompts(tmp_path, 2)), "--max-tokens", "10")
+    line = out.assert_one_error_line(1)
+    assert "2 of 2 request(s) failed" in line
+    records = [json.loads(r) for r in out.stdout.splitlines()]
+    assert [r["error"]["type"] for r in records] == ["length", "length"]
+    assert all(r["content"] == "" and r["finish_reason"] == "length" for r in records)
+
+
+def test_an_output_directory_that_cannot_be_made_is_refused_before_sending(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    out = invoke("batch", "run", "--lines", str(prompts(tmp_path, 2)), "-o", str(blocker / "d"))
+    line = out.assert_one_error_line(2)
+    assert "cannot create" in line and "pick another -o" in line
+    assert chat_bodies(configured) == []

@@ -105,11 +105,79 @@ def test_the_same_input_again_sends_nothing_unless_forced(emu: Emulator, tmp_pat
     assert count(emu, "POST /v1/batches") == creates + 1
 
 
+def test_submit_json_has_the_same_fields_with_and_without_dry_run(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    path = lines_file(tmp_path, 2)
+    dry = json.loads(invoke("batch", "submit", "--lines", path, "--dry-run", "--json").stdout)
+    real = json.loads(invoke("batch", "submit", "--lines", path, "--json").stdout)
+    fields = {"requests", "files", "model", "batch_ids", "reused", "dry_run"}
+    assert set(dry) == set(real) == fields
+    assert (dry["dry_run"], dry["reused"], dry["batch_ids"]) == (True, False, [])
+    assert (real["dry_run"], real["reused"], len(real["batch_ids"])) == (False, False, 1)
+
+
 def test_dry_run_uploads_nothing(emu: Emulator, tmp_path: Path) -> None:
     out = invoke("batch", "submit", "--lines", lines_file(tmp_path, 3), "--dry-run")
     assert out.code == 0, out.stderr
     assert out.stdout == "" and "dry run" in out.stderr and "3 request(s)" in out.stderr
     assert count(emu, "POST /v1/files") == 0 and count(emu, "POST /v1/batches") == 0
+
+
+def test_a_failed_create_is_not_repeated_and_a_rerun_finishes_the_job(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    emu.configure(faults=[{"name": "server_error", "once": True, "endpoint": "batches.create"}])
+    out = run_process("batch", "submit", "--lines", lines_file(tmp_path, 2))
+    line = out.assert_one_error_line(75)
+    assert "run the same command again later: it picks up this job" in line
+    assert count(emu, "POST /v1/batches") == 1  # the batch may exist: not created twice
+    again = run_process("batch", "submit", "--lines", lines_file(tmp_path, 2))
+    assert again.code == 0 and again.stdout.startswith("batch_"), again.stderr
+    assert count(emu, "POST /v1/files") == 1  # the upload was reused
+
+
+def test_a_full_account_names_the_cleanup_of_batch_files(emu: Emulator, tmp_path: Path) -> None:
+    emu.configure(faults=[{"name": "files_full", "once": True}])
+    out = run_process("batch", "submit", "--lines", lines_file(tmp_path, 2))
+    line = out.assert_one_error_line(1)
+    assert "kimi files rm --purpose batch --older-than 30 -y" in line
+    assert count(emu, "POST /v1/batches") == 0
+    assert run_process("batch", "submit", "--lines", lines_file(tmp_path, 2)).code == 0
+
+
+def test_wait_polls_on_through_a_passing_outage_of_the_api(emu: Emulator, tmp_path: Path) -> None:
+    """A batch runs for hours; a few 503s on the way must not end the wait (exit 75)."""
+    import threading
+
+    emu.configure(batch_step_s=1)
+    batch_id = invoke("batch", "submit", "--lines", lines_file(tmp_path, 2)).stdout.strip()
+    emu.configure(faults=[{"name": "unavailable", "endpoint": "batches.retrieve"}])
+    healed = threading.Timer(1.5, lambda: emu.configure(faults=[]))
+    healed.start()
+    try:
+        out = run_process(
+            "batch", "wait", batch_id, "--interval", "0.2", env={"KIMI_MAX_RETRIES": "0"}
+        )
+    finally:
+        healed.cancel()
+    assert out.code == 0, out.stderr
+    assert "no answer from the API" in out.stderr and "retrying" in out.stderr
+    assert "kimi: error:" not in out.stderr
+    assert "completed: 2 done, 0 failed" in out.stderr
+
+
+def test_batch_results_files_can_be_cleaned_up_by_their_purpose(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    emu.configure(batch_step_s=0)
+    batch_id = invoke("batch", "submit", "--lines", lines_file(tmp_path, 2)).stdout.strip()
+    assert invoke("batch", "wait", batch_id, "--interval", "0.1").code == 0
+    listed = json.loads(invoke("files", "list", "--purpose", "batch_output", "--json").stdout)
+    assert [f["filename"] for f in listed] == [f"{batch_id}_output.jsonl"]
+    removed = run_process("files", "rm", "--purpose", "batch_output", "-y")
+    assert removed.code == 0 and "deleted 1 file" in removed.stderr, removed.stderr
+    assert [f["purpose"] for f in json.loads(invoke("files", "list", "--json").stdout)] == ["batch"]
 
 
 @pytest.mark.slow
@@ -142,6 +210,31 @@ def test_kill_9_during_submit_then_rerun_makes_exactly_one_batch(
     assert [f["id"] for f in inputs] == [batches[0]["input_file_id"]]
     again = run_process("batch", "submit", "--lines", path)
     assert again.stdout == rerun.stdout
+
+
+def test_ctrl_c_during_submit_says_a_rerun_finishes_the_job(emu: Emulator, tmp_path: Path) -> None:
+    path = lines_file(tmp_path, 3)
+    emu.configure(faults=[{"name": "slow_first_byte", "endpoint": "batches.create"}], delay=3)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "batch", "submit", "--lines", path],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 30
+    while count(emu, "POST /v1/batches") == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and out == b""
+    text = err.decode()
+    assert "Traceback" not in text and text.count("kimi: error:") == 1
+    assert "run the same command again to finish: it picks up this job" in text
+    time.sleep(3.2)  # the server finishes the create the process had asked for
+    emu.configure(faults=[])
+    rerun = run_process("batch", "submit", "--lines", path)
+    assert rerun.code == 0, rerun.stderr
+    assert [b["id"] for b in api(emu, "GET", "/batches")["data"]] == [rerun.stdout.strip()]
 
 
 def test_a_batch_the_api_failed_is_exit_1_with_its_line_numbers(emu: Emulator) -> None:
@@ -186,7 +279,8 @@ def test_an_expired_batch_keeps_what_finished(emu: Emulator, tmp_path: Path) -> 
         and f"kimi batch results {batch_id}" in line
     )
     fetched = invoke("batch", "results", batch_id)
-    assert fetched.code == 1
+    line = fetched.assert_one_error_line(1)
+    assert "2 of 4 request(s) failed (the other 2 written)" in line and '"error"' in line
     records = [json.loads(r) for r in fetched.stdout.splitlines()]
     assert [r["custom_id"] for r in records] == ["line-1", "line-2", "line-3", "line-4"]
     assert sum(r["error"] is None for r in records) == 2
@@ -205,6 +299,18 @@ def test_a_cancelled_batch_is_exit_1_and_keeps_what_finished(emu: Emulator, tmp_
     records = [json.loads(r) for r in fetched.stdout.splitlines()]
     assert len(records) == 4
     assert fetched.code == (1 if any(r["error"] for r in records) else 0)
+
+
+def test_cancelling_a_batch_that_ended_says_so_and_what_to_do(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    emu.configure(batch_step_s=0)
+    batch_id = invoke("batch", "submit", "--lines", lines_file(tmp_path, 2)).stdout.strip()
+    assert invoke("batch", "wait", batch_id, "--interval", "0.1").code == 0
+    line = run_process("batch", "cancel", batch_id).assert_one_error_line(1)
+    assert f"batch {batch_id} already ended (completed): there is nothing to cancel" in line
+    assert f"kimi batch results {batch_id}" in line
+    assert "check the options given" not in line
 
 
 def test_status_and_list_merge_the_journal_with_the_api(emu: Emulator, tmp_path: Path) -> None:

@@ -163,6 +163,30 @@ def test_a_refused_type_is_one_line(configured: Emulator, contract: Path) -> Non
     assert _files_sent(configured) == (2, 1)
 
 
+def test_a_refusal_quotes_the_api_once_and_names_the_file(
+    configured: Emulator, contract: Path
+) -> None:
+    configured.configure(faults=[{"name": "file_type_refused", "once": True}])
+    line = _chat("-f", str(contract), "ECHO hi").assert_one_error_line(1)
+    assert line.startswith(
+        "kimi: error: the API refused contract.pdf: Invalid request: unsupported file type "
+    ), line
+    assert "the API refused the request" not in line
+
+
+def test_a_failed_extraction_names_the_file_not_its_id(
+    configured: Emulator, contract: Path
+) -> None:
+    configured.configure(faults=[{"name": "extract_failed"}])
+    line = _chat("-f", str(contract), "ECHO hi").assert_one_error_line(1)
+    assert line.startswith(
+        f"kimi: error: the API could not extract the text of {contract}: "
+        "Failed to extract file: emulated parse error — check the file opens"
+    ), line
+    assert "file-emu" not in line.split("(request id")[0]
+    assert "chat" not in configured.stats()["endpoints"]
+
+
 def test_a_broken_index_only_costs_an_upload(
     configured: Emulator, contract: Path, isolated_env: Path
 ) -> None:
@@ -208,3 +232,60 @@ def test_ctrl_c_during_an_upload_records_nothing(
     # The next try uploads again and is recorded.
     assert _chat("-f", str(contract), "ECHO hi").code == 0
     assert len(json.loads(index.read_text())["entries"]) == 1
+
+
+def test_ctrl_c_while_the_text_is_awaited_keeps_the_upload_for_the_next_try(
+    configured: Emulator, contract: Path
+) -> None:
+    """Interrupted after the upload, before the extracted text came: the next ``-f`` of
+    the same bytes asks only for the text, and the account holds one copy, not two."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    configured.configure(
+        faults=[{"name": "slow_first_byte", "once": True, "endpoint": "files.content"}], delay=5
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "chat", "-f", str(contract), "ECHO hi"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while not configured.stats()["endpoints"].get("files.content"):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err.decode() and err.decode().count("kimi: error:") == 1
+    assert out == b""
+    assert _files_sent(configured) == (1, 1)
+    again = _chat("-f", str(contract), "ECHO hi")
+    assert again.code == 0 and again.stdout == "hi\n", again.stderr
+    assert _files_sent(configured) == (1, 2)  # no second upload: only the text was asked for
+    listed = json.loads(run_process("files", "list", "--json").stdout)
+    assert [f["filename"] for f in listed] == ["contract.pdf"]
+
+
+def test_a_document_piped_to_f_dash_says_to_save_it_to_a_file(configured: Emulator) -> None:
+    line = run_process("chat", "-f", "-", "ECHO hi", input=PDF).assert_one_error_line(2)
+    assert line.count("binary") == 1, line
+    assert "standard input" in line and "save it to a file" in line and "-f FILE" in line
+    assert set(configured.stats()["endpoints"]) <= {"models"}  # nothing uploaded or sent
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--temperature", "0.3"), ("--effort", "low"), ("--no-thinking", None)]
+)
+def test_a_flag_the_model_refuses_uploads_no_document(
+    configured: Emulator, contract: Path, flag: str, value: str | None
+) -> None:
+    """Refused before anything is sent: the document is not uploaded first."""
+    model = "kimi-k2.7-code" if flag == "--no-thinking" else "kimi-k2.6"
+    args = [flag] + ([value] if value else [])
+    out = _chat("-m", model, *args, "-f", str(contract), "ECHO hi")
+    out.assert_one_error_line(2)
+    assert _files_sent(configured) == (0, 0)
