@@ -33,6 +33,21 @@ def prompts(tmp_path: Path, count: int) -> Path:
     return path
 
 
+def settled_bodies(emu: Emulator) -> list[dict[str, object]]:
+    """The chat bodies once a killed client's last requests are all in: a request it wrote
+    just before the kill may still be read by the emulator after it died."""
+    seen = chat_bodies(emu)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        stats = emu.stats()
+        now = list(stats["chat_requests"])
+        if len(now) == len(seen) and stats["chat_in_flight"] == 0:
+            return now
+        seen = now
+    raise AssertionError("the emulator kept receiving chats after the client was killed")
+
+
 def finished_in_journal(home: Path) -> int:
     db = home / "data" / "batch.db"
     if not db.exists():
@@ -106,7 +121,7 @@ def test_kill_9_then_rerun_sends_only_what_is_missing(
     proc.wait(timeout=10)
     finished = finished_in_journal(isolated_env)
     assert 8 <= finished < total
-    first_run = {asked(b) for b in chat_bodies(configured)}
+    first_run = {asked(b) for b in settled_bodies(configured)}
 
     configured.configure(faults=[], reset_stats=True)
     out = run_process("batch", "run", "--lines", str(path), "-n", "2")
