@@ -8,6 +8,7 @@ here it is only "not found", with the API's own message kept.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -28,6 +29,9 @@ from kimi_cli.errors import (
 )
 
 REQUEST_ID_HEADERS = ("x-trace-id", "msh-request-id", "x-msh-trace-id", "x-request-id")
+#: Where a 429 says how long to wait, in seconds: live rate-limit answers carry all three
+#: (docs/api-notes.md#rate-limits); a proxy may pass only some of them on.
+RETRY_AFTER_HEADERS = ("retry-after", "x-retry-after", "msh-cooldown-seconds")
 _TRY_AGAIN = re.compile(r"try again after (\d+(?:\.\d+)?) ?s", re.IGNORECASE)
 _BALANCE_WORDS = re.compile(r"balance|recharge|quota|suspended", re.IGNORECASE)
 _MAX_SHOWN = 300
@@ -63,13 +67,17 @@ def parse_envelope(body: bytes) -> tuple[str | None, str | None, bool]:
 
 
 def retry_after_of(headers: httpx.Headers, message: str | None) -> float | None:
-    """Seconds to wait: the Retry-After header, else "try again after N seconds"."""
-    value = headers.get("retry-after")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass  # an HTTP date: rare here; fall back to the message
+    """Seconds to wait: a retry header (``RETRY_AFTER_HEADERS``, the first that holds a
+    number), else "try again after N seconds" in the message."""
+    for name in RETRY_AFTER_HEADERS:
+        value = headers.get(name)
+        if value:
+            try:
+                seconds = float(value)
+            except ValueError:
+                continue  # an HTTP date: rare here; the next header, or the message
+            if math.isfinite(seconds):
+                return max(0.0, seconds)
     if message:
         match = _TRY_AGAIN.search(message)
         if match:

@@ -12,7 +12,7 @@ from kimi_cli.api import KimiClient
 from kimi_cli.emulator import Emulator
 from kimi_cli.errors import TemporaryError
 from tests.helpers import chats, invoke
-from tests.reliability.support import TLSServer
+from tests.reliability.support import CannedAPI, TLSServer
 
 ONE_ATTEMPT = {"KIMI_MAX_RETRIES": "0"}
 
@@ -156,6 +156,43 @@ def test_a_429_waits_as_long_as_the_api_asks(configured: Emulator, fault: str) -
     assert time.monotonic() - started >= 1.0
     assert out.stdout == "after the wait\n"
     assert chats(configured) == 2
+
+
+RATE_LIMITED = {
+    "error": {
+        "message": "Your account org-x request reached organization max RPM: 3",
+        "type": "rate_limit_reached_error",
+    }
+}
+ANSWER = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "model": "kimi-k2.6",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "waited"}}],
+}
+
+
+@pytest.mark.parametrize("header", ["X-Retry-After", "Msh-Cooldown-Seconds"])
+def test_a_429_waits_as_its_other_retry_headers_ask(canned_api: CannedAPI, header: str) -> None:
+    # Live 429s carry the wait in X-Retry-After and Msh-Cooldown-Seconds too; a proxy may
+    # leave only one of them. Backoff without it would be 0.5 s at most.
+    canned_api.answer(429, RATE_LIMITED, **{header.replace("-", "_"): "1"})
+    canned_api.answer(200, ANSWER)
+    started = time.monotonic()
+    out = invoke("chat", "--no-stream", "hi")
+    assert out.code == 0, out.stderr
+    assert time.monotonic() - started >= 1.0
+    assert out.stdout == "waited\n"
+    assert len(canned_api.posts) == 2
+
+
+def test_a_cooldown_beyond_the_cap_is_not_slept(canned_api: CannedAPI) -> None:
+    canned_api.answer(429, RATE_LIMITED, Msh_Cooldown_Seconds="600")
+    started = time.monotonic()
+    line = invoke("chat", "--no-stream", "hi").assert_one_error_line(75)
+    assert "the API asks to wait 600 s" in line
+    assert len(canned_api.posts) == 1
+    assert time.monotonic() - started < 2
 
 
 @pytest.mark.parametrize(
