@@ -210,11 +210,12 @@ def _read_key() -> str:
 
 
 def _checked_key(text: str, *, hint: str) -> str:
+    from kimi_cli.config_store import key_problem
+
     key = text.strip()
-    if not key:
-        raise UsageError("the key is empty", hint=hint)
-    if any(c.isspace() for c in key) or not key.isprintable():
-        raise UsageError("the key contains spaces or control characters", hint="paste only the key")
+    problem = key_problem(key)
+    if problem is not None:
+        raise UsageError(f"the key {problem}", hint=hint if not key else "paste only the key")
     return key
 
 

@@ -138,6 +138,35 @@ def test_setup_refuses_an_empty_key(emulator: Emulator) -> None:
     assert emulator.stats()["total"] == 0
 
 
+#: A key pasted with the quotes a word processor or a chat app puts around it.
+QUOTED_KEY = "\u201csk-emulator\u201d"
+
+
+def test_setup_refuses_a_key_that_is_not_ascii(emulator: Emulator) -> None:
+    out = run_process(
+        "--base-url", emulator.base_url, "setup", "--key-stdin", input=QUOTED_KEY + "\n"
+    )
+    line = out.assert_one_error_line(2)
+    assert "not ASCII" in line and "sk-emulator" not in out.stderr
+    assert emulator.stats()["total"] == 0
+
+
+@pytest.mark.parametrize("where", ["env", "api_key_cmd"])
+def test_a_key_that_is_not_ascii_is_a_config_error_naming_its_source(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    monkeypatch.setenv("KIMI_BASE_URL", emulator.base_url)
+    if where == "env":
+        monkeypatch.setenv("KIMI_API_KEY", QUOTED_KEY)
+    else:
+        invoke("config", "set", "api_key_cmd", f"echo {QUOTED_KEY}")
+    out = run_process("chat", "-m", "kimi-k2.6", "hi")
+    line = out.assert_one_error_line(3)
+    assert ("KIMI_API_KEY" if where == "env" else "api_key_cmd") in line
+    assert "sk-emulator" not in out.stderr
+    assert emulator.stats()["total"] == 0
+
+
 def test_no_key_is_a_config_error(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KIMI_BASE_URL", emulator.base_url)
     line = invoke("models").assert_one_error_line(3)
