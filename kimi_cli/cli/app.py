@@ -21,7 +21,7 @@ import typer
 from kimi_cli.cli import coercion
 from kimi_cli.cli.state import AppState
 from kimi_cli.config import DEFAULT_TIMEOUT, GlobalOptions
-from kimi_cli.errors import ExitCode, KimiError
+from kimi_cli.errors import ExitCode, KimiError, UsageError
 from kimi_cli.render.terminal import print_error, reconfigure_utf8
 
 GLOBAL_VALUE_OPTIONS = ("--base-url", "--region", "--timeout")
@@ -217,6 +217,9 @@ def run(argv: Sequence[str]) -> int:
         return shell_complete(command, {}, "kimi", COMPLETE_VAR, complete)
     state = AppState()
     try:
+        for index, arg in enumerate(args):  # a loop, not a helper: a chat's path stays short
+            if not arg.isascii():
+                args[index] = _text_argument(arg)
         with command.make_context("kimi", list(args), obj=state) as ctx:
             command.invoke(ctx)
         sys.stdout.flush()  # a full disk fails here, where it is reported, not at exit
@@ -257,6 +260,34 @@ def run(argv: Sequence[str]) -> int:
             f"internal error ({type(exc).__name__}: {exc}) — rerun with --debug and report it"
         )
         return int(ExitCode.INTERNAL)
+
+
+def _text_argument(arg: str) -> str:
+    """``arg`` as text. Bytes the locale could not decode arrive as surrogate escapes: UTF-8
+    bytes (a locale that is not UTF-8) are taken as UTF-8; anything else is a usage error
+    here, for every command and option alike, before it can reach a request or a file."""
+    try:
+        arg.encode("utf-8")
+        return arg
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = arg.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no decoding of bytes makes
+        raw = arg.encode("utf-8", "surrogatepass")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = exc.start
+    text = raw.decode("utf-8", "backslashreplace")
+    shown = "".join(c if c.isprintable() else " " for c in text)
+    if len(shown) > 60:
+        shown = shown[:59] + "…"
+    raise UsageError(
+        f"the argument '{shown}' is not valid UTF-8 (byte offset {offset})",
+        hint="pass UTF-8 text, or set a UTF-8 locale (LANG=C.UTF-8); "
+        "for a file so named: rename it, or pipe it in (-f - < FILE)",
+    )
 
 
 def _usage_error(exc: typer.TyperException) -> int:
