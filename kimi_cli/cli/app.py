@@ -293,6 +293,12 @@ def _text_argument(arg: str) -> str:
 def _usage_error(exc: typer.TyperException) -> int:
     ctx = getattr(exc, "ctx", None)
     path = getattr(ctx, "command_path", None) or "kimi"
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:  # Typer's own check
+        # A group without its command: Typer's message is the whole help, not one line.
+        *rest, last = ctx.command.list_commands(ctx) or ["COMMAND"]
+        names = f"{', '.join(rest)} or {last}" if rest else last
+        print_error(f"'{path}' needs a command: {names} — see '{path} --help'")
+        return 2
     message = _PYDANTIC_WORDING.sub(_plain_wording, exc.format_message()).strip().rstrip(".")
     code = int(getattr(exc, "exit_code", 2))
     if code == 2:

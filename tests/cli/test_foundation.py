@@ -225,6 +225,22 @@ def test_unknown_option_is_one_usage_line() -> None:
     assert "--bogus" in line and "kimi models --help" in line
 
 
+@pytest.mark.parametrize(
+    ("group", "commands"),
+    [
+        ("config", "show, path, set or unset"),
+        ("history", "list, show, export, search or delete"),
+        ("files", "upload, list, show, content or rm"),
+        ("batch", "submit, run, status, list, cancel, wait or results"),
+    ],
+)
+def test_a_group_without_its_command_is_one_usage_line(group: str, commands: str) -> None:
+    out = run_process(group)
+    line = out.assert_one_error_line(2)
+    assert out.stderr == line + "\n" and out.stdout == ""  # not the help squeezed into a line
+    assert line == f"kimi: error: 'kimi {group}' needs a command: {commands} — see 'kimi {group} --help'"
+
+
 def test_global_options_after_the_command_name_win(
     configured: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
