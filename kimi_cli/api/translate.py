@@ -115,6 +115,13 @@ def error_from_response(
             **common,
         )
     if status == 401:
+        if kind == "incorrect_api_key_error":  # the API saw no key it could read
+            return AuthError(
+                f"the API found no usable API key in the request ({shown or 'HTTP 401'})",
+                hint="check that the whole key is set ('kimi config show' shows its ends) and "
+                "that no proxy drops the Authorization header",
+                **common,
+            )
         return AuthError(
             f"the API key was refused ({shown or 'HTTP 401'})",
             hint="check the key and its region; 'kimi doctor' finds out which",
