@@ -129,7 +129,8 @@ def test_json_on_a_cut_stream_reports_partial_and_error(configured: Emulator) ->
 
 
 @pytest.mark.parametrize(
-    ("sig", "code", "kind"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+    ("sig", "code", "kind"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
 )
 def test_json_interrupted_mid_answer_prints_what_arrived(
     configured: Emulator, sig: signal.Signals, code: int, kind: str

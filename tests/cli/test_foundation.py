@@ -238,7 +238,10 @@ def test_a_group_without_its_command_is_one_usage_line(group: str, commands: str
     out = run_process(group)
     line = out.assert_one_error_line(2)
     assert out.stderr == line + "\n" and out.stdout == ""  # not the help squeezed into a line
-    assert line == f"kimi: error: 'kimi {group}' needs a command: {commands} — see 'kimi {group} --help'"
+    assert (
+        line
+        == f"kimi: error: 'kimi {group}' needs a command: {commands} — see 'kimi {group} --help'"
+    )
 
 
 def test_global_options_after_the_command_name_win(

@@ -198,7 +198,9 @@ def test_a_cooldown_beyond_the_cap_is_not_slept(canned_api: CannedAPI) -> None:
 def test_a_401_for_a_missing_key_says_the_key_did_not_arrive(canned_api: CannedAPI) -> None:
     # kimi always sends the key it has: the API seeing none means it was cut or dropped on
     # the way (a proxy), which "check the key and its region" does not find.
-    missing = {"error": {"message": "Incorrect API key provided", "type": "incorrect_api_key_error"}}
+    missing = {
+        "error": {"message": "Incorrect API key provided", "type": "incorrect_api_key_error"}
+    }
     canned_api.answer(401, missing)
     line = invoke("chat", "hi").assert_one_error_line(4)
     assert "no usable API key" in line and "Authorization header" in line
