@@ -21,14 +21,20 @@ import typer
 from kimi_cli.cli import coercion
 from kimi_cli.cli.state import AppState
 from kimi_cli.config import DEFAULT_TIMEOUT, GlobalOptions
-from kimi_cli.errors import ExitCode, KimiError, UsageError
-from kimi_cli.render.terminal import print_error, reconfigure_utf8
+from kimi_cli.errors import ExitCode, KimiError
+from kimi_cli.render.terminal import print_error, reconfigure_utf8, utf8_text
 
 GLOBAL_VALUE_OPTIONS = ("--base-url", "--region", "--timeout")
 GLOBAL_FLAGS = ("--debug",)
 #: Options of ``kimi`` itself; any other option where a command name goes starts a chat.
 ROOT_OPTIONS = ("-h", "--help", "-V", "--version", "--install-completion", "--show-completion")
 COMPLETE_VAR = "_KIMI_COMPLETE"  # what the scripts of --show-completion set (Typer's naming)
+
+
+_NOT_UTF8_HINT = (
+    "pass UTF-8 text, or set a UTF-8 locale (LANG=C.UTF-8); "
+    "for a file so named: rename it, or pipe it in (-f - < FILE)"
+)
 
 
 class Terminated(BaseException):
@@ -218,8 +224,8 @@ def run(argv: Sequence[str]) -> int:
     state = AppState()
     try:
         for index, arg in enumerate(args):  # a loop, not a helper: a chat's path stays short
-            if not arg.isascii():
-                args[index] = _text_argument(arg)
+            if not arg.isascii():  # bytes that are not UTF-8: exit 2 here, for every command
+                args[index] = utf8_text(arg, "the argument", _NOT_UTF8_HINT)
         with command.make_context("kimi", list(args), obj=state) as ctx:
             command.invoke(ctx)
         sys.stdout.flush()  # a full disk fails here, where it is reported, not at exit
@@ -260,34 +266,6 @@ def run(argv: Sequence[str]) -> int:
             f"internal error ({type(exc).__name__}: {exc}) — rerun with --debug and report it"
         )
         return int(ExitCode.INTERNAL)
-
-
-def _text_argument(arg: str) -> str:
-    """``arg`` as text. Bytes the locale could not decode arrive as surrogate escapes: UTF-8
-    bytes (a locale that is not UTF-8) are taken as UTF-8; anything else is a usage error
-    here, for every command and option alike, before it can reach a request or a file."""
-    try:
-        arg.encode("utf-8")
-        return arg
-    except UnicodeEncodeError:
-        pass
-    try:
-        raw = arg.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # a surrogate no decoding of bytes makes
-        raw = arg.encode("utf-8", "surrogatepass")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        offset = exc.start
-    text = raw.decode("utf-8", "backslashreplace")
-    shown = "".join(c if c.isprintable() else " " for c in text)
-    if len(shown) > 60:
-        shown = shown[:59] + "…"
-    raise UsageError(
-        f"the argument '{shown}' is not valid UTF-8 (byte offset {offset})",
-        hint="pass UTF-8 text, or set a UTF-8 locale (LANG=C.UTF-8); "
-        "for a file so named: rename it, or pipe it in (-f - < FILE)",
-    )
 
 
 def _usage_error(exc: typer.TyperException) -> int:

@@ -561,6 +561,24 @@ def test_retry_replaces_the_last_exchange(emulator: Emulator, terms: list[Term])
 
 
 @pytestmark_pty
+def test_bytes_that_are_not_utf8_are_refused_and_the_repl_goes_on(
+    emulator: Emulator, terms: list[Term]
+) -> None:
+    # A terminal set to Latin-1 sends "café" as b"caf\xe9".
+    term = Term.spawn(["chat"], emulator)
+    terms.append(term)
+    term.prompt()
+    os.write(term.child.child_fd, b"ECHO caf\xe9\r")
+    shown = term.prompt()
+    assert "kimi: error: the message 'ECHO caf\\xe9' is not valid UTF-8 (byte offset 8)" in shown
+    assert "internal error" not in shown
+    assert emulator.stats()["chat_requests"] == []
+    term.send("ECHO still here\r")
+    assert "still here" in term.prompt()
+    assert term.exit() == 0
+
+
+@pytestmark_pty
 def test_ctrl_x_ctrl_e_sends_what_the_editor_wrote(
     emulator: Emulator, terms: list[Term], tmp_path: Path
 ) -> None:
