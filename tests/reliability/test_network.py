@@ -195,6 +195,16 @@ def test_a_cooldown_beyond_the_cap_is_not_slept(canned_api: CannedAPI) -> None:
     assert time.monotonic() - started < 2
 
 
+@pytest.mark.parametrize("message", ["hello", ["hello"], None, 3])
+def test_an_answer_whose_message_is_not_an_object_is_one_line(
+    canned_api: CannedAPI, message: object
+) -> None:
+    # What a proxy or another API may answer in place of a chat completion.
+    canned_api.answer(200, {"choices": [{"message": message, "finish_reason": "stop"}]})
+    line = invoke("chat", "--no-stream", "hi").assert_one_error_line(1)
+    assert "did not answer like the Kimi API" in line
+
+
 def test_a_401_for_a_missing_key_says_the_key_did_not_arrive(canned_api: CannedAPI) -> None:
     # kimi always sends the key it has: the API seeing none means it was cut or dropped on
     # the way (a proxy), which "check the key and its region" does not find.
