@@ -192,11 +192,13 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def run(argv: Sequence[str]) -> int:
-    # ``kimi … >&-``: a closed stdout or stderr becomes /dev/null, so output is discarded
-    # rather than a crash, and the history database opened later cannot take fd 1 or 2.
-    for stream in ("stdout", "stderr"):
+    # ``kimi … >&-``, ``<&-``: a closed stream becomes /dev/null, so output is discarded and
+    # input is empty rather than a crash, and the history database opened later cannot take
+    # fd 0, 1 or 2.
+    for stream in ("stdin", "stdout", "stderr"):
         if getattr(sys, stream) is None:
-            setattr(sys, stream, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+            mode = "r" if stream == "stdin" else "w"
+            setattr(sys, stream, open(os.devnull, mode, encoding="utf-8"))  # noqa: SIM115
     reconfigure_utf8()
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _on_sigterm)
