@@ -16,7 +16,7 @@ import typer
 from kimi_cli.api.types import Model
 from kimi_cli.cli.common import state_of
 from kimi_cli.cli.completion import complete_model_ids
-from kimi_cli.cli.state import AppState, Connection
+from kimi_cli.cli.state import MODELS_SPINNER, AppState, Connection
 from kimi_cli.config import REGIONS_BY_NAME, Settings, mask_key
 from kimi_cli.errors import KimiError, UsageError, WrongRegionError
 from kimi_cli.render.terminal import note, warn
@@ -119,6 +119,7 @@ def _verified(
     """A connection whose key /models accepted, and the models; on a wrong-region key, offer
     the other region."""
     from kimi_cli.catalog.access import is_kimi_code_key, kimi_code_key_error, list_models_checked
+    from kimi_cli.render.spinner import waiting
 
     if is_kimi_code_key(key):
         raise kimi_code_key_error()
@@ -126,13 +127,14 @@ def _verified(
     connection = state.connect(keyed)
     fix = f"kimi setup{' --key-stdin' if key_stdin else ''} --region {{region}}"
     try:
-        models = list_models_checked(
-            connection.client,
-            api_key=key,
-            cache=connection.cache,
-            find_other_region=lambda: connection.find_other_region(fix),
-            base_url_source=settings.base_url_source,
-        )
+        with waiting(MODELS_SPINNER):
+            models = list_models_checked(
+                connection.client,
+                api_key=key,
+                cache=connection.cache,
+                find_other_region=lambda: connection.find_other_region(fix),
+                base_url_source=settings.base_url_source,
+            )
     except WrongRegionError as exc:
         if not interactive:
             raise
