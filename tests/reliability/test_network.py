@@ -3,6 +3,7 @@ hangs, a first byte that never comes, a gateway's 504 — and retries that wait 
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -203,6 +204,31 @@ def test_an_answer_whose_message_is_not_an_object_is_one_line(
     canned_api.answer(200, {"choices": [{"message": message, "finish_reason": "stop"}]})
     line = invoke("chat", "--no-stream", "hi").assert_one_error_line(1)
     assert "did not answer like the Kimi API" in line
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "words"),
+    [
+        ("exceeded_current_quota_error", 6, "kimi balance"),
+        ("invalid_authentication_error", 4, "check the key"),
+        ("content_filter", 1, "rephrase"),
+        ("invalid_request_error", 1, "check the options"),
+        ("engine_overloaded_error", 75, "retry later"),
+    ],
+)
+def test_an_error_inside_a_stream_says_what_to_do_and_that_the_text_was_kept(
+    canned_api: CannedAPI, kind: str, code: int, words: str
+) -> None:
+    chunk = {"id": "cmpl-1", "model": "kimi-k2.6", "choices": [{"delta": {"content": "Part "}}]}
+    error = {"error": {"type": kind, "message": "stopped \u003chere\u003e"}}
+    events = f"data: {json.dumps(chunk)}\n\ndata: {json.dumps(error)}\n\n".encode()
+    canned_api.answer(200, events, Content_Type="text/event-stream")
+    out = invoke("chat", "hi")
+    line = out.assert_one_error_line(code)
+    assert out.stdout == "Part \n"
+    what, _, to_do = line.partition(" — ")
+    assert "stopped <here>" in what
+    assert words in to_do and "the partial answer was kept" in to_do
 
 
 def test_a_401_for_a_missing_key_says_the_key_did_not_arrive(canned_api: CannedAPI) -> None:
