@@ -202,7 +202,7 @@ def _ask_key() -> str:
 def _read_key() -> str:
     data = sys.stdin.buffer.read()
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # -sig: a key file a Windows editor saved
     except UnicodeDecodeError:
         raise UsageError(
             "the key on stdin is not UTF-8 text",

@@ -151,6 +151,24 @@ def test_setup_refuses_a_key_that_is_not_ascii(emulator: Emulator) -> None:
     assert emulator.stats()["total"] == 0
 
 
+def test_a_key_file_saved_with_a_byte_order_mark_works(
+    emulator: Emulator, isolated_env: Path, tmp_path: Path
+) -> None:
+    # Windows editors save "UTF-8" with a BOM: `kimi setup --key-stdin < key.txt`, or an
+    # api_key_cmd that prints such a file.
+    key_file = tmp_path / "key.txt"
+    key_file.write_bytes(b"\xef\xbb\xbfsk-emulator\r\n")
+    out = run_process(
+        "--base-url", emulator.base_url, "setup", "--key-stdin", input=key_file.read_bytes()
+    )
+    assert out.code == 0, out.stderr
+    assert 'api_key = "sk-emulator"' in config_file(isolated_env).read_text(encoding="utf-8")
+    invoke("config", "unset", "api_key")
+    invoke("config", "set", "api_key_cmd", f"cat {key_file}")
+    out = run_process("--base-url", emulator.base_url, "models")
+    assert out.code == 0, out.stderr
+
+
 @pytest.mark.parametrize("where", ["env", "api_key_cmd"])
 def test_a_key_that_is_not_ascii_is_a_config_error_naming_its_source(
     emulator: Emulator, monkeypatch: pytest.MonkeyPatch, where: str
