@@ -38,7 +38,7 @@ _NOT_UTF8_HINT = (
 
 
 class Terminated(BaseException):
-    """SIGTERM arrived: unwind (saving partial work on the way) and exit 143."""
+    """SIGTERM (or SIGHUP) arrived: unwind (saving partial work on the way) and exit 143."""
 
 
 def root(
@@ -187,7 +187,13 @@ def _looks_like_a_command(word: str, words_left: int) -> bool:
     return bool(difflib.get_close_matches(word.lower(), COMMANDS, n=1, cutoff=0.75))
 
 
+#: The termination signals that arrived: after SIGHUP the terminal is gone, and writing to
+#: it fails on the way out; that is still a terminated run, not an output error.
+_SIGNALLED: list[int] = []
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    _SIGNALLED.append(signum)
     raise Terminated()
 
 
@@ -202,6 +208,8 @@ def run(argv: Sequence[str]) -> int:
     reconfigure_utf8()
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _on_sigterm)
+    if hasattr(signal, "SIGHUP"):  # the terminal closed (an ssh session dropped): as SIGTERM
+        signal.signal(signal.SIGHUP, _on_sigterm)
     args = list(argv)
     debug = "--debug" in args or os.environ.get("KIMI_DEBUG", "").lower() in {
         "1",
@@ -259,6 +267,8 @@ def run(argv: Sequence[str]) -> int:
     except Exception as exc:  # a bug: one line, unless --debug
         if isinstance(exc, OSError) and exc.errno in _OUTPUT_ERRNOS:
             _silence_stdout()  # what is still buffered cannot be written either
+            if _SIGNALLED:
+                return int(ExitCode.TERMINATED)
             hint = "free disk space or write it elsewhere, then retry"
             print_error(f"could not write the output ({exc.strerror}) — {hint}")
             return int(ExitCode.TEMPORARY)
