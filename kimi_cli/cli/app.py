@@ -208,7 +208,9 @@ def run(argv: Sequence[str]) -> int:
     reconfigure_utf8()
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _on_sigterm)
-    if hasattr(signal, "SIGHUP"):  # the terminal closed (an ssh session dropped): as SIGTERM
+    # The terminal closed (an ssh session dropped): as SIGTERM; unless it came in ignored
+    # (`nohup kimi chat …`), which stays so.
+    if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) is signal.SIG_DFL:
         signal.signal(signal.SIGHUP, _on_sigterm)
     args = list(argv)
     debug = "--debug" in args or os.environ.get("KIMI_DEBUG", "").lower() in {

@@ -151,3 +151,21 @@ def test_a_terminal_closed_mid_answer_keeps_the_partial_answer(
     (_, question, _, _), (_, answer, _, partial) = messages(history_db)
     assert question == "LOREM 300"
     assert answer.startswith("Lorem") and partial == 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no SIGHUP")
+def test_nohup_still_protects_a_chat_from_a_hangup(configured: Emulator) -> None:
+    # `nohup kimi chat … &`: SIGHUP ignored on the way in stays ignored.
+    configured.configure(token_delay=0.01)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "chat", "LOREM 100"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    assert wait_for(lambda: chats(configured) == 1)
+    proc.send_signal(signal.SIGHUP)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert len(stdout.split()) == 100
