@@ -254,7 +254,7 @@ def run(argv: Sequence[str]) -> int:
         from kimi_cli.cli import help_text
 
         help_text.humanize(command)  # the message names parameters as the help does
-        return _usage_error(exc)
+        return _usage_error(exc, f"kimi {name}" if name else "kimi")
     except typer.Abort:
         return int(ExitCode.INTERRUPTED)
     except KeyboardInterrupt:
@@ -282,9 +282,11 @@ def run(argv: Sequence[str]) -> int:
         return int(ExitCode.INTERNAL)
 
 
-def _usage_error(exc: typer.TyperException) -> int:
+def _usage_error(exc: typer.TyperException, command: str) -> int:
+    """``command``: the command line routed to, for an error without a context (an option
+    without its value is refused by the parser, before a context is made)."""
     ctx = getattr(exc, "ctx", None)
-    path = getattr(ctx, "command_path", None) or "kimi"
+    path = getattr(ctx, "command_path", None) or command
     if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:  # Typer's own check
         # A group without its command: Typer's message is the whole help, not one line.
         *rest, last = ctx.command.list_commands(ctx) or ["COMMAND"]

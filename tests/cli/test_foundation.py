@@ -262,6 +262,22 @@ def test_a_group_without_its_command_is_one_usage_line(group: str, commands: str
     )
 
 
+@pytest.mark.parametrize(
+    ("args", "help_of"),
+    [
+        (["chat", "-f"], "kimi chat"),
+        (["-m"], "kimi chat"),  # kimi's own options are not -m: it starts a chat
+        (["chat", "--max-tokens"], "kimi chat"),
+        (["--base-url"], "kimi"),
+    ],
+)
+def test_an_option_without_its_value_points_at_the_right_help(
+    args: list[str], help_of: str
+) -> None:
+    line = invoke(*args).assert_one_error_line(2)
+    assert line.endswith(f"requires an argument — see '{help_of} --help'"), line
+
+
 def test_global_options_after_the_command_name_win(
     configured: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
