@@ -220,8 +220,11 @@ def test_an_error_inside_a_stream_says_what_to_do_and_that_the_text_was_kept(
     canned_api: CannedAPI, kind: str, code: int, words: str
 ) -> None:
     chunk = {"id": "cmpl-1", "model": "kimi-k2.6", "choices": [{"delta": {"content": "Part "}}]}
-    error = {"error": {"type": kind, "message": "stopped \u003chere\u003e"}}
-    events = f"data: {json.dumps(chunk)}\n\ndata: {json.dumps(error)}\n\n".encode()
+    # As the live API writes it: < and > escaped as \u003c and \u003e on the wire.
+    error = json.dumps({"error": {"type": kind, "message": "stopped <here>"}})
+    error = error.replace("<", "\\u003c").replace(">", "\\u003e")
+    assert "\\u003chere\\u003e" in error
+    events = f"data: {json.dumps(chunk)}\n\ndata: {error}\n\n".encode()
     canned_api.answer(200, events, Content_Type="text/event-stream")
     out = invoke("chat", "hi")
     line = out.assert_one_error_line(code)
@@ -229,6 +232,41 @@ def test_an_error_inside_a_stream_says_what_to_do_and_that_the_text_was_kept(
     what, _, to_do = line.partition(" — ")
     assert "stopped <here>" in what
     assert words in to_do and "the partial answer was kept" in to_do
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "code", "words"),
+    [
+        (
+            400,
+            {"error": {"message": "tool name <x> is invalid", "type": "invalid_request_error"}},
+            1,
+            "tool name <x> is invalid",
+        ),
+        (
+            400,  # content_filter alone carries code and param
+            {
+                "error": {
+                    "message": "The request was rejected because it was considered high risk",
+                    "type": "content_filter",
+                    "code": 400,
+                    "param": "prompt",
+                }
+            },
+            1,
+            "content filter",
+        ),
+    ],
+    ids=["escaped", "content_filter"],
+)
+def test_error_bodies_as_the_live_api_writes_them(
+    canned_api: CannedAPI, status: int, body: dict[str, object], code: int, words: str
+) -> None:
+    raw = json.dumps(body).replace("<", "\\u003c").replace(">", "\\u003e").encode()
+    canned_api.answer(status, raw)
+    line = invoke("chat", "hi").assert_one_error_line(code)
+    assert words in line and "u003c" not in line
+    assert len(canned_api.posts) == 1  # never retried
 
 
 def test_a_401_for_a_missing_key_says_the_key_did_not_arrive(canned_api: CannedAPI) -> None:
