@@ -317,3 +317,36 @@ def test_chat_on_a_base_url_without_v1_is_a_config_error(
     line = invoke("chat", "hi").assert_one_error_line(3)
     assert "/v1" in line
     assert chats(configured) == 0
+
+
+def _event(**fields: object) -> str:
+    base = {"id": "cmpl-6f1c2e", "object": "chat.completion.chunk", "created": 3943160}
+    return f"data: {json.dumps({**base, 'model': 'kimi-k2.6', **fields})}\n\n"
+
+
+def test_a_stream_as_recorded_live_is_one_answer_counted_once(canned_api: CannedAPI) -> None:
+    # Reasoning first, an empty reasoning delta at the switch, usage in choices[0] of the
+    # finish chunk and again at the top level of a chunk without choices, cached tokens in
+    # both places, an odd id and timestamp, and no [DONE] (a recorder dropped it).
+    usage = {
+        "prompt_tokens": 10,
+        "completion_tokens": 20,
+        "total_tokens": 30,
+        "cached_tokens": 4,
+        "prompt_tokens_details": {"cached_tokens": 4},
+    }
+    events = (
+        _event(choices=[{"index": 0, "delta": {"role": "assistant", "reasoning_content": "Hm."}}])
+        + _event(choices=[{"index": 0, "delta": {"reasoning_content": ""}}])
+        + _event(choices=[{"index": 0, "delta": {"content": "Forty-two."}}])
+        + _event(choices=[{"index": 0, "delta": {}, "finish_reason": "stop", "usage": usage}])
+        + _event(choices=[], usage=usage)
+    )
+    canned_api.answer(200, events.encode(), Content_Type="text/event-stream")
+    out = invoke("chat", "-u", "hi")
+    assert out.code == 0, out.stderr
+    assert out.stdout == "Forty-two.\n"
+    assert "kimi: usage: 10 in (4 cached), 20 out" in out.stderr
+    doc = json.loads(invoke("chat", "--json", "hi").stdout)
+    assert doc["usage"] == {"input_tokens": 10, "cached_tokens": 4, "output_tokens": 20}
+    assert (doc["content"], doc["reasoning"], doc["partial"]) == ("Forty-two.", "Hm.", False)
