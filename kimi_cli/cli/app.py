@@ -206,6 +206,7 @@ def run(argv: Sequence[str]) -> int:
             mode = "r" if stream == "stdin" else "w"
             setattr(sys, stream, open(os.devnull, mode, encoding="utf-8"))  # noqa: SIM115
     reconfigure_utf8()
+    _SIGNALLED.clear()  # a run in-process after another (the tests) starts afresh
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _on_sigterm)
     # The terminal closed (an ssh session dropped): as SIGTERM; unless it came in ignored
