@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -288,6 +289,19 @@ def test_history_lists_recent_conversations(tmp_path: Path) -> None:
     assert "kimi chat --session ID" in env.lines[-1]
     with pytest.raises(UsageError):
         run(state, env, "/history lots")
+
+
+def test_history_takes_a_count_sqlite_can_hold(tmp_path: Path) -> None:
+    # "/history 99999999999999999999" reached SQLite as LIMIT and ended in an internal error.
+    asked: list[int] = []
+    env = Env(tmp_path)
+    env.env = replace(env.env, recent=lambda limit: asked.append(limit) or [])
+    state = ReplState(conversation(), ChatOptions())
+    run(state, env, "/history 99999999999999999999")
+    assert asked and 1 <= asked[-1] < 2**63
+    for bad in ("0", "-3"):
+        with pytest.raises(UsageError, match="a whole number from 1"):
+            run(state, env, f"/history {bad}")
 
 
 def test_interrupted_answer_stays_in_the_context() -> None:
