@@ -61,9 +61,14 @@ def _key(value: str) -> str | None:
     return None if key_problem(value) else value
 
 
+#: The longest timeout kept: "as long as it takes" (1e308) overflows the socket layer, and
+#: the API itself gives up after two hours.
+MAX_TIMEOUT_S = 86400.0
+
+
 def _seconds(value: float) -> float | None:
     value = float(value)
-    return value if math.isfinite(value) and value > 0 else None
+    return min(value, MAX_TIMEOUT_S) if math.isfinite(value) and value > 0 else None
 
 
 def _count(value: int) -> int | None:
@@ -144,7 +149,7 @@ SPECS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "timeout", float, "a positive number of seconds", _seconds,
         "idle timeout before the first byte and between stream events; "
-        "connect timeout (at most 15 s)", "seconds, > 0",
+        "connect timeout (at most 15 s); more than a day counts as a day", "seconds, > 0",
         default=60.0, default_doc="`60`", env=("KIMI_TIMEOUT",), flag="--timeout",
     ),
     ConfigKey(

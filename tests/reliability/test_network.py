@@ -111,6 +111,18 @@ def test_timeout_lines_name_the_timeout_that_fired(
     assert words in caught.value.line()
 
 
+@pytest.mark.parametrize("where", ["flag", "env"])
+def test_a_huge_timeout_counts_as_a_day(
+    configured: Emulator, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    # "wait as long as it takes": 1e308 s ended in an OverflowError deep in the socket layer.
+    if where == "env":
+        monkeypatch.setenv("KIMI_TIMEOUT", "1e308")
+    flag = ["--timeout", "1e308"] if where == "flag" else []
+    out = invoke(*flag, "chat", "ECHO patient")
+    assert (out.code, out.stdout) == (0, "patient\n"), out.stderr
+
+
 def test_slow_first_byte_once_is_retried_and_answered_once(configured: Emulator) -> None:
     configured.configure(faults=[{"name": "slow_first_byte", "once": True}], delay=3)
     out = invoke("--timeout", "1", "chat", "ECHO second try")
