@@ -83,7 +83,7 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ),
     ExitCode.INTERRUPTED: "interrupted by Ctrl-C",
     ExitCode.BROKEN_PIPE: "broken pipe: the reader went away (quiet)",
-    ExitCode.TERMINATED: "terminated by SIGTERM",
+    ExitCode.TERMINATED: "terminated by SIGTERM, or SIGHUP (the terminal closed)",
 }
 
 

@@ -149,9 +149,11 @@ class KimiClient:
         choices = data.get("choices") if isinstance(data, Mapping) else None
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
             raise self._unexpected("chat/completions", "no choices in the answer")
-        message = choices[0].get("message") or {}
+        message = choices[0].get("message")
+        if not isinstance(message, Mapping):
+            raise self._unexpected("chat/completions", "no message in the answer")
         usage = data.get("usage") or choices[0].get("usage")
-        calls = message.get("tool_calls") if isinstance(message, Mapping) else None
+        calls = message.get("tool_calls")
         return Completion(
             content=_text(message.get("content")),
             reasoning=_text(message.get("reasoning_content")),

@@ -8,6 +8,7 @@ here it is only "not found", with the API's own message kept.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -28,9 +29,19 @@ from kimi_cli.errors import (
 )
 
 REQUEST_ID_HEADERS = ("x-trace-id", "msh-request-id", "x-msh-trace-id", "x-request-id")
+#: Where a 429 says how long to wait, in seconds: live rate-limit answers carry all three
+#: (docs/api-notes.md#rate-limits); a proxy may pass only some of them on.
+RETRY_AFTER_HEADERS = ("retry-after", "x-retry-after", "msh-cooldown-seconds")
 _TRY_AGAIN = re.compile(r"try again after (\d+(?:\.\d+)?) ?s", re.IGNORECASE)
 _BALANCE_WORDS = re.compile(r"balance|recharge|quota|suspended", re.IGNORECASE)
 _MAX_SHOWN = 300
+_RECHARGE = (
+    "recharge on platform.kimi.ai (global) or platform.kimi.com (cn), then check with "
+    "'kimi balance'"
+)
+_CHECK_KEY = "check the key and its region; 'kimi doctor' finds out which"
+_REPHRASE = "rephrase the input"
+_KEPT = "the partial answer was kept"
 
 
 def request_id_of(headers: httpx.Headers) -> str | None:
@@ -63,13 +74,17 @@ def parse_envelope(body: bytes) -> tuple[str | None, str | None, bool]:
 
 
 def retry_after_of(headers: httpx.Headers, message: str | None) -> float | None:
-    """Seconds to wait: the Retry-After header, else "try again after N seconds"."""
-    value = headers.get("retry-after")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass  # an HTTP date: rare here; fall back to the message
+    """Seconds to wait: a retry header (``RETRY_AFTER_HEADERS``, the first that holds a
+    number), else "try again after N seconds" in the message."""
+    for name in RETRY_AFTER_HEADERS:
+        value = headers.get(name)
+        if value:
+            try:
+                seconds = float(value)
+            except ValueError:
+                continue  # an HTTP date: rare here; the next header, or the message
+            if math.isfinite(seconds):
+                return max(0.0, seconds)
     if message:
         match = _TRY_AGAIN.search(message)
         if match:
@@ -113,7 +128,7 @@ def _error(
         if kind == "content_filter":
             return APIRequestError(
                 "the request was rejected by Moonshot's content filter",
-                hint="rephrase the input; this is not retried",
+                hint=f"{_REPHRASE}; this is not retried",
                 **common,
             )
         return APIRequestError(
@@ -122,17 +137,23 @@ def _error(
             **common,
         )
     if status == 401:
+        if kind == "incorrect_api_key_error":  # the API saw no key it could read
+            return AuthError(
+                f"the API found no usable API key in the request ({shown or 'HTTP 401'})",
+                hint="check that the whole key is set ('kimi config show' shows its ends) and "
+                "that no proxy drops the Authorization header",
+                **common,
+            )
         return AuthError(
             f"the API key was refused ({shown or 'HTTP 401'})",
-            hint="check the key and its region; 'kimi doctor' finds out which",
+            hint=_CHECK_KEY,
             **common,
         )
     if status == 403:
         if kind == "exceeded_current_quota_error" or (message and _BALANCE_WORDS.search(message)):
             return QuotaError(
                 f"the account has no balance left ({shown})",
-                hint="recharge on platform.kimi.ai (global) or platform.kimi.com (cn), "
-                "then check with 'kimi balance'",
+                hint=_RECHARGE,
                 **common,
             )
         return AuthError(
@@ -146,8 +167,7 @@ def _error(
         if kind == "exceeded_current_quota_error":
             return QuotaError(
                 f"no balance or quota left ({shown})",
-                hint="recharge on platform.kimi.ai (global) or platform.kimi.com (cn), then "
-                "check with 'kimi balance'; this is not retried",
+                hint=f"{_RECHARGE}; this is not retried",
                 **common,
             )
         wait = retry_after_of(headers, message)
@@ -176,15 +196,29 @@ def error_from_stream_event(data: Mapping[str, Any], request_id: str | None) -> 
     message = inner.get("message") if isinstance(inner, Mapping) else inner
     text = _shorten(message) if isinstance(message, str) else "an error arrived in the stream"
     common: dict[str, Any] = {"request_id": request_id, "error_type": kind}
+    # Each says what to do, as the same error before the answer would, and that what
+    # arrived before it was kept.
     if kind == "exceeded_current_quota_error":
-        return QuotaError(f"no balance or quota left ({text})", **common)
+        return QuotaError(
+            f"no balance or quota left ({text})", hint=f"{_RECHARGE}; {_KEPT}", **common
+        )
     if kind in {"invalid_authentication_error", "incorrect_api_key_error"}:
-        return AuthError(f"the API key was refused ({text})", **common)
-    if kind in {"content_filter", "invalid_request_error"}:
-        return APIRequestError(f"the API stopped the answer: {text}", **common)
-    return TemporaryError(
-        f"the stream broke off: {text}", hint="retry later; the partial answer was kept", **common
-    )
+        return AuthError(
+            f"the API key was refused ({text})", hint=f"{_CHECK_KEY}; {_KEPT}", **common
+        )
+    if kind == "content_filter":
+        return APIRequestError(
+            f"Moonshot's content filter stopped the answer ({text})",
+            hint=f"{_REPHRASE}; {_KEPT}",
+            **common,
+        )
+    if kind == "invalid_request_error":
+        return APIRequestError(
+            f"the API stopped the answer: {text}",
+            hint=f"check the options given; {_KEPT}",
+            **common,
+        )
+    return TemporaryError(f"the stream broke off: {text}", hint=f"retry later; {_KEPT}", **common)
 
 
 def error_from_transport(

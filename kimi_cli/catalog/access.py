@@ -71,7 +71,9 @@ def list_models_checked(
             raise
         if is_kimi_code_key(api_key):
             raise kimi_code_key_error() from exc
-        region = find_other_region() if find_other_region is not None else None
+        if find_other_region is None:
+            raise
+        region = find_other_region()
         if region is not None:
             raise WrongRegionError(
                 f"this key belongs to the {region.name} region ({_host(region)}), "
@@ -80,6 +82,13 @@ def list_models_checked(
                 hint=region.switch_hint,
                 request_id=exc.request_id,
             ) from exc
+        if exc.error_type != "incorrect_api_key_error":
+            # The other region was asked already (what 'kimi doctor' would do): the key is
+            # not one either region knows, or only this URL could be asked.
+            exc.hint = (
+                "check that the key is whole and still listed on the console that issued it: "
+                f"{consoles_phrase()}"
+            )
         raise
     except (NotFoundError, UnexpectedResponseError) as exc:
         raise not_the_api_error(client.base_url, exc, base_url_source) from exc

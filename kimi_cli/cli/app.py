@@ -22,7 +22,7 @@ from kimi_cli.cli import coercion
 from kimi_cli.cli.state import AppState
 from kimi_cli.config import DEFAULT_TIMEOUT, GlobalOptions
 from kimi_cli.errors import ExitCode, KimiError
-from kimi_cli.render.terminal import print_error, reconfigure_utf8
+from kimi_cli.render.terminal import print_error, reconfigure_utf8, utf8_text
 
 GLOBAL_VALUE_OPTIONS = ("--base-url", "--region", "--timeout")
 GLOBAL_FLAGS = ("--debug",)
@@ -31,8 +31,14 @@ ROOT_OPTIONS = ("-h", "--help", "-V", "--version", "--install-completion", "--sh
 COMPLETE_VAR = "_KIMI_COMPLETE"  # what the scripts of --show-completion set (Typer's naming)
 
 
+_NOT_UTF8_HINT = (
+    "pass UTF-8 text, or set a UTF-8 locale (LANG=C.UTF-8); "
+    "for a file so named: rename it, or pipe it in (-f - < FILE)"
+)
+
+
 class Terminated(BaseException):
-    """SIGTERM arrived: unwind (saving partial work on the way) and exit 143."""
+    """SIGTERM (or SIGHUP) arrived: unwind (saving partial work on the way) and exit 143."""
 
 
 def root(
@@ -181,19 +187,32 @@ def _looks_like_a_command(word: str, words_left: int) -> bool:
     return bool(difflib.get_close_matches(word.lower(), COMMANDS, n=1, cutoff=0.75))
 
 
+#: The termination signals that arrived: after SIGHUP the terminal is gone, and writing to
+#: it fails on the way out; that is still a terminated run, not an output error.
+_SIGNALLED: list[int] = []
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    _SIGNALLED.append(signum)
     raise Terminated()
 
 
 def run(argv: Sequence[str]) -> int:
-    # ``kimi … >&-``: a closed stdout or stderr becomes /dev/null, so output is discarded
-    # rather than a crash, and the history database opened later cannot take fd 1 or 2.
-    for stream in ("stdout", "stderr"):
+    # ``kimi … >&-``, ``<&-``: a closed stream becomes /dev/null, so output is discarded and
+    # input is empty rather than a crash, and the history database opened later cannot take
+    # fd 0, 1 or 2.
+    for stream in ("stdin", "stdout", "stderr"):
         if getattr(sys, stream) is None:
-            setattr(sys, stream, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+            mode = "r" if stream == "stdin" else "w"
+            setattr(sys, stream, open(os.devnull, mode, encoding="utf-8"))  # noqa: SIM115
     reconfigure_utf8()
+    _SIGNALLED.clear()  # a run in-process after another (the tests) starts afresh
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _on_sigterm)
+    # The terminal closed (an ssh session dropped): as SIGTERM; unless it came in ignored
+    # (`nohup kimi chat …`), which stays so.
+    if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) is signal.SIG_DFL:
+        signal.signal(signal.SIGHUP, _on_sigterm)
     args = list(argv)
     debug = "--debug" in args or os.environ.get("KIMI_DEBUG", "").lower() in {
         "1",
@@ -217,6 +236,9 @@ def run(argv: Sequence[str]) -> int:
         return shell_complete(command, {}, "kimi", COMPLETE_VAR, complete)
     state = AppState()
     try:
+        for index, arg in enumerate(args):  # a loop, not a helper: a chat's path stays short
+            if not arg.isascii():  # bytes that are not UTF-8: exit 2 here, for every command
+                args[index] = utf8_text(arg, "the argument", _NOT_UTF8_HINT)
         with command.make_context("kimi", list(args), obj=state) as ctx:
             command.invoke(ctx)
         sys.stdout.flush()  # a full disk fails here, where it is reported, not at exit
@@ -233,7 +255,7 @@ def run(argv: Sequence[str]) -> int:
         from kimi_cli.cli import help_text
 
         help_text.humanize(command)  # the message names parameters as the help does
-        return _usage_error(exc)
+        return _usage_error(exc, f"kimi {name}" if name else "kimi")
     except typer.Abort:
         return int(ExitCode.INTERRUPTED)
     except KeyboardInterrupt:
@@ -248,6 +270,8 @@ def run(argv: Sequence[str]) -> int:
     except Exception as exc:  # a bug: one line, unless --debug
         if isinstance(exc, OSError) and exc.errno in _OUTPUT_ERRNOS:
             _silence_stdout()  # what is still buffered cannot be written either
+            if _SIGNALLED:
+                return int(ExitCode.TERMINATED)
             hint = "free disk space or write it elsewhere, then retry"
             print_error(f"could not write the output ({exc.strerror}) — {hint}")
             return int(ExitCode.TEMPORARY)
@@ -259,9 +283,17 @@ def run(argv: Sequence[str]) -> int:
         return int(ExitCode.INTERNAL)
 
 
-def _usage_error(exc: typer.TyperException) -> int:
+def _usage_error(exc: typer.TyperException, command: str) -> int:
+    """``command``: the command line routed to, for an error without a context (an option
+    without its value is refused by the parser, before a context is made)."""
     ctx = getattr(exc, "ctx", None)
-    path = getattr(ctx, "command_path", None) or "kimi"
+    path = getattr(ctx, "command_path", None) or command
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:  # Typer's own check
+        # A group without its command: Typer's message is the whole help, not one line.
+        *rest, last = ctx.command.list_commands(ctx) or ["COMMAND"]
+        names = f"{', '.join(rest)} or {last}" if rest else last
+        print_error(f"'{path}' needs a command: {names} — see '{path} --help'")
+        return 2
     message = _PYDANTIC_WORDING.sub(_plain_wording, exc.format_message()).strip().rstrip(".")
     code = int(getattr(exc, "exit_code", 2))
     if code == 2:

@@ -148,6 +148,8 @@ def chat(
     from kimi_cli.cli.chat_run import ChatRequest, run_chat
 
     state = state_of(ctx)
+    if model is not None and not model.strip():  # -m "$MODEL" with MODEL unset
+        raise UsageError("the model ID is empty", hint="drop -m, or give an ID ('kimi models')")
     if cont and session:
         raise UsageError("--continue and --session both pick a conversation", hint="use one")
     if extract and as_json:

@@ -70,21 +70,9 @@ def decode_utf8(data: bytes, where: str, *, binary_hint: str = _BINARY_HINT) -> 
 
 
 def prompt_text(words: Sequence[str]) -> str:
-    """The prompt words as one text. An argument the locale could not decode arrives with
-    surrogate escapes; it is a usage error naming the problem, like a file's."""
-    prompt = " ".join(words)
-    try:
-        prompt.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raw = prompt.encode("utf-8", "surrogateescape")
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UsageError(
-                f"the prompt argument is not valid UTF-8 (character {exc.start})",
-                hint="pass UTF-8 text, or set a UTF-8 locale (LANG=C.UTF-8)",
-            ) from None
-    return prompt
+    """The prompt words as one text (an argument that is not UTF-8 was refused already:
+    ``kimi_cli.cli.app``)."""
+    return " ".join(words)
 
 
 def read_stdin(no_stdin: bool) -> str | None:

@@ -178,8 +178,7 @@ def send_turn(
         raise exc.error from None
     except KeyboardInterrupt as exc:
         printer.finish()
-        note(stopped_note(partial_of(exc)))
-        return int(ExitCode.INTERRUPTED)
+        return _stopped(request, partial_of(exc), ExitCode.INTERRUPTED)
     except BrokenPipeError:
         raise
     except Exception:
@@ -187,10 +186,23 @@ def send_turn(
         raise
     except BaseException as exc:  # SIGTERM: the one line says what was kept, as Ctrl-C's does
         printer.finish()
-        note(stopped_note(partial_of(exc), terminated=True))
-        return int(ExitCode.TERMINATED)
+        return _stopped(request, partial_of(exc), ExitCode.TERMINATED)
     printer.finish()
     return _after(conversation, request, result, printer)
+
+
+def _stopped(request: ChatRequest, partial: TurnResult | None, code: ExitCode) -> int:
+    """Ctrl-C or SIGTERM: with --json, what arrived is the document (as a cut stream's is);
+    then the line that says where it was saved."""
+    terminated = code is ExitCode.TERMINATED
+    if request.as_json and partial is not None and (partial.content or partial.searches):
+        document = result_json(partial, request.options.schema)
+        kind = "terminated" if terminated else "interrupted"
+        document["partial"] = True
+        document["error"] = {"type": kind, "exit_code": int(code), "message": kind}
+        print_json(document)
+    note(stopped_note(partial, terminated=terminated))
+    return int(code)
 
 
 def _after(

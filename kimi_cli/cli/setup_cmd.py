@@ -16,7 +16,7 @@ import typer
 from kimi_cli.api.types import Model
 from kimi_cli.cli.common import state_of
 from kimi_cli.cli.completion import complete_model_ids
-from kimi_cli.cli.state import AppState, Connection
+from kimi_cli.cli.state import MODELS_SPINNER, AppState, Connection
 from kimi_cli.config import REGIONS_BY_NAME, Settings, mask_key
 from kimi_cli.errors import KimiError, UsageError, WrongRegionError
 from kimi_cli.render.terminal import note, warn
@@ -119,6 +119,7 @@ def _verified(
     """A connection whose key /models accepted, and the models; on a wrong-region key, offer
     the other region."""
     from kimi_cli.catalog.access import is_kimi_code_key, kimi_code_key_error, list_models_checked
+    from kimi_cli.render.spinner import waiting
 
     if is_kimi_code_key(key):
         raise kimi_code_key_error()
@@ -126,13 +127,14 @@ def _verified(
     connection = state.connect(keyed)
     fix = f"kimi setup{' --key-stdin' if key_stdin else ''} --region {{region}}"
     try:
-        models = list_models_checked(
-            connection.client,
-            api_key=key,
-            cache=connection.cache,
-            find_other_region=lambda: connection.find_other_region(fix),
-            base_url_source=settings.base_url_source,
-        )
+        with waiting(MODELS_SPINNER):
+            models = list_models_checked(
+                connection.client,
+                api_key=key,
+                cache=connection.cache,
+                find_other_region=lambda: connection.find_other_region(fix),
+                base_url_source=settings.base_url_source,
+            )
     except WrongRegionError as exc:
         if not interactive:
             raise
@@ -200,7 +202,7 @@ def _ask_key() -> str:
 def _read_key() -> str:
     data = sys.stdin.buffer.read()
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # -sig: a key file a Windows editor saved
     except UnicodeDecodeError:
         raise UsageError(
             "the key on stdin is not UTF-8 text",
@@ -210,11 +212,12 @@ def _read_key() -> str:
 
 
 def _checked_key(text: str, *, hint: str) -> str:
+    from kimi_cli.config_store import key_problem
+
     key = text.strip()
-    if not key:
-        raise UsageError("the key is empty", hint=hint)
-    if any(c.isspace() for c in key) or not key.isprintable():
-        raise UsageError("the key contains spaces or control characters", hint="paste only the key")
+    problem = key_problem(key)
+    if problem is not None:
+        raise UsageError(f"the key {problem}", hint=hint if not key else "paste only the key")
     return key
 
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from kimi_cli.catalog.region_probe import OtherRegion
     from kimi_cli.history import HistoryStore
 
+MODELS_SPINNER = "asking the API for its models…"
 NO_KEY_HINT = "run 'kimi setup', or set KIMI_API_KEY ('kimi emulator' needs no real key)"
 
 
@@ -57,16 +58,19 @@ class Connection:
         return RegionProbe(self.settings, self.api_key, self.make_client, fix_template).find()
 
     def list_models(self) -> list[Model]:
-        """The live model list (or its cache), with refusals explained."""
+        """The live model list (or its cache), with refusals explained; a spinner on a
+        terminal while it comes."""
         from kimi_cli.catalog.access import list_models_checked
+        from kimi_cli.render.spinner import waiting
 
-        return list_models_checked(
-            self.client,
-            api_key=self.api_key,
-            cache=self.cache,
-            find_other_region=self.find_other_region,
-            base_url_source=self.settings.base_url_source,
-        )
+        with waiting(MODELS_SPINNER):
+            return list_models_checked(
+                self.client,
+                api_key=self.api_key,
+                cache=self.cache,
+                find_other_region=self.find_other_region,
+                base_url_source=self.settings.base_url_source,
+            )
 
     def resolve_model(self, model_id: str, source: Source | None) -> Model:
         """The verified model; a miss is explained for where the ID came from (``source``:

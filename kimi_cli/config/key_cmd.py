@@ -49,7 +49,12 @@ def run_api_key_cmd(command: str, *, timeout: float | None = None) -> str:
                 proc.communicate(timeout=1)
             message = f"api_key_cmd timed out after {limit:g} s"
             raise ConfigError(message, hint=_HINT) from None
-    key = out.decode("utf-8", "replace").strip()
+        except BaseException:
+            # Ctrl-C, SIGTERM: the command's own process group got no signal (the terminal's
+            # Ctrl-C goes to kimi's), and leaving ``with`` would wait for it to end.
+            _end_group(proc)
+            raise
+    key = out.decode("utf-8-sig", "replace").strip()  # -sig: a key file a Windows editor saved
     if proc.returncode != 0:
         lines = [line.strip() for line in err.decode("utf-8", "replace").splitlines()]
         first = next((line for line in lines if line), "")[:200]

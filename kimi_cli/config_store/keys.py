@@ -40,14 +40,35 @@ def _currency(value: str) -> str | None:
     return value if re.fullmatch(r"[A-Z]{3}", value) else None
 
 
+def key_problem(value: str) -> str | None:
+    """What makes ``value`` unusable as an API key (it goes into an HTTP header, which
+    takes ASCII only), in words that never show the key; None when it is fine."""
+    if value and value.isascii() and value.isprintable() and " " not in value:
+        return None  # printable ASCII has no other space: the usual key, checked at once
+    if not value:
+        return "is empty"
+    if any(c.isspace() for c in value):
+        return "contains spaces"
+    if not value.isprintable():
+        return "contains control characters"
+    if not value.isascii():
+        odd = next(c for c in value if not c.isascii())
+        return f"contains {odd!r}, which is not ASCII (a quote or a letter copied with the key?)"
+    return None
+
+
 def _key(value: str) -> str | None:
-    bad = not value or any(c.isspace() or not c.isprintable() for c in value)
-    return None if bad else value
+    return None if key_problem(value) else value
+
+
+#: The longest timeout kept: "as long as it takes" (1e308) overflows the socket layer, and
+#: the API itself gives up after two hours.
+MAX_TIMEOUT_S = 86400.0
 
 
 def _seconds(value: float) -> float | None:
     value = float(value)
-    return value if math.isfinite(value) and value > 0 else None
+    return min(value, MAX_TIMEOUT_S) if math.isfinite(value) and value > 0 else None
 
 
 def _count(value: int) -> int | None:
@@ -108,7 +129,7 @@ SPECS: tuple[ConfigKey, ...] = (
         env=("KIMI_MODEL",), flag="--model",
     ),
     ConfigKey(
-        "api_key", str, "a key without spaces or control characters", _key,
+        "api_key", str, "a key of ASCII characters, without spaces or control characters", _key,
         "written only by `kimi setup` (see below)", "string",
         env=("KIMI_API_KEY", "MOONSHOT_API_KEY"), settable=False,
     ),
@@ -128,7 +149,7 @@ SPECS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "timeout", float, "a positive number of seconds", _seconds,
         "idle timeout before the first byte and between stream events; "
-        "connect timeout (at most 15 s)", "seconds, > 0",
+        "connect timeout (at most 15 s); more than a day counts as a day", "seconds, > 0",
         default=60.0, default_doc="`60`", env=("KIMI_TIMEOUT",), flag="--timeout",
     ),
     ConfigKey(

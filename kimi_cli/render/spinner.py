@@ -1,10 +1,15 @@
-"""A spinner on stderr while waiting for the first token (terminals only)."""
+"""A spinner on stderr while waiting: for the first token, for the model list (terminals only)."""
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TextIO
+
+from kimi_cli.render.terminal import is_tty
 
 FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -44,3 +49,17 @@ class Spinner:
             self._stream.flush()
         except (OSError, ValueError):
             pass
+
+
+@contextmanager
+def waiting(text: str) -> Iterator[None]:
+    """A spinner saying ``text`` while the block runs, on a terminal's stderr (not
+    ``TERM=dumb``); nothing in a pipe."""
+    if not is_tty(sys.stderr) or os.environ.get("TERM") == "dumb":
+        yield
+        return
+    spinner = Spinner(text).start()
+    try:
+        yield
+    finally:
+        spinner.stop()

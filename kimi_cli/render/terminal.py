@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
-from kimi_cli.errors import KimiError
+from kimi_cli.errors import KimiError, UsageError
 
 DIM = "\x1b[2m"
 BOLD_RED = "\x1b[1;31m"
@@ -25,6 +25,30 @@ def reconfigure_utf8() -> None:
         if reconfigure is not None:
             with contextlib.suppress(OSError, ValueError):
                 reconfigure(encoding="utf-8", errors="replace")
+
+
+def utf8_text(text: str, what: str, hint: str) -> str:
+    """``text`` from the terminal or argv, where bytes the decoder could not read arrive as
+    surrogate escapes: UTF-8 bytes (a locale that is not UTF-8) are read as UTF-8; anything
+    else is a usage error naming ``what`` ("the argument"), its bytes and the byte offset,
+    before it can reach a request, a file or the history."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no decoding of bytes makes
+        raw = text.encode("utf-8", "surrogatepass")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = exc.start
+    shown = "".join(c if c.isprintable() else " " for c in raw.decode("utf-8", "backslashreplace"))
+    if len(shown) > 60:
+        shown = shown[:59] + "…"
+    raise UsageError(f"{what} '{shown}' is not valid UTF-8 (byte offset {offset})", hint=hint)
 
 
 def is_tty(stream: TextIO) -> bool:

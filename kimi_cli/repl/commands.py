@@ -340,12 +340,18 @@ def _usage(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
     return Outcome()
 
 
+#: The most conversations /history lists: more than a screen holds, less than SQLite's limit.
+_HISTORY_MOST = 10_000
+
+
 def _history(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
     try:
         limit = int(arg) if arg else 10
     except ValueError:
         raise UsageError(f"/history takes a number, not {arg!r}") from None
-    rows = env.recent(max(1, limit))
+    if limit < 1:
+        raise UsageError(f"/history takes a whole number from 1, not {arg!r}")
+    rows = env.recent(min(limit, _HISTORY_MOST))
     if not rows:
         env.out("no conversations yet", dim=True)
         return Outcome()

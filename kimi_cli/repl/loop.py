@@ -47,7 +47,7 @@ from kimi_cli.conversation.turn import (
     partial_of,
 )
 from kimi_cli.errors import ExitCode, KimiError, UsageError
-from kimi_cli.render.terminal import DIM, is_tty, note, print_error, style, warn
+from kimi_cli.render.terminal import DIM, is_tty, note, print_error, style, utf8_text, warn
 from kimi_cli.repl.commands import CommandEnv, classify, run_command
 from kimi_cli.repl.completion import completions
 from kimi_cli.repl.state import Message, ReplState
@@ -134,6 +134,7 @@ class Repl:
         return True
 
     def _handle(self, line: str) -> bool:
+        line = utf8_text(line, "the message", "set the terminal's character encoding to UTF-8")
         item = classify(line)
         if item is None:
             return True

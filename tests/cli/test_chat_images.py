@@ -131,7 +131,7 @@ def test_a_prompt_argument_that_is_not_utf8_is_a_usage_error(configured: Emulato
     )
     stderr = proc.stderr.decode()
     assert proc.returncode == 2, stderr
-    assert "kimi: error: the prompt argument is not valid UTF-8" in stderr
+    assert "kimi: error: the argument 'ECHO \\xff' is not valid UTF-8 (byte offset 5)" in stderr
     assert "Traceback" not in stderr
     assert requests(configured) == []
 

@@ -128,6 +128,36 @@ def test_json_on_a_cut_stream_reports_partial_and_error(configured: Emulator) ->
     assert doc["partial"] is True and doc["content"] and doc["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    ("sig", "code", "kind"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+)
+def test_json_interrupted_mid_answer_prints_what_arrived(
+    configured: Emulator, sig: signal.Signals, code: int, kind: str
+) -> None:
+    # `timeout 60 kimi chat --json …`: the text that arrived is on stdout as it is without
+    # --json, in the one document, marked partial.
+    configured.configure(faults=[{"name": "stall"}], stall=20)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "chat", "--json", "LOREM 300"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
+    deadline = time.monotonic() + 15
+    while not configured.stats()["chat_requests"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # the first words are out; the stream stalls now
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == code, stderr
+    assert b"Traceback" not in stderr
+    doc = json.loads(stdout)
+    assert doc["partial"] is True and doc["content"].startswith("Lorem")
+    assert doc["error"] == {"type": kind, "exit_code": code, "message": kind}
+
+
 def test_no_log_and_history_false_store_nothing(
     configured: Emulator, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -103,6 +103,14 @@ def test_images_refused_for_a_model_without_vision(configured: Emulator, tmp_pat
     assert parts[1]["image_url"]["url"].startswith("data:image/png;base64,")
 
 
+@pytest.mark.parametrize("given", ["", "  "])
+def test_an_empty_model_flag_is_refused_not_ignored(configured: Emulator, given: str) -> None:
+    # `kimi chat -m "$MODEL"` with MODEL unset would otherwise ask the configured model.
+    line = invoke("chat", "-m", given, "ECHO x").assert_one_error_line(2)
+    assert "model ID is empty" in line
+    assert chats(configured) == 0
+
+
 def test_empty_and_undecodable_input_are_never_sent(configured: Emulator) -> None:
     assert "empty" in invoke("chat", input="   \n").assert_one_error_line(2)
     line = invoke("chat", input=b"ok \xff\xfe bad").assert_one_error_line(2)

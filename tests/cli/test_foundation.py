@@ -138,6 +138,53 @@ def test_setup_refuses_an_empty_key(emulator: Emulator) -> None:
     assert emulator.stats()["total"] == 0
 
 
+#: A key pasted with the quotes a word processor or a chat app puts around it.
+QUOTED_KEY = "\u201csk-emulator\u201d"
+
+
+def test_setup_refuses_a_key_that_is_not_ascii(emulator: Emulator) -> None:
+    out = run_process(
+        "--base-url", emulator.base_url, "setup", "--key-stdin", input=QUOTED_KEY + "\n"
+    )
+    line = out.assert_one_error_line(2)
+    assert "not ASCII" in line and "sk-emulator" not in out.stderr
+    assert emulator.stats()["total"] == 0
+
+
+def test_a_key_file_saved_with_a_byte_order_mark_works(
+    emulator: Emulator, isolated_env: Path, tmp_path: Path
+) -> None:
+    # Windows editors save "UTF-8" with a BOM: `kimi setup --key-stdin < key.txt`, or an
+    # api_key_cmd that prints such a file.
+    key_file = tmp_path / "key.txt"
+    key_file.write_bytes(b"\xef\xbb\xbfsk-emulator\r\n")
+    out = run_process(
+        "--base-url", emulator.base_url, "setup", "--key-stdin", input=key_file.read_bytes()
+    )
+    assert out.code == 0, out.stderr
+    assert 'api_key = "sk-emulator"' in config_file(isolated_env).read_text(encoding="utf-8")
+    invoke("config", "unset", "api_key")
+    invoke("config", "set", "api_key_cmd", f"cat {key_file}")
+    out = run_process("--base-url", emulator.base_url, "models")
+    assert out.code == 0, out.stderr
+
+
+@pytest.mark.parametrize("where", ["env", "api_key_cmd"])
+def test_a_key_that_is_not_ascii_is_a_config_error_naming_its_source(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    monkeypatch.setenv("KIMI_BASE_URL", emulator.base_url)
+    if where == "env":
+        monkeypatch.setenv("KIMI_API_KEY", QUOTED_KEY)
+    else:
+        invoke("config", "set", "api_key_cmd", f"echo {QUOTED_KEY}")
+    out = run_process("chat", "-m", "kimi-k2.6", "hi")
+    line = out.assert_one_error_line(3)
+    assert ("KIMI_API_KEY" if where == "env" else "api_key_cmd") in line
+    assert "sk-emulator" not in out.stderr
+    assert emulator.stats()["total"] == 0
+
+
 def test_no_key_is_a_config_error(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KIMI_BASE_URL", emulator.base_url)
     line = invoke("models").assert_one_error_line(3)
@@ -194,6 +241,41 @@ def test_unknown_option_is_one_usage_line() -> None:
     out = invoke("models", "--bogus")
     line = out.assert_one_error_line(2)
     assert "--bogus" in line and "kimi models --help" in line
+
+
+@pytest.mark.parametrize(
+    ("group", "commands"),
+    [
+        ("config", "show, path, set or unset"),
+        ("history", "list, show, export, search or delete"),
+        ("files", "upload, list, show, content or rm"),
+        ("batch", "submit, run, status, list, cancel, wait or results"),
+    ],
+)
+def test_a_group_without_its_command_is_one_usage_line(group: str, commands: str) -> None:
+    out = run_process(group)
+    line = out.assert_one_error_line(2)
+    assert out.stderr == line + "\n" and out.stdout == ""  # not the help squeezed into a line
+    assert (
+        line
+        == f"kimi: error: 'kimi {group}' needs a command: {commands} — see 'kimi {group} --help'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "help_of"),
+    [
+        (["chat", "-f"], "kimi chat"),
+        (["-m"], "kimi chat"),  # kimi's own options are not -m: it starts a chat
+        (["chat", "--max-tokens"], "kimi chat"),
+        (["--base-url"], "kimi"),
+    ],
+)
+def test_an_option_without_its_value_points_at_the_right_help(
+    args: list[str], help_of: str
+) -> None:
+    line = invoke(*args).assert_one_error_line(2)
+    assert line.endswith(f"requires an argument — see '{help_of} --help'"), line
 
 
 def test_global_options_after_the_command_name_win(

@@ -65,3 +65,32 @@ def test_piped_list_is_ids_only(configured: Emulator) -> None:
 def test_use_empty_is_a_usage_error(configured: Emulator) -> None:
     invoke("models", "use", "").assert_one_error_line(2)
     invoke("models", "use", "  ").assert_one_error_line(2)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+@pytest.mark.parametrize("args", [["models"], ["models", "use", "kimi-k3"]])
+def test_a_slow_model_list_shows_a_spinner_on_a_terminal(
+    configured: Emulator, args: list[str]
+) -> None:
+    configured.configure(faults=[{"name": "slow_first_byte", "endpoint": "models"}], delay=1.5)
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "100", "LINES": "40"}
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "kimi_cli", *args],
+        env=env,
+        dimensions=(40, 100),
+        timeout=20,
+        encoding="utf-8",
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    output = child.before or ""
+    assert child.exitstatus == 0, output
+    assert "asking the API for its models…" in output  # while the list is slow to come
+    assert "\r\x1b[2K" in output  # and erased before what follows
+
+
+def test_no_spinner_in_a_pipe(configured: Emulator) -> None:
+    configured.configure(faults=[{"name": "slow_first_byte", "endpoint": "models"}], delay=0.5)
+    out = run_process("models")
+    assert out.code == 0 and out.stderr == ""

@@ -299,6 +299,53 @@ def test_api_key_cmd_timeout(store: ConfigStore, monkeypatch: pytest.MonkeyPatch
         resolve(ConfigStore(store.path))
 
 
+@posix_only
+@pytest.mark.parametrize(("sig", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_signal_while_api_key_cmd_runs_ends_it_and_kimi_at_once(
+    tmp_path: Path, sig: str, code: int
+) -> None:
+    # A password manager waiting for its passphrase runs in a process group of its own, so
+    # the terminal's Ctrl-C does not reach it: kimi must end it, and not wait for it.
+    import signal
+    import subprocess
+    import time
+
+    pid_file = tmp_path / "pid"
+    home = tmp_path / "state"
+    env = {**os.environ, "KIMI_CONFIG_DIR": str(home), "KIMI_BASE_URL": "http://127.0.0.1:9/v1"}
+    (home).mkdir()
+    (home / "config.toml").write_text(
+        f'api_key_cmd = "echo $$ > {pid_file}; exec sleep 30"\n', encoding="utf-8"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "models"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    deadline = time.monotonic() + 15
+    while not (pid_file.exists() and pid_file.read_text().strip()):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    command_pid = int(pid_file.read_text())
+    started = time.monotonic()
+    proc.send_signal(getattr(signal, sig))
+    _, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == code, stderr
+    assert time.monotonic() - started < 3  # not the 30 s of the command
+    assert b"Traceback" not in stderr
+    for _ in range(50):  # the command is gone, not left behind
+        try:
+            os.kill(command_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(command_pid, signal.SIGKILL)
+        raise AssertionError("api_key_cmd was left running")
+
+
 def test_key_with_whitespace_is_refused_without_showing_it(store: ConfigStore) -> None:
     with pytest.raises(ConfigError) as info:
         resolve(store, {"KIMI_API_KEY": "sk-secret part"})

@@ -147,6 +147,34 @@ def test_setup_names_the_region_of_the_key_exit_4(regions: tuple[Emulator, Emula
     assert_key_hidden(out, CN_KEY)
 
 
+UNKNOWN_KEY = "sk-unknown-4Rt8Wz1Np6Ks3Dc7Hq2Lm9Xv"
+
+
+def test_setup_with_a_key_no_region_knows_does_not_send_to_doctor(
+    regions: tuple[Emulator, Emulator],
+) -> None:
+    # doctor checks the saved key, and setup saved nothing: "'kimi doctor' finds out which"
+    # sent the user round in a circle (doctor: "no API key — run 'kimi setup'").
+    out = run_process("setup", "--key-stdin", input=UNKNOWN_KEY + "\n")
+    line = out.assert_one_error_line(4)
+    assert "kimi doctor" not in line
+    assert "platform.kimi.ai (global) or platform.kimi.com (cn)" in line
+    assert_key_hidden(out, UNKNOWN_KEY)
+    assert all(emu.stats()["requests"]["GET /v1/models"] == 1 for emu in regions)
+
+
+def test_doctor_never_sends_the_user_to_doctor(
+    regions: tuple[Emulator, Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KIMI_API_KEY", UNKNOWN_KEY)
+    monkeypatch.setenv("KIMI_MODEL", "kimi-k3.1-pro")
+    out = invoke("doctor", "--no-chat", "--json")
+    assert out.code == 4, out.stderr
+    models = by_id(report(out))["models"]
+    assert models["status"] == "fail"
+    assert "kimi doctor" not in models["fix"] and "platform.kimi.ai" in models["fix"]
+
+
 def test_a_kimi_code_key_is_named_exit_4(
     regions: tuple[Emulator, Emulator], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,9 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.support import TLSServer
+from tests.reliability.support import CannedAPI, TLSServer
 
 MODELS_BODY = json.dumps({"object": "list", "data": [{"id": "kimi-k2.6"}]}).encode()
+#: What ``canned_api`` lists: one model with the metadata the live list gives.
+CANNED_MODEL = {
+    "id": "kimi-k2.6",
+    "object": "model",
+    "context_length": 262144,
+    "supports_reasoning": True,
+    "supports_thinking_type": "both",
+}
 
 
 def _self_signed_with_cryptography(cert: Path, key: Path) -> bool:
@@ -151,3 +159,49 @@ def never_accepts() -> Iterator[str]:
 @pytest.fixture
 def history_db(isolated_env: Path) -> Path:
     return isolated_env / "data" / "history.db"
+
+
+@pytest.fixture
+def canned_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[CannedAPI]:
+    """A plain HTTP API on 127.0.0.1 that answers what the test queued (``CannedAPI``);
+    ``KIMI_BASE_URL``, ``KIMI_API_KEY`` and ``KIMI_MODEL`` (kimi-k2.6) point kimi at it."""
+    listing = json.dumps({"object": "list", "data": [CANNED_MODEL]}).encode()
+    canned = CannedAPI("", [], [])
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self._send(200, {"Content-Type": "application/json"}, listing)
+
+        def do_POST(self) -> None:
+            canned.posts.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            answers = canned.answers
+            status, headers, body = answers.pop(0) if len(answers) > 1 else answers[0]
+            self._send(status, headers, body)
+
+        def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return None
+
+    server = _QuietHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    canned.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    monkeypatch.setenv("KIMI_BASE_URL", canned.base_url)
+    monkeypatch.setenv("KIMI_API_KEY", "sk-emulator")
+    monkeypatch.setenv("KIMI_MODEL", "kimi-k2.6")
+    try:
+        yield canned
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import sqlite3
@@ -14,6 +15,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.helpers import Outcome
+
+
+@dataclass
+class CannedAPI:
+    """A server that answers ``GET /v1/models`` with ``MODELS`` and every ``POST`` with the
+    next of ``answers`` (status, headers, body), the last one again when they run out: for
+    what recorded live traffic shows and the emulator does not make (the ``canned_api``
+    fixture)."""
+
+    base_url: str
+    answers: list[tuple[int, dict[str, str], bytes]]
+    posts: list[bytes]
+
+    def answer(self, status: int, body: object, **headers: str) -> None:
+        """Queue one answer; ``body`` is JSON unless bytes; header names use ``_`` for ``-``."""
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        named = {name.replace("_", "-"): value for name, value in headers.items()}
+        self.answers.append((status, {"Content-Type": "application/json", **named}, data))
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,7 @@ FIELDS = st.dictionaries(
 SHAPED = st.one_of(  # the right envelope around the wrong insides
     st.lists(FIELDS | JSON_VALUES, max_size=3).map(lambda items: {"data": items}),
     FIELDS.map(lambda fields: {"data": fields}),
-    st.tuples(FIELDS, JSON_VALUES, JSON_VALUES).map(
+    st.tuples(FIELDS | JSON_VALUES, JSON_VALUES, JSON_VALUES).map(
         lambda t: {"choices": [{"message": t[0], "finish_reason": t[1]}], "usage": t[2]}
     ),
 )

@@ -3,8 +3,15 @@ data through a real pipe. (Empty and undecodable input in-process: test_chat_pol
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from kimi_cli.emulator import Emulator
-from tests.helpers import chats, invoke, run_process
+from tests.helpers import Outcome, chats, invoke, run_process
 
 TOKENIZER = "POST /v1/tokenizers/estimate-token-count"
 
@@ -33,3 +40,47 @@ def test_binary_stdin_through_a_real_pipe_is_a_usage_error(configured: Emulator)
     line = out.assert_one_error_line(2)
     assert "standard input is not valid UTF-8 (byte offset 0)" in line and "-f" in line
     assert chats(configured) == 0 and out.stdout == ""
+
+
+def run_bytes(*args: bytes) -> Outcome:
+    """``python -m kimi_cli ARGS`` with arguments as raw bytes, in a UTF-8 locale."""
+    proc = subprocess.run(
+        [sys.executable.encode(), b"-m", b"kimi_cli", *args],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "LC_ALL": "C.UTF-8"},
+        timeout=60,
+    )
+    return Outcome(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [b"chat", b"ECHO \xff"],
+        [b"chat", b"-s", b"\xffsystem", b"ECHO hi"],
+        [b"chat", b"--session", b"\xff", b"ECHO hi"],
+        [b"chat", b"-m", b"kimi\xff", b"ECHO hi"],
+        [b"history", b"show", b"\xed\xa0\x80"],
+        [b"config", b"set", b"model", b"\xff"],
+    ],
+    ids=["prompt", "system", "session", "model", "history-id", "config-value"],
+)
+def test_an_argument_that_is_not_utf8_is_a_usage_error(
+    configured: Emulator, args: list[bytes]
+) -> None:
+    out = run_bytes(*args)
+    line = out.assert_one_error_line(2)
+    assert "is not valid UTF-8" in line and "\\x" in line  # the bytes shown, escaped
+    assert configured.stats()["total"] == 0 and out.stdout == ""
+
+
+def test_a_file_whose_name_is_not_utf8_is_named_with_the_way_round(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    name = os.fsencode(tmp_path) + b"/notes-\xe9.txt"
+    Path(os.fsdecode(name)).write_text("hello\n", encoding="utf-8")
+    out = run_bytes(b"chat", b"-f", name, b"ECHO hi")
+    line = out.assert_one_error_line(2)
+    assert "-f - <" in line
+    assert chats(configured) == 0

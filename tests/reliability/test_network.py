@@ -3,6 +3,7 @@ hangs, a first byte that never comes, a gateway's 504 — and retries that wait 
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -12,7 +13,7 @@ from kimi_cli.api import KimiClient
 from kimi_cli.emulator import Emulator
 from kimi_cli.errors import TemporaryError
 from tests.helpers import chats, invoke
-from tests.reliability.support import TLSServer
+from tests.reliability.support import CannedAPI, TLSServer
 
 ONE_ATTEMPT = {"KIMI_MAX_RETRIES": "0"}
 
@@ -110,6 +111,18 @@ def test_timeout_lines_name_the_timeout_that_fired(
     assert words in caught.value.line()
 
 
+@pytest.mark.parametrize("where", ["flag", "env"])
+def test_a_huge_timeout_counts_as_a_day(
+    configured: Emulator, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    # "wait as long as it takes": 1e308 s ended in an OverflowError deep in the socket layer.
+    if where == "env":
+        monkeypatch.setenv("KIMI_TIMEOUT", "1e308")
+    flag = ["--timeout", "1e308"] if where == "flag" else []
+    out = invoke(*flag, "chat", "ECHO patient")
+    assert (out.code, out.stdout) == (0, "patient\n"), out.stderr
+
+
 def test_slow_first_byte_once_is_retried_and_answered_once(configured: Emulator) -> None:
     configured.configure(faults=[{"name": "slow_first_byte", "once": True}], delay=3)
     out = invoke("--timeout", "1", "chat", "ECHO second try")
@@ -158,6 +171,128 @@ def test_a_429_waits_as_long_as_the_api_asks(configured: Emulator, fault: str) -
     assert chats(configured) == 2
 
 
+RATE_LIMITED = {
+    "error": {
+        "message": "Your account org-x request reached organization max RPM: 3",
+        "type": "rate_limit_reached_error",
+    }
+}
+ANSWER = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "model": "kimi-k2.6",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "waited"}}],
+}
+
+
+@pytest.mark.parametrize("header", ["X-Retry-After", "Msh-Cooldown-Seconds"])
+def test_a_429_waits_as_its_other_retry_headers_ask(canned_api: CannedAPI, header: str) -> None:
+    # Live 429s carry the wait in X-Retry-After and Msh-Cooldown-Seconds too; a proxy may
+    # leave only one of them. Backoff without it would be 0.5 s at most.
+    canned_api.answer(429, RATE_LIMITED, **{header.replace("-", "_"): "1"})
+    canned_api.answer(200, ANSWER)
+    started = time.monotonic()
+    out = invoke("chat", "--no-stream", "hi")
+    assert out.code == 0, out.stderr
+    assert time.monotonic() - started >= 1.0
+    assert out.stdout == "waited\n"
+    assert len(canned_api.posts) == 2
+
+
+def test_a_cooldown_beyond_the_cap_is_not_slept(canned_api: CannedAPI) -> None:
+    canned_api.answer(429, RATE_LIMITED, Msh_Cooldown_Seconds="600")
+    started = time.monotonic()
+    line = invoke("chat", "--no-stream", "hi").assert_one_error_line(75)
+    assert "the API asks to wait 600 s" in line
+    assert len(canned_api.posts) == 1
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("message", ["hello", ["hello"], None, 3])
+def test_an_answer_whose_message_is_not_an_object_is_one_line(
+    canned_api: CannedAPI, message: object
+) -> None:
+    # What a proxy or another API may answer in place of a chat completion.
+    canned_api.answer(200, {"choices": [{"message": message, "finish_reason": "stop"}]})
+    line = invoke("chat", "--no-stream", "hi").assert_one_error_line(1)
+    assert "did not answer like the Kimi API" in line
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "words"),
+    [
+        ("exceeded_current_quota_error", 6, "kimi balance"),
+        ("invalid_authentication_error", 4, "check the key"),
+        ("content_filter", 1, "rephrase"),
+        ("invalid_request_error", 1, "check the options"),
+        ("engine_overloaded_error", 75, "retry later"),
+    ],
+)
+def test_an_error_inside_a_stream_says_what_to_do_and_that_the_text_was_kept(
+    canned_api: CannedAPI, kind: str, code: int, words: str
+) -> None:
+    chunk = {"id": "cmpl-1", "model": "kimi-k2.6", "choices": [{"delta": {"content": "Part "}}]}
+    # As the live API writes it: < and > escaped as \u003c and \u003e on the wire.
+    error = json.dumps({"error": {"type": kind, "message": "stopped <here>"}})
+    error = error.replace("<", "\\u003c").replace(">", "\\u003e")
+    assert "\\u003chere\\u003e" in error
+    events = f"data: {json.dumps(chunk)}\n\ndata: {error}\n\n".encode()
+    canned_api.answer(200, events, Content_Type="text/event-stream")
+    out = invoke("chat", "hi")
+    line = out.assert_one_error_line(code)
+    assert out.stdout == "Part \n"
+    what, _, to_do = line.partition(" — ")
+    assert "stopped <here>" in what
+    assert words in to_do and "the partial answer was kept" in to_do
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "code", "words"),
+    [
+        (
+            400,
+            {"error": {"message": "tool name <x> is invalid", "type": "invalid_request_error"}},
+            1,
+            "tool name <x> is invalid",
+        ),
+        (
+            400,  # content_filter alone carries code and param
+            {
+                "error": {
+                    "message": "The request was rejected because it was considered high risk",
+                    "type": "content_filter",
+                    "code": 400,
+                    "param": "prompt",
+                }
+            },
+            1,
+            "content filter",
+        ),
+    ],
+    ids=["escaped", "content_filter"],
+)
+def test_error_bodies_as_the_live_api_writes_them(
+    canned_api: CannedAPI, status: int, body: dict[str, object], code: int, words: str
+) -> None:
+    raw = json.dumps(body).replace("<", "\\u003c").replace(">", "\\u003e").encode()
+    canned_api.answer(status, raw)
+    line = invoke("chat", "hi").assert_one_error_line(code)
+    assert words in line and "u003c" not in line
+    assert len(canned_api.posts) == 1  # never retried
+
+
+def test_a_401_for_a_missing_key_says_the_key_did_not_arrive(canned_api: CannedAPI) -> None:
+    # kimi always sends the key it has: the API seeing none means it was cut or dropped on
+    # the way (a proxy), which "check the key and its region" does not find.
+    missing = {
+        "error": {"message": "Incorrect API key provided", "type": "incorrect_api_key_error"}
+    }
+    canned_api.answer(401, missing)
+    line = invoke("chat", "hi").assert_one_error_line(4)
+    assert "no usable API key" in line and "Authorization header" in line
+    assert len(canned_api.posts) == 1
+
+
 @pytest.mark.parametrize(
     ("fault", "code"),
     [("quota", 6), ("invalid_request", 1), ("auth", 4), ("permission", 4), ("model_not_found", 5)],
@@ -194,3 +329,36 @@ def test_chat_on_a_base_url_without_v1_is_a_config_error(
     line = invoke("chat", "hi").assert_one_error_line(3)
     assert "/v1" in line
     assert chats(configured) == 0
+
+
+def _event(**fields: object) -> str:
+    base = {"id": "cmpl-6f1c2e", "object": "chat.completion.chunk", "created": 3943160}
+    return f"data: {json.dumps({**base, 'model': 'kimi-k2.6', **fields})}\n\n"
+
+
+def test_a_stream_as_recorded_live_is_one_answer_counted_once(canned_api: CannedAPI) -> None:
+    # Reasoning first, an empty reasoning delta at the switch, usage in choices[0] of the
+    # finish chunk and again at the top level of a chunk without choices, cached tokens in
+    # both places, an odd id and timestamp, and no [DONE] (a recorder dropped it).
+    usage = {
+        "prompt_tokens": 10,
+        "completion_tokens": 20,
+        "total_tokens": 30,
+        "cached_tokens": 4,
+        "prompt_tokens_details": {"cached_tokens": 4},
+    }
+    events = (
+        _event(choices=[{"index": 0, "delta": {"role": "assistant", "reasoning_content": "Hm."}}])
+        + _event(choices=[{"index": 0, "delta": {"reasoning_content": ""}}])
+        + _event(choices=[{"index": 0, "delta": {"content": "Forty-two."}}])
+        + _event(choices=[{"index": 0, "delta": {}, "finish_reason": "stop", "usage": usage}])
+        + _event(choices=[], usage=usage)
+    )
+    canned_api.answer(200, events.encode(), Content_Type="text/event-stream")
+    out = invoke("chat", "-u", "hi")
+    assert out.code == 0, out.stderr
+    assert out.stdout == "Forty-two.\n"
+    assert "kimi: usage: 10 in (4 cached), 20 out" in out.stderr
+    doc = json.loads(invoke("chat", "--json", "hi").stdout)
+    assert doc["usage"] == {"input_tokens": 10, "cached_tokens": 4, "output_tokens": 20}
+    assert (doc["content"], doc["reasoning"], doc["partial"]) == ("Forty-two.", "Hm.", False)

@@ -61,3 +61,23 @@ def test_closed_stdout_discards_the_answer_and_keeps_it_in_history(
         ("user", "ECHO nobody reads this"),
         ("assistant", "nobody reads this"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("command", "code", "words"),
+    [
+        ("", 2, "nothing to send"),  # bare kimi: what `kimi < /dev/null` does
+        ("setup", 2, "no terminal to ask for the key"),
+        ("history delete --all", 2, "needs confirmation"),
+        ("chat 'ECHO no stdin needed'", 0, ""),
+    ],
+    ids=["bare", "setup", "history-delete-all", "chat"],
+)
+def test_closed_stdin_is_empty_input(
+    configured: Emulator, command: str, code: int, words: str
+) -> None:
+    proc = shell(f"{command} <&-")
+    stderr = proc.stderr.decode()
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr and "internal error" not in stderr
+    assert words in stderr

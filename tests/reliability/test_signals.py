@@ -125,3 +125,47 @@ def test_debug_shows_the_traceback_of_an_internal_bug(
     assert ", in compose_text\n" in proc.stderr
     assert "RuntimeError: an internal failure\nthat spans two lines\n" in proc.stderr
     assert proc.stderr.rstrip("\n").splitlines()[-1].startswith("kimi: error: internal error")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+@pytest.mark.parametrize("args", [["chat", "LOREM 300"], ["chat"]], ids=["one-shot", "repl"])
+def test_a_terminal_closed_mid_answer_keeps_the_partial_answer(
+    configured: Emulator, history_db: Path, args: list[str]
+) -> None:
+    # An ssh session that drops, a terminal tab closed: SIGHUP. What arrived is saved,
+    # marked partial, as after SIGTERM.
+    from tests.terminal import Term
+
+    configured.configure(faults=[{"name": "stall"}], stall=20)
+    term = Term.spawn(args, configured)
+    try:
+        if args == ["chat"]:
+            term.prompt()
+            term.send("LOREM 300\r")
+        term.expect("Lorem")
+        os.close(term.child.child_fd)  # hang up the terminal: the kernel sends SIGHUP
+        # Writing to the terminal that is gone fails on the way out: still "terminated".
+        assert term.child.wait() == 143
+    finally:
+        term.close()
+    (_, question, _, _), (_, answer, _, partial) = messages(history_db)
+    assert question == "LOREM 300"
+    assert answer.startswith("Lorem") and partial == 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no SIGHUP")
+def test_nohup_still_protects_a_chat_from_a_hangup(configured: Emulator) -> None:
+    # `nohup kimi chat … &`: SIGHUP ignored on the way in stays ignored.
+    configured.configure(token_delay=0.01)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "chat", "LOREM 100"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    assert wait_for(lambda: chats(configured) == 1)
+    proc.send_signal(signal.SIGHUP)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert len(stdout.split()) == 100

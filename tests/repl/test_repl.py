@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -290,6 +291,19 @@ def test_history_lists_recent_conversations(tmp_path: Path) -> None:
         run(state, env, "/history lots")
 
 
+def test_history_takes_a_count_sqlite_can_hold(tmp_path: Path) -> None:
+    # "/history 99999999999999999999" reached SQLite as LIMIT and ended in an internal error.
+    asked: list[int] = []
+    env = Env(tmp_path)
+    env.env = replace(env.env, recent=lambda limit: asked.append(limit) or [])
+    state = ReplState(conversation(), ChatOptions())
+    run(state, env, "/history 99999999999999999999")
+    assert asked and 1 <= asked[-1] < 2**63
+    for bad in ("0", "-3"):
+        with pytest.raises(UsageError, match="a whole number from 1"):
+            run(state, env, f"/history {bad}")
+
+
 def test_interrupted_answer_stays_in_the_context() -> None:
     state = ReplState(conversation(), ChatOptions())
     state.keep_partial("question", TurnResult(content="half an ans", reasoning="hm", partial=True))
@@ -557,6 +571,24 @@ def test_retry_replaces_the_last_exchange(emulator: Emulator, terms: list[Term])
         ("assistant", "first"),
         ("user", "ECHO second"),  # asked again in place of the last exchange, not after it
     ]
+    assert term.exit() == 0
+
+
+@pytestmark_pty
+def test_bytes_that_are_not_utf8_are_refused_and_the_repl_goes_on(
+    emulator: Emulator, terms: list[Term]
+) -> None:
+    # A terminal set to Latin-1 sends "café" as b"caf\xe9".
+    term = Term.spawn(["chat"], emulator)
+    terms.append(term)
+    term.prompt()
+    os.write(term.child.child_fd, b"ECHO caf\xe9\r")
+    shown = term.prompt()
+    assert "kimi: error: the message 'ECHO caf\\xe9' is not valid UTF-8 (byte offset 8)" in shown
+    assert "internal error" not in shown
+    assert emulator.stats()["chat_requests"] == []
+    term.send("ECHO still here\r")
+    assert "still here" in term.prompt()
     assert term.exit() == 0
 
 
