@@ -240,6 +240,7 @@ def _requests_in_usage() -> int:
     return sum(int(t["requests"]) for t in json.loads(out.stdout)["totals"])
 
 
+@pytest.mark.slow
 def test_a_killed_run_still_counts_in_usage_once(
     configured: Emulator, isolated_env: Path, tmp_path: Path
 ) -> None:
@@ -267,6 +268,7 @@ def test_a_killed_run_still_counts_in_usage_once(
     assert _requests_in_usage() == total
 
 
+@pytest.mark.slow
 def test_sigterm_stops_the_run_like_ctrl_c(
     configured: Emulator, isolated_env: Path, tmp_path: Path
 ) -> None:

@@ -146,6 +146,7 @@ def test_a_full_account_names_the_cleanup_of_batch_files(emu: Emulator, tmp_path
     assert run_process("batch", "submit", "--lines", lines_file(tmp_path, 2)).code == 0
 
 
+@pytest.mark.slow
 def test_wait_polls_on_through_a_passing_outage_of_the_api(emu: Emulator, tmp_path: Path) -> None:
     """A batch runs for hours; a few 503s on the way must not end the wait (exit 75)."""
     import threading
@@ -212,6 +213,7 @@ def test_kill_9_during_submit_then_rerun_makes_exactly_one_batch(
     assert again.stdout == rerun.stdout
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_submit_says_a_rerun_finishes_the_job(emu: Emulator, tmp_path: Path) -> None:
     path = lines_file(tmp_path, 3)
     emu.configure(faults=[{"name": "slow_first_byte", "endpoint": "batches.create"}], delay=3)
@@ -301,6 +303,7 @@ def test_a_cancelled_batch_is_exit_1_and_keeps_what_finished(emu: Emulator, tmp_
     assert fetched.code == (1 if any(r["error"] for r in records) else 0)
 
 
+@pytest.mark.slow
 def test_cancelling_a_batch_that_ended_says_so_and_what_to_do(
     emu: Emulator, tmp_path: Path
 ) -> None:
@@ -313,6 +316,7 @@ def test_cancelling_a_batch_that_ended_says_so_and_what_to_do(
     assert "check the options given" not in line
 
 
+@pytest.mark.slow
 def test_status_and_list_merge_the_journal_with_the_api(emu: Emulator, tmp_path: Path) -> None:
     batch_id = run_process(
         "batch", "submit", "--lines", lines_file(tmp_path, 2), "--name", "faq"
@@ -359,6 +363,7 @@ def test_run_keeps_at_most_n_in_flight_and_survives_a_429_storm(
     assert 2 <= stats["chat_max_in_flight"] <= 8
 
 
+@pytest.mark.slow
 def test_results_cost_goes_into_usage_once_at_the_batch_price(
     emu: Emulator, tmp_path: Path
 ) -> None:
@@ -377,6 +382,7 @@ def test_results_cost_goes_into_usage_once_at_the_batch_price(
     assert abs(spend["batch_saving"] - total / 0.6 * 0.4) < 1e-9
 
 
+@pytest.mark.slow
 def test_results_of_several_batches_go_out_in_the_order_given(
     emu: Emulator, tmp_path: Path
 ) -> None:

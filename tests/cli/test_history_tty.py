@@ -47,6 +47,7 @@ def test_delete_all_asks_on_a_terminal(configured: Emulator) -> None:
     assert json.loads(run_process("history", "list", "--json").stdout) == []
 
 
+@pytest.mark.slow
 def test_continuing_one_message_is_singular(configured: Emulator) -> None:
     run_process("chat", "ECHO only one")
     child = spawn("chat", "-c")

@@ -155,6 +155,7 @@ def test_a_long_retired_id_names_where_to_move_not_a_retiring_look_alike(
     assert requests(configured, CHAT) == 0
 
 
+@pytest.mark.slow
 def test_continuing_a_conversation_on_a_gone_model_names_the_continue_command(
     configured: Emulator, isolated_env: Path
 ) -> None:

@@ -17,6 +17,7 @@ from tests.helpers import run_process
 from tests.terminal import Term, closing
 
 
+@pytest.mark.slow
 def test_usage_totals_equal_the_sum_of_each_chat_and_search(
     global_region: Emulator, isolated_env: Path
 ) -> None:
@@ -52,6 +53,7 @@ def terms() -> Iterator[list[Term]]:
     yield from closing()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.name == "nt", reason="pexpect needs a POSIX pty")
 def test_repl_turns_are_billed_as_repl_and_checked_against_the_budgets(
     emulator: Emulator, terms: list[Term], isolated_env: Path

@@ -68,6 +68,7 @@ def test_a_document_is_uploaded_once_and_sent_as_a_system_message(
     assert configured.stats()["endpoints"]["chat"] == 3
 
 
+@pytest.mark.slow
 def test_a_changed_file_is_uploaded_once_more(configured: Emulator, contract: Path) -> None:
     assert _chat("-f", str(contract), "ECHO one").code == 0
     contract.write_bytes(PDF + b"\x00Clause eight: no pets\n")
@@ -94,6 +95,7 @@ def test_documents_go_in_f_order_beside_text_files(
     assert messages[2]["content"].startswith(f"{notes}\n```\nmy notes\n```")  # text: inline
 
 
+@pytest.mark.slow
 def test_the_conversation_keeps_its_documents(configured: Emulator, contract: Path) -> None:
     first = json.loads(_chat("--json", "-f", str(contract), "ECHO one").stdout)
     conversation = first["conversation_id"]
@@ -113,6 +115,7 @@ def test_the_conversation_keeps_its_documents(configured: Emulator, contract: Pa
     assert document["file_id"].startswith("file-")
 
 
+@pytest.mark.slow
 def test_files_rm_of_a_cached_file_makes_the_next_f_upload_again(
     configured: Emulator, contract: Path
 ) -> None:

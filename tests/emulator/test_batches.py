@@ -166,6 +166,7 @@ def test_a_retired_or_unknown_model_lands_in_the_error_file(
     assert body["error"]["type"] == "resource_not_found_error"
 
 
+@pytest.mark.slow
 def test_cancel_keeps_partial_results(client: httpx.Client, emulator: Emulator) -> None:
     emulator.configure(batch_step_s=2.0)
     file_id = _upload(client, [_line(f"r{i}", f"ECHO {i}") for i in range(20)])

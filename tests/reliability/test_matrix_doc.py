@@ -6,6 +6,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "reliability.md"
 CITED = re.compile(r"`((?:[\w]+/)*test_\w+\.py)::(test_\w+)`")
@@ -20,6 +22,7 @@ def _test_names(path: Path) -> set[str]:
     }
 
 
+@pytest.mark.slow
 def test_every_cited_test_exists() -> None:
     cited = CITED.findall(DOC.read_text(encoding="utf-8"))
     assert len(cited) > 50

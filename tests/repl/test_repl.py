@@ -483,6 +483,7 @@ def test_bare_kimi_keeps_running_through_ctrl_c_errors_and_refusals(
     assert term.exit() == 0
 
 
+@pytest.mark.slow
 @pytestmark_pty
 def test_interactive_after_a_first_prompt_and_continue_later(
     emulator: Emulator, terms: list[Term]
