@@ -308,6 +308,7 @@ def _clear(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
         last_setting=None,
         resumed_model=None,
     )
+    state.last_message = None  # /retry has nothing to send into the new conversation
     state.last_in_context = False
     state.context_used = None
     state.last_reasoning = ""
