@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import re
 import sys
+from pathlib import Path
 
 import pexpect
 import pytest
 
 from kimi_cli.emulator import Emulator
-from tests.helpers import run_process
+from tests.helpers import history_at, run_process
 from tests.terminal import spawn_kimi
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
@@ -48,9 +49,19 @@ def test_delete_all_asks_on_a_terminal(configured: Emulator) -> None:
 
 
 @pytest.mark.slow
-def test_continuing_one_message_is_singular(configured: Emulator) -> None:
+def test_continuing_counts_the_stored_messages_singular_or_plural(
+    configured: Emulator, isolated_env: Path
+) -> None:
+    # As history list counts them: an exchange is two messages, a lone question one.
     run_process("chat", "ECHO only one")
     child = spawn("chat", "-c")
-    index = child.expect([r"continuing conversation \w+ \(1 message\)", pexpect.TIMEOUT])
+    index = child.expect([r"continuing conversation \w+ \(2 messages\)", pexpect.TIMEOUT])
+    assert index == 0, child.before
+    child.close(force=True)
+    with history_at(isolated_env) as store:
+        lone = store.new_conversation(model="kimi-k2.6", title="lone")
+        store.add_message(lone, "user", "a question whose answer never came")
+    child = spawn("chat", "-c")
+    index = child.expect([rf"continuing conversation {lone} \(1 message\)", pexpect.TIMEOUT])
     assert index == 0, child.before
     child.close(force=True)
