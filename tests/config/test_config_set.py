@@ -72,3 +72,21 @@ def test_whole_numbers_beyond_a_sane_range_are_refused(isolated_env: Path) -> No
     write_config(isolated_env, f"max_tokens = {2**40}\n")
     line = run_process("config", "show").assert_one_error_line(3)  # a config error
     assert "max_tokens" in line and "config file" in line, line
+
+
+def test_the_saved_max_tokens_is_sent_and_named_when_refused(configured: Emulator) -> None:
+    # The config key was resolved and shown but never sent; once sent, a refusal named the
+    # --max-tokens flag although the value came from the config file.
+    assert invoke("config", "set", "max_tokens", "1234").code == 0
+    assert run_process("chat", "ECHO saved budget").code == 0
+    assert configured.stats()["chat_requests"][-1]["max_completion_tokens"] == 1234
+    assert run_process("chat", "--max-tokens", "99", "ECHO flag wins").code == 0
+    assert configured.stats()["chat_requests"][-1]["max_completion_tokens"] == 99
+
+    assert invoke("config", "set", "max_tokens", "1048576").code == 0  # beyond kimi-k2.6's context
+    refused = run_process("chat", "ECHO too much")
+    line = refused.assert_one_error_line(2)
+    assert "token limit" in line and "config file" in line, line
+    assert "kimi config unset max_tokens" in line and "drop or change" not in line, line
+    flagged = run_process("chat", "--max-tokens", "1048576", "ECHO too much")
+    assert "drop or change --max-tokens" in flagged.assert_one_error_line(2)
