@@ -1,20 +1,24 @@
-"""Speed of the history at scale: ``kimi usage``, ``history search`` and ``history list``.
+"""Speed of the history at scale: ``usage``, ``history search``, ``list`` and ``show``.
 
     python bench/history_scale.py [--messages 100000] [--repeat 5]
 
 Builds throw-away data dirs (nothing of yours is touched): one with ``--messages``
 messages (half prompts, half priced answers, in conversations of 10 messages), one with as
-many conversations as messages / 1 (two messages each, 100,000 by default) and one with 100
-conversations. Then times each command as a whole process (``python -m kimi_cli``, the
-median of ``--repeat`` runs after one untimed run) and the query alone in-process, and
-prints a Markdown table. Targets: usage ≤ 0.5 s and search ≤ 0.2 s over 100,000 messages;
-``history list`` with 100,000 conversations ≤ 1.5× the time with 100.
+many conversations as messages / 1 (two messages each, 100,000 by default), one with 100
+conversations and one with a single conversation of ``--messages`` messages. Then times each
+command as a whole process (``python -m kimi_cli``, the median of ``--repeat`` runs after one
+untimed run) and the query alone in-process, and prints a Markdown table. ``history show``
+is timed in a pipe and on a pseudo-terminal of 100 columns (Markdown drawn, read as fast as
+it comes). Targets: usage ≤ 0.5 s and search ≤ 0.2 s over 100,000 messages; ``history
+list`` with 100,000 conversations ≤ 1.5× the time with 100; ``history show`` of 100,000
+messages ≤ 5 s on a terminal.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import pty
 import random
 import statistics
 import subprocess
@@ -129,6 +133,41 @@ def _process(data_dir: Path, *args: str) -> Callable[[], None]:
     return run
 
 
+def _on_a_terminal(data_dir: Path, *args: str) -> Callable[[], None]:
+    """The command with its stdout on a pseudo-terminal of 100 columns, read to the end."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIMI_", "MOONSHOT_"))}
+    env.update(
+        KIMI_DATA_DIR=str(data_dir),
+        KIMI_CONFIG_DIR=str(data_dir / "config"),
+        KIMI_CACHE_DIR=str(data_dir / "cache"),
+        COLUMNS="100",
+        LINES="40",
+        TERM="xterm-256color",
+    )
+
+    def run() -> None:
+        main, side = pty.openpty()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kimi_cli", *args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=side,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(side)
+        try:
+            while os.read(main, 1 << 20):
+                pass
+        except OSError:  # EIO: the terminal's other side closed
+            pass
+        finally:
+            os.close(main)
+        if proc.wait() != 0:
+            raise SystemExit(f"{' '.join(args)} failed on a terminal")
+
+    return run
+
+
 def _rounds(works: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[float]]:
     """Each work once per round, interleaved, so a burst of load on a shared machine hits
     all alike; one untimed round first warms the page cache and the bytecode."""
@@ -151,8 +190,9 @@ def main() -> int:
     n = args.messages
     rows: list[tuple[str, float, float, str]] = []
     with tempfile.TemporaryDirectory(prefix="kimi-bench-") as tmp:
-        big, many, few = (Path(tmp) / name for name in ("big", "many", "few"))
+        big, many, few, one = (Path(tmp) / name for name in ("big", "many", "few", "one"))
         _build(big / "history.db", n // 10, 10)
+        _build(one / "history.db", 1, n)
         _build(many / "history.db", n, 2)
         _build(few / "history.db", 100, 2)
         store = HistoryStore(big / "history.db")
@@ -167,6 +207,8 @@ def main() -> int:
                 "list many": _process(many, "history", "list"),
                 "list few query": lambda: few_store.recent(limit=20),
                 "list few": _process(few, "history", "list"),
+                "show pipe": _process(one, "history", "show", "c0000000"),
+                "show tty": _on_a_terminal(one, "history", "show", "c0000000"),
                 "python -c pass": lambda: subprocess.run(
                     [sys.executable, "-c", "pass"], check=True
                 ),
@@ -183,10 +225,16 @@ def main() -> int:
         (f"kimi history list, {n:,} conversations", med["list many"], med["list many query"], ""),
         ("kimi history list, 100 conversations", med["list few"], med["list few query"], ""),
     ]
+    shows = [
+        (f"kimi history show, {n:,} messages, in a pipe", med["show pipe"], ""),
+        (f"kimi history show, {n:,} messages, on a terminal", med["show tty"], "≤ 5 s"),
+    ]
     print("| command | whole process | query alone | target |")
     print("|---|---:|---:|---|")
     for label, process, query, target in rows:
         print(f"| {label} | {process * 1000:.0f} ms | {query * 1000:.1f} ms | {target} |")
+    for label, process, target in shows:
+        print(f"| {label} | {process * 1000:.0f} ms | | {target} |")
     print(
         f"\n`python -c pass`: {med['python -c pass'] * 1000:.0f} ms. history list, {n:,}"
         f" conversations over 100: {statistics.median(ratios):.2f}× (median of the rounds'"

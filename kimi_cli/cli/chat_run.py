@@ -84,20 +84,33 @@ class ChatSetup:
     resumed: ConversationSummary | None
     #: ``--max-cost`` (the config's budgets are in the settings).
     max_cost: Decimal | None = None
+    #: A refusal's hint by flag, for a setting that came from elsewhere.
+    fixes: dict[str, str] = field(default_factory=dict)
 
 
 def run_chat(state: AppState, request: ChatRequest) -> int:
     connection = state.connect()
     settings = connection.settings
     searching = settings.web_search if request.web_search is None else request.web_search
-    request = replace(request, options=replace(request.options, web_search=searching))
+    options = replace(request.options, web_search=searching)
+    fixes = {}  # a refusal of a saved setting names the setting, not the flag
+    if options.max_tokens is None and settings.max_tokens is not None:
+        options = replace(options, max_tokens=settings.max_tokens)
+        fixes["--max-tokens"] = settings.sources["max_tokens"].refused_fix(
+            "max_tokens", "--max-tokens"
+        )
+    if request.web_search is None and searching:
+        fixes["--web-search"] = settings.sources["web_search"].refused_fix(
+            "web_search", "--no-web-search"
+        )
+    request = replace(request, options=options)
     if request.files:
         from kimi_cli.documents import check_sizes
 
         check_sizes(request.files)  # a file the Files API would refuse: before any request
     resumed = _stored(state, request) if request.continue_last or request.session else None
     try:
-        return _run(state, request, connection, resumed)
+        return _run(state, request, connection, resumed, fixes)
     except ModelNotFoundError as exc:
         if request.model or resumed is None or not exc.move_to:
             raise
@@ -114,6 +127,7 @@ def _run(
     request: ChatRequest,
     connection: Connection,
     resumed: ConversationSummary | None,
+    fixes: dict[str, str],
 ) -> int:
     settings = connection.settings
     setup = ChatSetup(
@@ -123,6 +137,7 @@ def _run(
         history=state.history() if request.log and settings.history else None,
         resumed=resumed,
         max_cost=request.max_cost,
+        fixes=fixes,
     )
     if request.interactive:
         from kimi_cli.cli.chat_repl import run_repl_chat
@@ -361,6 +376,7 @@ def new_conversation(setup: ChatSetup, chat_input: ChatInput) -> Conversation:
         cache_dir=settings.cache_dir,  # the search Formula's tool list, cached per base URL
         budget=_budget(setup),
         watch=ModelWatch(connection.cache, settings.cache_dir),
+        fixes=setup.fixes,
     )
     if setup.resumed is not None:
         conversation.resume(setup.resumed.id, setup.state.history())

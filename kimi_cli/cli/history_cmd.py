@@ -31,7 +31,9 @@ def register(root: typer.Typer) -> None:
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="Rows in the table.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", help="Rows in the table (at most 10,000).")
+    ] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="All conversations as JSON.")] = False,
 ) -> None:
     """Conversations, most recently used first.
@@ -135,7 +137,9 @@ def export(
 def search(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="Words to find (all of them), in any order.")],
-    limit: Annotated[int, typer.Option("--limit", "-n", help="Most hits shown.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", help="Most hits shown (at most 10,000).")
+    ] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Find prompts and answers containing every word, newest first.

@@ -71,12 +71,19 @@ def _seconds(value: float) -> float | None:
     return min(value, MAX_TIMEOUT_S) if math.isfinite(value) and value > 0 else None
 
 
-def _count(value: int) -> int | None:
-    return value if value >= 0 else None
+#: The most retries kept: each waits longer than the one before, so 20 is already hours.
+MAX_RETRIES = 20
+#: The largest output budget: the largest context of any model (kimi-k3.1-pro's), which is
+#: also K3's documented maximum of ``max_completion_tokens`` (docs/api-notes.md).
+MAX_OUTPUT_TOKENS = 1_048_576
 
 
-def _positive(value: int) -> int | None:
-    return value if value > 0 else None
+def _retries(value: int) -> int | None:
+    return value if 0 <= value <= MAX_RETRIES else None
+
+
+def _budget(value: int) -> int | None:
+    return value if 0 < value <= MAX_OUTPUT_TOKENS else None
 
 
 def _amount(value: float) -> float | None:
@@ -153,13 +160,13 @@ SPECS: tuple[ConfigKey, ...] = (
         default=60.0, default_doc="`60`", env=("KIMI_TIMEOUT",), flag="--timeout",
     ),
     ConfigKey(
-        "max_retries", int, "a whole number ≥ 0", _count,
-        "retries after a temporary failure", "integer, ≥ 0",
+        "max_retries", int, f"a whole number from 0 to {MAX_RETRIES}", _retries,
+        "retries after a temporary failure", f"integer, 0–{MAX_RETRIES}",
         default=2, default_doc="`2`", env=("KIMI_MAX_RETRIES",),
     ),
     ConfigKey(
-        "max_tokens", int, "a whole number > 0", _positive,
-        "default output budget (`--max-tokens` wins)", "integer, > 0",
+        "max_tokens", int, f"a whole number from 1 to {MAX_OUTPUT_TOKENS:,}", _budget,
+        "default output budget (`--max-tokens` wins)", f"integer, 1–{MAX_OUTPUT_TOKENS:,}",
     ),
     ConfigKey(
         "currency", str, "a 3-letter currency code such as USD", _currency,

@@ -77,6 +77,11 @@ class Source:
             return "run 'kimi setup' to replace the key in the keychain"
         return f"change {self}"
 
+    def refused_fix(self, key: str, flag: str) -> str:
+        """The hint when the API refuses the value of ``key`` from here: it did not come from
+        ``flag``, so saying "change the flag" would send someone to the wrong place."""
+        return f"{key} comes from {self}: {self.unset_fix(key)}, or give {flag}"
+
     def __str__(self) -> str:
         kind = self.kind
         if kind is SourceKind.DEFAULT:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from kimi_cli.errors import (
     APIRequestError,
     KimiError,
@@ -11,10 +13,11 @@ from kimi_cli.errors import (
 )
 
 
-def explain(exc: KimiError, model_id: str) -> KimiError:
+def explain(exc: KimiError, model_id: str, fixes: Mapping[str, str] | None = None) -> KimiError:
     """What ``exc`` means for a turn on ``model_id``. A 404 is only "not found or no
     permission" here: whether the model is gone takes a look at the live list
-    (``ModelWatch.explain_404``), which the turn makes when it can."""
+    (``ModelWatch.explain_404``), which the turn makes when it can. ``fixes``: the hint for a
+    flag's parameter whose value came from elsewhere (the config file), by flag."""
     if isinstance(exc, NotFoundError):
         return ModelNotFoundError(
             f"the API answered 404 for {model_id} ({exc.message or 'not found or no permission'})",
@@ -35,5 +38,6 @@ def explain(exc: KimiError, model_id: str) -> KimiError:
 
         flag = flag_for_message(message)
         if flag:
-            return UsageError(message, hint=f"drop or change {flag}", request_id=exc.request_id)
+            hint = (fixes or {}).get(flag) or f"drop or change {flag}"
+            return UsageError(message, hint=hint, request_id=exc.request_id)
     return exc

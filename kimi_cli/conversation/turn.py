@@ -92,6 +92,8 @@ class Conversation:
     budget: BudgetGuard | None = None
     #: The model's end of life: refused after a 404, warned about before it retires.
     watch: ModelWatch | None = None
+    #: A refusal's hint by flag, for a value that came from elsewhere (the config file).
+    fixes: dict[str, str] = field(default_factory=dict)
     #: Turns sent so far (the budget's 80 % warning is said once per turn).
     turns: int = field(default=0, init=False)
     #: The images of this conversation, made when the first one is sent or resent.
@@ -344,7 +346,7 @@ class Conversation:
             return self.watch.explain_404(self.client, self.model.id, exc)
         from kimi_cli.conversation.explain import explain  # failures only
 
-        return explain(exc, self.model.id)
+        return explain(exc, self.model.id, self.fixes)
 
     def _price(self, result: TurnResult) -> None:
         price_turn(result, self.model.id, self.currency)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kimi_cli.history.connection import SCHEMA_VERSION
 from kimi_cli.history.records import StoredMessage
-from kimi_cli.history.store import KINDS, ROLES, HistoryStore
+from kimi_cli.history.store import KINDS, MOST_LISTED, ROLES, HistoryStore
 
 if TYPE_CHECKING:
     from kimi_cli.history.documents import StoredDocument
@@ -30,6 +30,7 @@ _HOMES = {
 
 __all__ = [
     "KINDS",
+    "MOST_LISTED",
     "ROLES",
     "SCHEMA_VERSION",
     "ConversationSummary",

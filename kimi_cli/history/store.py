@@ -41,6 +41,10 @@ if TYPE_CHECKING:  # kimi_cli.api's package imports httpx; only the type is need
 __all__ = ["KINDS", "ROLES", "HistoryStore"]
 
 ROLES = ("system", "user", "assistant")
+
+#: The most rows a listing returns (``recent``, ``search``): more than anyone reads, and far
+#: below SQLite's 64-bit LIMIT, which a larger Python int overflows.
+MOST_LISTED = 10_000
 KINDS = ("chat", "repl", "batch", "search")  # what a usage row was billed for
 _T = TypeVar("_T")
 
@@ -325,7 +329,7 @@ class HistoryStore:
         from kimi_cli.history import queries
 
         with self._reading() as db:
-            return [] if db is None else queries.search(db, text, limit)
+            return [] if db is None else queries.search(db, text, min(limit, MOST_LISTED))
 
     def messages(self, conversation_id: str) -> list[StoredMessage]:
         """The messages of a conversation, oldest first; [] if there is no such conversation."""
@@ -349,9 +353,12 @@ class HistoryStore:
         return rows[0] if rows else None
 
     def recent(self, limit: int | None = None) -> list[ConversationSummary]:
-        """Conversations, most recently used first."""
+        """Conversations, most recently used first: all of them when ``limit`` is None, else at
+        most ``limit`` (and ``MOST_LISTED``)."""
         from kimi_cli.history import queries
 
+        if limit is not None:
+            limit = min(limit, MOST_LISTED)
         with self._reading() as db:
             return [] if db is None else queries.recent(db, limit)
 

@@ -19,7 +19,7 @@ from kimi_cli.catalog import ChatOptions, ModelPolicy, check_options, policy_for
 from kimi_cli.config.roles import read_role, role_names
 from kimi_cli.conversation.rules import money
 from kimi_cli.errors import ModelNotFoundError, UsageError
-from kimi_cli.history import ConversationSummary
+from kimi_cli.history import MOST_LISTED, ConversationSummary
 from kimi_cli.repl.state import Message, ReplState, context_left, cost_text
 
 EFFORT_WORDS = ("low", "high", "max", "default")
@@ -308,6 +308,7 @@ def _clear(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
         last_setting=None,
         resumed_model=None,
     )
+    state.last_message = None  # /retry has nothing to send into the new conversation
     state.last_in_context = False
     state.context_used = None
     state.last_reasoning = ""
@@ -340,10 +341,6 @@ def _usage(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
     return Outcome()
 
 
-#: The most conversations /history lists: more than a screen holds, less than SQLite's limit.
-_HISTORY_MOST = 10_000
-
-
 def _history(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
     try:
         limit = int(arg) if arg else 10
@@ -351,7 +348,7 @@ def _history(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
         raise UsageError(f"/history takes a number, not {arg!r}") from None
     if limit < 1:
         raise UsageError(f"/history takes a whole number from 1, not {arg!r}")
-    rows = env.recent(min(limit, _HISTORY_MOST))
+    rows = env.recent(min(limit, MOST_LISTED))
     if not rows:
         env.out("no conversations yet", dim=True)
         return Outcome()

@@ -50,7 +50,7 @@ from kimi_cli.errors import ExitCode, KimiError, UsageError
 from kimi_cli.render.terminal import DIM, is_tty, note, print_error, style, utf8_text, warn
 from kimi_cli.repl.commands import CommandEnv, classify, run_command
 from kimi_cli.repl.completion import completions
-from kimi_cli.repl.state import Message, ReplState
+from kimi_cli.repl.state import Message, ReplState, stored_count
 from kimi_cli.repl.toolbar import toolbar_text
 from kimi_cli.repl.view import TurnView
 
@@ -172,10 +172,10 @@ class Repl:
         if self._attach is not None:
             self._out(f"attached to your first message: {', '.join(self.config.attach_names)}")
         if conversation.conversation_id is not None:
-            turns = sum(1 for m in conversation.earlier if m.role == "user")
+            count = stored_count(conversation)
             self._out(
                 f"continuing conversation {conversation.conversation_id}"
-                f" ({turns} message{'' if turns == 1 else 's'})",
+                f" ({count} message{'' if count == 1 else 's'})",
                 dim=True,
             )
         self._out(

@@ -132,6 +132,17 @@ def context_from_history(messages: Sequence[StoredMessage]) -> int | None:
     return None
 
 
+def stored_count(conversation: Conversation) -> int:
+    """The messages of a resumed conversation as ``history list`` and /history count them:
+    every stored one (the system prompt and documents included)."""
+    if conversation.history is not None and conversation.conversation_id is not None:
+        summary = conversation.history.get(conversation.conversation_id)
+        if summary is not None:
+            return summary.messages
+    # History off (--no-log): what was read from it, which holds all but the system prompt.
+    return len(conversation.earlier) + (conversation.system is not None)
+
+
 def cost_text(totals: Totals) -> str:
     if totals.turns == 0 and totals.failed == 0:
         return "no cost yet"

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from kimi_cli.emulator import Emulator
-from tests.helpers import history_at, invoke
+from tests.helpers import history_at, invoke, run_process
 
 
 def test_list_show_and_delete(configured: Emulator) -> None:
@@ -114,3 +114,22 @@ def test_a_limit_below_one_is_a_usage_error_not_an_empty_history(configured: Emu
             line = out.assert_one_error_line(2)
             assert "--limit must be at least 1" in line, (command, limit, line)
             assert "no conversations yet" not in out.stderr and out.stdout == ""
+
+
+def test_a_limit_beyond_what_sqlite_holds_lists_what_there_is(configured: Emulator) -> None:
+    # "-n 99999999999999999999" reached SQLite as LIMIT: exit 70, "internal error (OverflowError)".
+    assert invoke("chat", "ECHO kept").code == 0
+    huge = "99999999999999999999"
+    listed = run_process("history", "list", "--limit", huge)
+    assert (listed.code, listed.stderr) == (0, "") and len(listed.stdout.splitlines()) == 1
+    found = run_process("history", "search", "kept", "-n", huge)
+    assert (found.code, found.stderr) == (0, "") and "«kept»" in found.stdout
+
+
+def test_the_store_lists_at_most_a_sqlite_sized_count(tmp_path: Path) -> None:
+    from kimi_cli.history import MOST_LISTED, HistoryStore
+
+    with HistoryStore(tmp_path / "history.db") as store:
+        store.new_conversation(model="kimi-k3", title="one")
+        assert len(store.recent(2**80)) == 1 and store.search("one", limit=2**80) == []
+    assert MOST_LISTED == 10_000

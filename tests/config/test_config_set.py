@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 from kimi_cli.emulator import Emulator
-from tests.helpers import invoke
+from tests.helpers import invoke, run_process
 
 
 def config_path(home: Path) -> Path:
@@ -58,3 +58,35 @@ def test_a_variable_beats_a_bad_value_in_the_file(emulator: Emulator, isolated_e
     out = invoke("chat", "--no-stream", "ECHO fine", env=env)
     assert out.code == 0, out.stderr
     assert "fine" in out.stdout
+
+
+def test_whole_numbers_beyond_a_sane_range_are_refused(isolated_env: Path) -> None:
+    # "config set max_tokens 99999999999999999999" was saved; every chat then sent it.
+    huge = "99999999999999999999"
+    for key, word in (("max_tokens", "1,048,576"), ("max_retries", "20")):
+        out = run_process("config", "set", key, huge)
+        line = out.assert_one_error_line(2)
+        assert f"invalid {key} '{huge}'" in line and word in line, line
+    assert not config_path(isolated_env).exists()
+    assert invoke("config", "set", "max_tokens", "1048576").code == 0
+    write_config(isolated_env, f"max_tokens = {2**40}\n")
+    line = run_process("config", "show").assert_one_error_line(3)  # a config error
+    assert "max_tokens" in line and "config file" in line, line
+
+
+def test_the_saved_max_tokens_is_sent_and_named_when_refused(configured: Emulator) -> None:
+    # The config key was resolved and shown but never sent; once sent, a refusal named the
+    # --max-tokens flag although the value came from the config file.
+    assert invoke("config", "set", "max_tokens", "1234").code == 0
+    assert run_process("chat", "ECHO saved budget").code == 0
+    assert configured.stats()["chat_requests"][-1]["max_completion_tokens"] == 1234
+    assert run_process("chat", "--max-tokens", "99", "ECHO flag wins").code == 0
+    assert configured.stats()["chat_requests"][-1]["max_completion_tokens"] == 99
+
+    assert invoke("config", "set", "max_tokens", "1048576").code == 0  # beyond kimi-k2.6's context
+    refused = run_process("chat", "ECHO too much")
+    line = refused.assert_one_error_line(2)
+    assert "token limit" in line and "config file" in line, line
+    assert "kimi config unset max_tokens" in line and "drop or change" not in line, line
+    flagged = run_process("chat", "--max-tokens", "1048576", "ECHO too much")
+    assert "drop or change --max-tokens" in flagged.assert_one_error_line(2)

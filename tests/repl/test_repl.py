@@ -664,3 +664,49 @@ def test_a_turn_answered_by_a_web_page_names_the_variable_that_holds_the_url(
     assert len(errors) == 1 and "HTML page" in errors[0]
     assert "check KIMI_BASE_URL" in errors[0] and "--base-url" not in errors[0]
     assert term.exit() == 0
+
+
+@pytestmark_pty
+def test_retry_after_clear_has_nothing_to_send(emulator: Emulator, terms: list[Term]) -> None:
+    # /retry after /clear sent the old conversation's last message into the new one.
+    term = Term.spawn(["chat"], emulator)
+    terms.append(term)
+    term.prompt()
+    term.send("ECHO before the clear\r")
+    term.prompt()
+    term.send("/clear\r")
+    term.prompt()
+    term.send("/retry\r")
+    term.expect("nothing to retry yet")
+    term.prompt()
+    assert len(emulator.stats()["chat_requests"]) == 1
+    assert term.exit() == 0
+
+
+@pytestmark_pty
+def test_the_greeting_counts_the_messages_history_list_counts(
+    emulator: Emulator, terms: list[Term]
+) -> None:
+    # The greeting counted the user's messages only: "(1 message)" where history said 3.
+    env = dict(
+        os.environ,
+        KIMI_BASE_URL=emulator.base_url,
+        KIMI_API_KEY="sk-emulator",
+        KIMI_MODEL="kimi-k2.6",
+    )
+    once = [sys.executable, "-m", "kimi_cli", "chat", "--system", "be brief", "ECHO one"]
+    assert subprocess.run(once, env=env, capture_output=True, timeout=TIMEOUT).returncode == 0
+    listed = subprocess.run(
+        [sys.executable, "-m", "kimi_cli", "history", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    [row] = __import__("json").loads(listed.stdout)
+    assert row["messages"] == 3  # the system prompt, the question, the answer
+    term = Term.spawn(["chat", "-c"], emulator)
+    terms.append(term)
+    term.expect(rf"continuing conversation {row['id']} \(3 messages\)")
+    term.prompt()
+    assert term.exit() == 0
