@@ -6,7 +6,7 @@ import os
 import sys
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kimi_cli.catalog.policy import ChatOptions, check_options, policy_for
 from kimi_cli.cli.chat_input import ChatInput, gather
@@ -17,7 +17,6 @@ from kimi_cli.conversation.rules import MEASURE_ABOVE_BYTES as MEASURE_ABOVE_BYT
 from kimi_cli.conversation.rules import (
     check_fit,
     failed_usage_line,
-    search_cost_json,
     stopped_note,
     usage_line,
     verdict,
@@ -42,7 +41,6 @@ if TYPE_CHECKING:
     from kimi_cli.conversation.budgets import BudgetGuard
     from kimi_cli.documents import Document
     from kimi_cli.history import ConversationSummary, HistoryStore
-    from kimi_cli.schema import OutputSchema, SchemaViolation
 
 
 @dataclass(frozen=True)
@@ -186,6 +184,8 @@ def send_turn(
     except TurnError as exc:
         printer.finish()
         if request.as_json and (exc.result.content or exc.result.searches):
+            from kimi_cli.cli.chat_json import result_json
+
             print_json(result_json(exc.result, request.options.schema))
         spent = failed_usage_line(exc.result, conversation.currency) if request.usage else None
         if spent:
@@ -211,6 +211,8 @@ def _stopped(request: ChatRequest, partial: TurnResult | None, code: ExitCode) -
     then the line that says where it was saved."""
     terminated = code is ExitCode.TERMINATED
     if request.as_json and partial is not None and (partial.content or partial.searches):
+        from kimi_cli.cli.chat_json import result_json
+
         document = result_json(partial, request.options.schema)
         kind = "terminated" if terminated else "interrupted"
         document["partial"] = True
@@ -243,6 +245,8 @@ def _after(
     elif judged.warning is not None:
         warn(judged.warning)
     if request.as_json:
+        from kimi_cli.cli.chat_json import result_json
+
         print_json(result_json(result, schema, violation))
     elif schema is not None:
         if code == 0:  # the document alone, whatever stdout is: `| jq` always works
@@ -280,52 +284,6 @@ def _printer(request: ChatRequest) -> AnswerPrinter:
 
 def markdown_default() -> bool:
     return is_tty(sys.stdout) and os.environ.get("TERM") != "dumb"
-
-
-def result_json(
-    result: TurnResult,
-    schema: OutputSchema | None = None,
-    violation: SchemaViolation | None = None,
-) -> dict[str, Any]:
-    usage = result.usage
-    data: dict[str, Any] = {
-        "model": result.model,
-        "content": result.content,
-        "reasoning": result.reasoning,
-        "finish_reason": result.finish_reason,
-        "usage": {
-            "input_tokens": usage.input_tokens if usage else None,
-            "cached_tokens": usage.cached_tokens if usage else None,
-            "output_tokens": usage.output_tokens if usage else None,
-        },
-        "cost": (
-            {"amount": result.cost.amount, "currency": result.cost.currency}
-            if result.cost
-            else None
-        ),
-        "request_id": result.request_id,
-        "conversation_id": result.conversation_id,
-        "partial": result.partial,
-        "searches": [{"query": query} for query in result.searches],
-        "search_cost": search_cost_json(result),
-    }
-    if schema is not None:
-        data["schema"] = {
-            "name": schema.name,
-            "valid": violation is None and result.error is None,
-            "violation": (
-                {"path": violation.path, "message": violation.message} if violation else None
-            ),
-        }
-    if result.error is not None:
-        code = result.error.exit_code
-        data["error"] = {
-            # The API's own error type when it gave one, else the kind of docs/exit-codes.md.
-            "type": result.error.error_type or code.name.lower(),
-            "exit_code": int(code),
-            "message": result.error.message,
-        }
-    return data
 
 
 def _stored(state: AppState, request: ChatRequest) -> ConversationSummary:
