@@ -132,10 +132,12 @@ def test_a_large_transcript_to_a_reader_that_goes_away_is_141_and_quiet(
     assert (proc.returncode, proc.stderr) == (141, b"")
 
 
+@pytest.mark.parametrize("flags", ["", "--json"])
 def test_a_large_chat_answer_to_a_reader_that_goes_away_is_141_and_quiet(
-    configured: Emulator,
+    configured: Emulator, flags: str
 ) -> None:
-    proc = read_one_byte("chat --max-tokens 100000", stdin=BIG_PROMPT)
+    prompt = ("ECHO " + "word " * 30_000).encode()  # ~150 KB, within the token budget
+    proc = read_one_byte(f"chat --max-tokens 100000 {flags}", stdin=prompt)
     assert (proc.returncode, proc.stderr) == (141, b"")
 
 
