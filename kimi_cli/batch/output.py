@@ -3,19 +3,27 @@
 With a directory, an input file's answer is named after it with ``.md`` (``docs/a.txt``
 → ``a.md``), any other request's ``<custom_id>.txt``; failed requests go to
 ``errors.jsonl`` in the same directory. Names that would clash get ``-2``, ``-3``….
+
+Every file is written under a temporary name in the same directory and renamed over its
+own when whole, so a run killed while writing (even ``kill -9``) leaves each file either as
+it was or complete; the next run clears the temporary files a killed one left.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 from typing import IO, Any
 
 from kimi_cli.errors import APIRequestError, UsageError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_TEMP_PREFIX, _TEMP_SUFFIX = ".kimi-", ".partial"
 
 
 class Output:
@@ -75,18 +83,46 @@ class Directory(Output):
             ) from None
         self._taken: set[str] = set()
         self._errors: IO[str] | None = None
+        self._umask = os.umask(0o022)  # read: the only way is to set it, and back
+        os.umask(self._umask)
+        for left in directory.glob(f"{_TEMP_PREFIX}*{_TEMP_SUFFIX}"):  # a killed run's
+            with contextlib.suppress(OSError):
+                left.unlink()
 
     def _write(self, record: dict[str, Any], from_file: bool) -> None:
         if record.get("error") is not None:
             if self._errors is None:
-                self._errors = (self.directory / "errors.jsonl").open("w", encoding="utf-8")
+                self._errors = self._temporary()
             self._errors.write(json.dumps(record, ensure_ascii=False) + "\n")
             return
         name = self._name(str(record["custom_id"]), str(record["source"]), from_file)
         text = record.get("content") or ""
         if text and not text.endswith("\n"):
             text += "\n"
-        (self.directory / name).write_text(text, encoding="utf-8")
+        out = self._temporary()
+        try:
+            with out:
+                out.write(text)
+            self._replace(out, name)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(out.name)
+            raise
+
+    def _temporary(self) -> IO[str]:
+        return tempfile.NamedTemporaryFile(  # closed by the caller
+            "w",
+            encoding="utf-8",
+            dir=self.directory,
+            prefix=_TEMP_PREFIX,
+            suffix=_TEMP_SUFFIX,
+            delete=False,
+        )
+
+    def _replace(self, written: IO[str], name: str) -> None:
+        """``written`` (closed) becomes ``name``, at once; mode as a new file would have."""
+        os.chmod(written.name, 0o666 & ~self._umask)
+        os.replace(written.name, self.directory / name)
 
     def _name(self, custom_id: str, source: str, from_file: bool) -> str:
         if from_file:
@@ -104,6 +140,7 @@ class Directory(Output):
     def close(self) -> None:
         if self._errors is not None:
             self._errors.close()
+            self._replace(self._errors, "errors.jsonl")
         else:
             # A rerun with every request succeeding leaves no stale errors behind.
             (self.directory / "errors.jsonl").unlink(missing_ok=True)

@@ -227,9 +227,12 @@ def run(argv: Sequence[str]) -> int:
     command = typer.main.get_command(build(name))
     coercion.install(command)  # Typer's value conversion without importing pydantic
     if name != "chat" or "--help" in args or "-h" in args:  # a chat needs no help text
-        from kimi_cli.cli import help_text
+        from kimi_cli.cli import help_text, whole_output
 
         help_text.humanize(command)
+        # A chat writes small pieces and checks each; other commands may write megabytes at
+        # once, which a closed pipe would cut short in silence.
+        whole_output.install()
     if complete:  # a Tab press in a shell with kimi's completion script: answer, run nothing
         from typer.completion import shell_complete
 

@@ -154,6 +154,7 @@ def submit_cmd(
 
     Example: kimi batch submit --lines questions.txt -m kimi-k2.6 --name faq
     """
+    from kimi_cli.batch.lock import job_lock
     from kimi_cli.batch.submit import submit
 
     _check_window(window)
@@ -190,7 +191,10 @@ def submit_cmd(
                     }
                 )
             return
-        with batch_support.journal(state) as journal:
+        with (
+            batch_support.journal(state) as journal,
+            job_lock(journal.path.parent, "submit", staged.fingerprint),
+        ):
             try:
                 done = submit(
                     staged,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kimi_cli.batch.engine import Progress
 from kimi_cli.batch.journal import Journal
+from kimi_cli.batch.lock import job_lock
 from kimi_cli.batch.output import Directory, JsonLines, Output
 from kimi_cli.batch.runner import (
     RunState,
@@ -38,7 +39,10 @@ def run_now(
         batch_support.check_budget(state, args, staged, models, batch=False)
         # Made before anything is sent: a -o that cannot be written is refused first.
         output: Output = Directory(out_dir) if out_dir is not None else JsonLines()
-        with batch_support.journal(state) as journal:
+        with (
+            batch_support.journal(state) as journal,
+            job_lock(journal.path.parent, "run", staged.fingerprint),
+        ):
             job = open_job(staged, journal, ", ".join(models), name, args.schema_dict())
             total = job.job.requests
             if job.skipped:

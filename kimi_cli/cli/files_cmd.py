@@ -87,30 +87,34 @@ def upload(
         check_size(str(path), size)  # every file, before the first is sent
     client = _client(state)
     uploaded: list[FileObject] = []
-    for path, size in zip(paths, sizes, strict=True):
-        bar = upload_bar(str(path), size)
-        try:
-            file = files.upload(client, path, purpose.value, progress=bar)
-        finally:
-            if isinstance(bar, UploadBar):
-                bar.close()
-        uploaded.append(file)
-        if purpose is Purpose.file_extract:  # the next chat -f of these bytes reuses it
-            entry = IndexEntry(
-                base_url=client.base_url,
-                sha256=sha256_of(path),
-                file_id=file.id,
-                name=path.name,
-                bytes=file.bytes or size,
-                created_at=file.created_at,
-            )
-            _index(state).record(entry, None)
-        if not as_json:
-            sys.stdout.write(file.id + "\n")
-            sys.stdout.flush()
-            sys.stderr.write(f"kimi: uploaded {path} ({human_size(size)}) as {file.id}\n")
-    if as_json:
-        print_json([file.to_json() for file in uploaded])
+    try:
+        for path, size in zip(paths, sizes, strict=True):
+            bar = upload_bar(str(path), size)
+            try:
+                file = files.upload(client, path, purpose.value, progress=bar)
+            finally:
+                if isinstance(bar, UploadBar):
+                    bar.close()
+            uploaded.append(file)
+            if purpose is Purpose.file_extract:  # the next chat -f of these bytes reuses it
+                entry = IndexEntry(
+                    base_url=client.base_url,
+                    sha256=sha256_of(path),
+                    file_id=file.id,
+                    name=path.name,
+                    bytes=file.bytes or size,
+                    created_at=file.created_at,
+                )
+                _index(state).record(entry, None)
+            if not as_json:
+                sys.stdout.write(file.id + "\n")
+                sys.stdout.flush()
+                sys.stderr.write(f"kimi: uploaded {path} ({human_size(size)}) as {file.id}\n")
+    finally:
+        # Also when one fails or Ctrl-C stops them: the files uploaded before are on the
+        # account, and a script needs their IDs (as a chat's --json keeps a partial answer).
+        if as_json and (uploaded or sys.exc_info()[0] is None):
+            print_json([file.to_json() for file in uploaded])
 
 
 @app.command("list")

@@ -394,8 +394,9 @@ class Handler(BaseHTTPRequestHandler):
                 out.flush()
                 self._pause(delay)
             out.add(events.content(content[i]))
-        choice_usage = None if request.include_usage else usage
-        out.add(events.finish(answer.finish_reason, choice_usage))
+        # As live traffic: usage always rides on the finish chunk's choice; include_usage adds
+        # the extra chunk repeating the same numbers (a client must count them once).
+        out.add(events.finish(answer.finish_reason, usage))
         if request.include_usage:
             out.add(events.usage(usage))
         out.add(DONE)

@@ -102,7 +102,7 @@ class Events:
         )
 
     def finish(self, finish_reason: str, usage: dict[str, int] | None) -> bytes:
-        """The finish chunk; usage rides in ``choices[0].usage`` unless ``include_usage``."""
+        """The finish chunk; usage rides in ``choices[0].usage``, include_usage or not."""
         choice: dict[str, Any] = {"index": 0, "delta": {}, "finish_reason": finish_reason}
         if usage is not None:
             choice["usage"] = usage

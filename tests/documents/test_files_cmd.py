@@ -151,3 +151,27 @@ def test_a_directory_or_missing_file_is_a_usage_error(configured: Emulator, tmp_
     missing = invoke("files", "upload", str(tmp_path / "nope.pdf"))
     assert "no such file" in missing.assert_one_error_line(2)
     assert configured.stats()["total"] == 0
+
+
+def test_upload_json_that_fails_midway_prints_what_was_uploaded(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    first, empty, last = tmp_path / "a.pdf", tmp_path / "b.txt", tmp_path / "c.txt"
+    first.write_bytes(PDF)
+    empty.write_bytes(b"")  # the API refuses an empty file
+    last.write_text("never sent")
+    out = run_process("files", "upload", "--json", str(first), str(empty), str(last))
+    assert out.code == 1
+    [line] = out.stderr.splitlines()
+    assert line.startswith("kimi: error: the API refused b.txt: File size is zero")
+    [document] = json.loads(out.stdout)
+    assert document["filename"] == "a.pdf" and set(document) == FIELDS
+    listed = json.loads(invoke("files", "list", "--json").stdout)
+    assert [f["id"] for f in listed] == [document["id"]]  # c.txt was not sent
+
+
+def test_upload_json_that_fails_first_prints_nothing(configured: Emulator, tmp_path: Path) -> None:
+    empty = tmp_path / "b.txt"
+    empty.write_bytes(b"")
+    out = run_process("files", "upload", "--json", str(empty))
+    assert (out.code, out.stdout, len(out.stderr.splitlines())) == (1, "", 1)

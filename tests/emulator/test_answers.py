@@ -158,9 +158,14 @@ def test_usage_chunk_with_include_usage(client: httpx.Client) -> None:
     last = stream.events[-1]
     assert last["choices"] == []
     assert last["usage"]["completion_tokens"] > 0
+    # As recorded live traffic: the finish chunk still carries usage in its choice, and the
+    # extra chunk repeats the same numbers at the top level.
+    assert stream.finish["choices"][0]["usage"] == last["usage"]
+    assert stream.finish["usage"] is None
     for event in stream.events[:-1]:
         assert event["usage"] is None
-        assert "usage" not in event["choices"][0]
+        if event is not stream.finish:
+            assert "usage" not in event["choices"][0]
     plain = client.post(
         "/chat/completions", json={"model": "kimi-k3", "messages": user("ECHO one two three")}
     ).json()

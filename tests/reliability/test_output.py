@@ -1,8 +1,9 @@
-"""Reliability: stdout that cannot take the answer — a full disk, a closed descriptor.
-(A reader that goes away, i.e. a broken pipe: tests/cli/test_chat_pipes.py.)"""
+"""Reliability: stdout that cannot take the answer — a full disk, a closed descriptor, a
+reader that goes away after one byte (more on chat's broken pipe: tests/cli/test_chat_pipes.py)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -81,3 +82,70 @@ def test_closed_stdin_is_empty_input(
     assert proc.returncode == code, stderr
     assert "Traceback" not in stderr and "internal error" not in stderr
     assert words in stderr
+
+
+def read_one_byte(command: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    """``kimi COMMAND | head -c1``: kimi's own exit code and stderr."""
+    return subprocess.run(
+        f"{sys.executable} -m kimi_cli {command} | head -c1 >/dev/null; exit ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        input=stdin,
+        env=dict(os.environ),
+        timeout=60,
+        check=False,
+    )
+
+
+#: Far more than a pipe holds (64 KiB): the write is cut short when the reader goes away.
+BIG_PROMPT = ("ECHO " + "word " * 60_000).encode()
+
+
+@pytest.fixture
+def big_conversation(configured: Emulator) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "kimi_cli", "chat", "--max-tokens", "100000"],
+        input=BIG_PROMPT,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    listed = shell("history list --json")
+    return str(json.loads(listed.stdout)[0]["id"])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "history export {id}",
+        "history export --format json {id}",
+        "history show {id}",
+        "history show --json {id}",
+    ],
+)
+def test_a_large_transcript_to_a_reader_that_goes_away_is_141_and_quiet(
+    big_conversation: str, command: str
+) -> None:
+    proc = read_one_byte(command.format(id=big_conversation))
+    assert (proc.returncode, proc.stderr) == (141, b"")
+
+
+@pytest.mark.parametrize("flags", ["", "--json"])
+def test_a_large_chat_answer_to_a_reader_that_goes_away_is_141_and_quiet(
+    configured: Emulator, flags: str
+) -> None:
+    prompt = ("ECHO " + "word " * 30_000).encode()  # ~150 KB, within the token budget
+    proc = read_one_byte(f"chat --max-tokens 100000 {flags}", stdin=prompt)
+    assert (proc.returncode, proc.stderr) == (141, b"")
+
+
+def test_large_batch_results_to_a_reader_that_goes_away_are_141_and_quiet(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    line = {"prompt": "ECHO " + "word " * 20_000}
+    lines = [json.dumps({**line, "custom_id": f"q{n}"}) for n in range(8)]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n")
+    proc = read_one_byte(f"batch run --max-tokens 30000 {tmp_path / 'in.jsonl'}")
+    assert (proc.returncode, proc.stderr.decode().count("\n")) == (141, 0), proc.stderr
