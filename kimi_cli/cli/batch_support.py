@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +65,9 @@ def stage_input(
 
     connection = state.connect()
     settings, client = connection.settings, connection.client
+    options = args.options
+    if options.max_tokens is None and settings.max_tokens is not None:  # as chat takes it
+        options = replace(options, max_tokens=settings.max_tokens)
 
     def resolve(model_id: str) -> Model:
         return connection.resolve_model(model_id, None)
@@ -73,7 +76,7 @@ def stage_input(
         resolve=resolve,
         default_model=args.model or settings.model,
         system=args.system,
-        options=args.options,
+        options=options,
         count_tokens=client.estimate_tokens,
         one_model=one_model,
         response_format=args.response_format(),

@@ -318,3 +318,17 @@ def test_an_output_directory_that_cannot_be_made_is_refused_before_sending(
     line = out.assert_one_error_line(2)
     assert "cannot create" in line and "pick another -o" in line
     assert chat_bodies(configured) == []
+
+
+def test_the_saved_max_tokens_is_the_default_budget_and_the_flag_wins(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    path = prompts(tmp_path, 2)
+    assert invoke("config", "set", "max_tokens", "321").code == 0
+    out = invoke("batch", "run", "--lines", str(path))
+    assert out.code == 0, out.stderr
+    assert {b["max_completion_tokens"] for b in chat_bodies(configured)} == {321}
+    configured.configure(reset_stats=True)
+    out = invoke("batch", "run", "--lines", str(path), "--max-tokens", "50")
+    assert out.code == 0, out.stderr
+    assert {b["max_completion_tokens"] for b in chat_bodies(configured)} == {50}
