@@ -124,8 +124,19 @@ def conversation(rng: random.Random, count: int) -> list[StoredMessage]:
     return messages
 
 
-@pytest.mark.parametrize("width", [12, 30, 47, 80, 120])
-@pytest.mark.parametrize("colors", ["truecolor", "standard", None])
+#: Four widths and colour modes in the fast set (a narrow one that folds words, a plain one, the
+#: usual ones); every other pair in the slow set.
+_FAST = {(12, "truecolor"), (47, None), (80, "standard"), (120, "truecolor")}
+
+
+@pytest.mark.parametrize(
+    ("width", "colors"),
+    [
+        pytest.param(width, colors, marks=() if (width, colors) in _FAST else pytest.mark.slow)
+        for width in (12, 30, 47, 80, 120)
+        for colors in ("truecolor", "standard", None)
+    ],
+)
 def test_drawn_as_rich_drew_each_message(width: int, colors: str | None) -> None:
     messages = conversation(random.Random(width), 300)
     drawn = []

@@ -118,9 +118,9 @@ def big_conversation(configured: Emulator) -> str:
 
 @pytest.mark.parametrize(
     "command",
-    [
-        "history export {id}",
-        "history export --format json {id}",
+    [  # show's two writers in the fast set; export writes through the same ones
+        pytest.param("history export {id}", marks=pytest.mark.slow),
+        pytest.param("history export --format json {id}", marks=pytest.mark.slow),
         "history show {id}",
         "history show --json {id}",
     ],
