@@ -212,6 +212,16 @@ class HistoryError(KimiError):
     exit_code = ExitCode.CONFIG
 
 
+def unreadable_input(path: object, exc: OSError) -> UsageError:
+    """A file the user named that cannot be read (``-f``, a batch input): one usage error,
+    worded by what went wrong."""
+    if isinstance(exc, FileNotFoundError):
+        return UsageError(f"no such file: {path}", hint="check the path")
+    if isinstance(exc, IsADirectoryError):
+        return UsageError(f"{path} is a directory", hint="give a file")
+    return UsageError(f"cannot read {path} ({exc.strerror or exc})")
+
+
 def os_error_fix(exc: OSError, where: object) -> str:
     """What to do about a file that could not be read or written, by what went wrong:
     a full disk is not a permission problem."""

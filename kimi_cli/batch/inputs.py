@@ -20,7 +20,7 @@ from kimi_cli.documents.local import (
     refuse_broken_image,
     sniff_image,
 )
-from kimi_cli.errors import UsageError
+from kimi_cli.errors import UsageError, unreadable_input
 
 CHAT_URL = "/v1/chat/completions"
 BOM = b"\xef\xbb\xbf"
@@ -197,12 +197,8 @@ def line_items(path: str, prompt: str | None, compose: Compose) -> Iterator[Inpu
 def _open(path: Path) -> IO[bytes]:
     try:
         return path.open("rb")
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {path}", hint="check the path") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a directory", hint="give a file") from None
     except OSError as exc:
-        raise UsageError(f"cannot read {path} ({exc.strerror or exc})") from None
+        raise unreadable_input(path, exc) from None
 
 
 def _read(path: Path) -> bytes:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kimi_cli.errors import UsageError
+from kimi_cli.errors import UsageError, unreadable_input
 
 # Images and documents are looked at only when -f gives files.
 if TYPE_CHECKING:
@@ -94,12 +94,8 @@ def read_file(path: Path) -> bytes:
         return sys.stdin.buffer.read()
     try:
         return path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {path}", hint="check the path") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a directory", hint="give a file") from None
     except OSError as exc:
-        raise UsageError(f"cannot read {path} ({exc.strerror or exc})") from None
+        raise unreadable_input(path, exc) from None
 
 
 def read_files(
@@ -146,12 +142,8 @@ def _head(path: Path) -> tuple[bytes, int]:
     try:
         with path.open("rb") as source:
             return source.read(_HEAD_BYTES), os.fstat(source.fileno()).st_size
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {path}", hint="check the path") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a directory", hint="give a file") from None
     except OSError as exc:
-        raise UsageError(f"cannot read {path} ({exc.strerror or exc})") from None
+        raise unreadable_input(path, exc) from None
 
 
 def read_image(path: Path) -> Attachment:

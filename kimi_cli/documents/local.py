@@ -9,12 +9,13 @@ no more memory than a small one.
 from __future__ import annotations
 
 import codecs
+import errno
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from kimi_cli.errors import UsageError
+from kimi_cli.errors import UsageError, unreadable_input
 
 #: The Files API takes at most 100 MB per file (docs/api-notes.md#files-api).
 MAX_DOCUMENT_BYTES = 100 * 1024 * 1024
@@ -88,12 +89,10 @@ def size_of(path: Path) -> int:
     """The size of a file to send; a usage error for a path that is not one."""
     try:
         found = os.stat(path)
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {path}", hint="check the path") from None
     except OSError as exc:
-        raise UsageError(f"cannot read {path} ({exc.strerror or exc})") from None
+        raise unreadable_input(path, exc) from None
     if stat.S_ISDIR(found.st_mode):
-        raise UsageError(f"{path} is a directory", hint="give a file")
+        raise unreadable_input(path, IsADirectoryError(errno.EISDIR, "is a directory"))
     return found.st_size
 
 

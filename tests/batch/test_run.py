@@ -208,11 +208,11 @@ def test_schema_is_sent_and_answers_that_break_it_fail(
     assert "resuming: 1 of 2" in again.stderr  # the mismatch is asked again, the rest kept
 
 
-def test_ctrl_c_stops_the_run_and_says_how_to_resume(
-    configured: Emulator, isolated_env: Path, tmp_path: Path
-) -> None:
-    path = prompts(tmp_path, 30)
-    configured.configure(latency=0.2)
+def _stopped_run(
+    emu: Emulator, home: Path, path: Path, signum: int
+) -> tuple[subprocess.Popen[bytes], bytes, bytes]:
+    """``batch run`` of ``path``, two at a time, sent ``signum`` once three answers are in."""
+    emu.configure(latency=0.2)
     proc = subprocess.Popen(
         [sys.executable, "-m", "kimi_cli", "batch", "run", "--lines", str(path), "-n", "2"],
         stdout=subprocess.PIPE,
@@ -220,10 +220,18 @@ def test_ctrl_c_stops_the_run_and_says_how_to_resume(
         env=dict(os.environ),
     )
     deadline = time.monotonic() + 30
-    while finished_in_journal(isolated_env) < 3 and time.monotonic() < deadline:
+    while finished_in_journal(home) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=30)
+    return proc, out, err
+
+
+def test_ctrl_c_stops_the_run_and_says_how_to_resume(
+    configured: Emulator, isolated_env: Path, tmp_path: Path
+) -> None:
+    path = prompts(tmp_path, 30)
+    proc, out, err = _stopped_run(configured, isolated_env, path, signal.SIGINT)
     assert proc.returncode == 130
     text = err.decode()
     assert "run the same command again" in text and "Traceback" not in text
@@ -273,18 +281,7 @@ def test_sigterm_stops_the_run_like_ctrl_c(
     configured: Emulator, isolated_env: Path, tmp_path: Path
 ) -> None:
     path = prompts(tmp_path, 30)
-    configured.configure(latency=0.2)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kimi_cli", "batch", "run", "--lines", str(path), "-n", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=dict(os.environ),
-    )
-    deadline = time.monotonic() + 30
-    while finished_in_journal(isolated_env) < 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=30)
+    proc, out, err = _stopped_run(configured, isolated_env, path, signal.SIGTERM)
     assert proc.returncode == 143
     text = err.decode()
     assert "Traceback" not in text
