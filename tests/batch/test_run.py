@@ -59,6 +59,25 @@ def finished_in_journal(home: Path) -> int:
             return 0
 
 
+def _stopped_run(
+    home: Path, path: Path, signum: int, after: int = 3
+) -> tuple[subprocess.Popen[bytes], bytes, bytes]:
+    """``batch run`` of ``path``, two at a time, sent ``signum`` once ``after`` answers are in
+    the journal (the caller slows the emulator down first)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kimi_cli", "batch", "run", "--lines", str(path), "-n", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 30
+    while finished_in_journal(home) < after and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=30)
+    return proc, out, err
+
+
 def test_results_come_in_input_order_one_per_line(configured: Emulator, tmp_path: Path) -> None:
     path = prompts(tmp_path, 12)
     out = invoke("batch", "run", "--lines", str(path), "--concurrency", "3")
@@ -108,17 +127,7 @@ def test_kill_9_then_rerun_sends_only_what_is_missing(
     total = 40
     path = prompts(tmp_path, total)
     configured.configure(faults=[{"name": "slow_first_byte"}], delay=0.15)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kimi_cli", "batch", "run", "--lines", str(path), "-n", "2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=dict(os.environ),
-    )
-    deadline = time.monotonic() + 30
-    while finished_in_journal(isolated_env) < 8 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
+    _stopped_run(isolated_env, path, signal.SIGKILL, after=8)
     finished = finished_in_journal(isolated_env)
     assert 8 <= finished < total
     first_run = {asked(b) for b in settled_bodies(configured)}
@@ -208,30 +217,12 @@ def test_schema_is_sent_and_answers_that_break_it_fail(
     assert "resuming: 1 of 2" in again.stderr  # the mismatch is asked again, the rest kept
 
 
-def _stopped_run(
-    emu: Emulator, home: Path, path: Path, signum: int
-) -> tuple[subprocess.Popen[bytes], bytes, bytes]:
-    """``batch run`` of ``path``, two at a time, sent ``signum`` once three answers are in."""
-    emu.configure(latency=0.2)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kimi_cli", "batch", "run", "--lines", str(path), "-n", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=dict(os.environ),
-    )
-    deadline = time.monotonic() + 30
-    while finished_in_journal(home) < 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signum)
-    out, err = proc.communicate(timeout=30)
-    return proc, out, err
-
-
 def test_ctrl_c_stops_the_run_and_says_how_to_resume(
     configured: Emulator, isolated_env: Path, tmp_path: Path
 ) -> None:
     path = prompts(tmp_path, 30)
-    proc, out, err = _stopped_run(configured, isolated_env, path, signal.SIGINT)
+    configured.configure(latency=0.2)
+    proc, out, err = _stopped_run(isolated_env, path, signal.SIGINT)
     assert proc.returncode == 130
     text = err.decode()
     assert "run the same command again" in text and "Traceback" not in text
@@ -257,17 +248,7 @@ def test_a_killed_run_still_counts_in_usage_once(
     total = 20
     path = prompts(tmp_path, total)
     configured.configure(faults=[{"name": "slow_first_byte"}], delay=0.15)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kimi_cli", "batch", "run", "--lines", str(path), "-n", "2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=dict(os.environ),
-    )
-    deadline = time.monotonic() + 30
-    while finished_in_journal(isolated_env) < 4 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
+    _stopped_run(isolated_env, path, signal.SIGKILL, after=4)
     assert 4 <= finished_in_journal(isolated_env) < total
     configured.configure(faults=[])
     assert run_process("batch", "run", "--lines", str(path), "-n", "2").code == 0
@@ -281,7 +262,8 @@ def test_sigterm_stops_the_run_like_ctrl_c(
     configured: Emulator, isolated_env: Path, tmp_path: Path
 ) -> None:
     path = prompts(tmp_path, 30)
-    proc, out, err = _stopped_run(configured, isolated_env, path, signal.SIGTERM)
+    configured.configure(latency=0.2)
+    proc, out, err = _stopped_run(isolated_env, path, signal.SIGTERM)
     assert proc.returncode == 143
     text = err.decode()
     assert "Traceback" not in text
