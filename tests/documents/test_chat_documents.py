@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -202,25 +206,18 @@ def test_a_broken_index_only_costs_an_upload(
     assert os.stat(index).st_size > 0
 
 
-def test_ctrl_c_during_an_upload_records_nothing(
-    configured: Emulator, contract: Path, isolated_env: Path
-) -> None:
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    configured.configure(
-        faults=[{"name": "slow_first_byte", "once": True, "endpoint": "files.upload"}], delay=5
-    )
+def _interrupt_chat_during(emu: Emulator, document: Path, endpoint: str) -> None:
+    """``kimi chat -f document`` as a real process, Ctrl-C while ``endpoint`` is answering:
+    exit 130, one error line, nothing on stdout."""
+    emu.configure(faults=[{"name": "slow_first_byte", "once": True, "endpoint": endpoint}], delay=5)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kimi_cli", "chat", "-f", str(contract), "ECHO hi"],
+        [sys.executable, "-m", "kimi_cli", "chat", "-f", str(document), "ECHO hi"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 30
-    while not configured.stats()["endpoints"].get("files.upload"):
+    while not emu.stats()["endpoints"].get(endpoint):
         assert time.monotonic() < deadline and proc.poll() is None
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
@@ -228,6 +225,12 @@ def test_ctrl_c_during_an_upload_records_nothing(
     assert proc.returncode == 130, err
     assert "Traceback" not in err.decode() and err.decode().count("kimi: error:") == 1
     assert out == b""
+
+
+def test_ctrl_c_during_an_upload_records_nothing(
+    configured: Emulator, contract: Path, isolated_env: Path
+) -> None:
+    _interrupt_chat_during(configured, contract, "files.upload")
     index = isolated_env / "cache" / "documents" / "index.json"
     entries = json.loads(index.read_text())["entries"] if index.exists() else {}
     assert entries == {}
@@ -242,29 +245,7 @@ def test_ctrl_c_while_the_text_is_awaited_keeps_the_upload_for_the_next_try(
 ) -> None:
     """Interrupted after the upload, before the extracted text came: the next ``-f`` of
     the same bytes asks only for the text, and the account holds one copy, not two."""
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    configured.configure(
-        faults=[{"name": "slow_first_byte", "once": True, "endpoint": "files.content"}], delay=5
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kimi_cli", "chat", "-f", str(contract), "ECHO hi"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while not configured.stats()["endpoints"].get("files.content"):
-        assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err.decode() and err.decode().count("kimi: error:") == 1
-    assert out == b""
+    _interrupt_chat_during(configured, contract, "files.content")
     assert _files_sent(configured) == (1, 1)
     again = _chat("-f", str(contract), "ECHO hi")
     assert again.code == 0 and again.stdout == "hi\n", again.stderr
