@@ -27,8 +27,11 @@ from typing import TYPE_CHECKING, Any
 from kimi_cli.errors import APIRequestError, KimiError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from kimi_cli.api.client import KimiClient
     from kimi_cli.api.types import ToolCall
+    from kimi_cli.conversation.outcome import TurnObserver, TurnResult
 
 #: How long a fetched tool list is trusted.
 TOOLS_TTL_S = 24 * 3600
@@ -71,6 +74,32 @@ class WebSearch:
         from kimi_cli.api.formulas import run_fiber
 
         return run_fiber(self.client, self.uri, call.name, call.arguments).content
+
+    def answer(
+        self,
+        calls: tuple[ToolCall, ...],
+        body: dict[str, Any],
+        result: TurnResult,
+        observer: TurnObserver,
+        max_searches: int,
+        price: Callable[[TurnResult], None],
+    ) -> None:
+        """Run each call and append its tool message to the request and the result. A call
+        of a tool not offered, or one past ``max_searches``, ends the turn. ``price`` is
+        asked after each search is counted, so its fee is in the result before it runs."""
+        offered = self.names()
+        for call in calls:
+            if call.name not in offered:
+                raise unknown_tool(call)
+            if len(result.searches) >= max_searches:
+                raise limit_error(max_searches)
+            query = query_of(call)
+            observer.search(query)
+            result.searches.append(query)
+            price(result)
+            message = tool_step(call, self.run(call))
+            result.steps.append(message)
+            body["messages"].append(message)
 
     # -- the cache: best effort, a broken file is fetched again ---------------------
 

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from kimi_cli.api.client import KimiClient
-    from kimi_cli.api.types import Model, ToolCall
+    from kimi_cli.api.types import Model
     from kimi_cli.catalog.policy import ChatOptions, ModelPolicy
     from kimi_cli.conversation.budgets import BudgetGuard
     from kimi_cli.conversation.images import Attachment, ImageStore
@@ -295,35 +295,13 @@ class Conversation:
             result.steps.append(step)
             body["messages"].append(step)
             result.content, result.reasoning, result.pieces = "", "", []
-            self._run_calls(calls, body, result, observer, max_searches)
-
-    def _run_calls(
-        self,
-        calls: tuple[ToolCall, ...],
-        body: dict[str, Any],
-        result: TurnResult,
-        observer: TurnObserver,
-        max_searches: int,
-    ) -> None:
-        from kimi_cli.conversation.search import limit_error, query_of, tool_step, unknown_tool
-
-        search = self._search()
-        offered = search.names()
-        if self.budget is not None:  # the searches' fee, before any of them runs
-            runs = min(len(calls), max_searches - len(result.searches))
-            self.budget.before_searches(self.currency, runs, turn=self.turns, pending=result.cost)
-        for call in calls:
-            if call.name not in offered:
-                raise unknown_tool(call)
-            if len(result.searches) >= max_searches:
-                raise limit_error(max_searches)
-            query = query_of(call)
-            observer.search(query)
-            result.searches.append(query)
-            self._price(result)
-            message = tool_step(call, search.run(call))
-            result.steps.append(message)
-            body["messages"].append(message)
+            search = self._search()
+            if self.budget is not None:  # the searches' fee, before any of them runs
+                runs = min(len(calls), max_searches - len(result.searches))
+                self.budget.before_searches(
+                    self.currency, runs, turn=self.turns, pending=result.cost
+                )
+            search.answer(calls, body, result, observer, max_searches, self._price)
 
     def _check_budget(
         self, body: dict[str, Any], result: TurnResult | None, measured: int | None = None
