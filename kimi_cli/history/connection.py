@@ -44,7 +44,9 @@ def connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
 
 
 def connect_read_only(path: Path, failure: HistoryError) -> sqlite3.Connection | None:
-    """``path`` opened for reading only, None when there is no file; else ``failure``."""
+    """``path`` opened for reading only, None when nothing is stored in it (no file, or a
+    file made by a run that could not migrate it: a full disk, a kill); else ``failure``,
+    also when the file has an older schema, which only a write could bring up to date."""
     if not path.is_file():
         return None
     # Plain read-only first; "immutable" when even the WAL index cannot be created.
@@ -56,10 +58,16 @@ def connect_read_only(path: Path, failure: HistoryError) -> sqlite3.Connection |
                 isolation_level=None,
                 check_same_thread=False,
             )
-            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-            return db
+            tables = db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+            version = db.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.Error:
             continue
+        if version >= SCHEMA_VERSION:
+            return db
+        db.close()
+        if version == 0 and tables == 0:
+            return None
+        raise failure
     raise failure
 
 

@@ -151,3 +151,29 @@ def test_reads_work_when_the_data_dir_cannot_be_written(
         store.new_conversation(model="m", title="t")
     empty = HistoryStore(tmp_path / "none" / "history.db")
     assert empty.recent() == [] and empty.get("abc") is None
+
+
+def test_a_file_never_migrated_reads_as_empty_when_it_cannot_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run made the file, then the disk was full (or the run was killed) before the schema.
+    never_migrated = tmp_path / "made" / "history.db"
+    never_migrated.parent.mkdir()
+    never_migrated.touch()
+    older = tmp_path / "older" / "history.db"
+    older.parent.mkdir()
+    with closing(sqlite3.connect(older)) as db:
+        db.execute("CREATE TABLE conversations (id TEXT PRIMARY KEY)")
+        db.execute(f"PRAGMA user_version = {connection.SCHEMA_VERSION - 1}")
+        db.commit()
+
+    def disk_full(path: Path) -> None:
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(connection, "_prepare_files", disk_full)
+    empty = HistoryStore(never_migrated)
+    assert empty.recent() == [] and empty.get("abc") is None and empty.search("x") == []
+    # An older schema is brought up to date by a write only: said as the write failure it is.
+    with pytest.raises(HistoryError, match="could not write history database") as failed:
+        HistoryStore(older).recent()
+    assert "— free some disk space" in failed.value.line()
