@@ -133,10 +133,10 @@ class Journal:
                 db.close()
 
     def _error(self, exc: BaseException) -> HistoryError:
-        return HistoryError(
-            f"batch journal {self.path} failed ({exc})",
-            hint="check the data dir's permissions and free space; retry",
-        )
+        from kimi_cli.history.failures import translate
+
+        kept = " (submitted batches stay on the platform: 'kimi batch status ID')"
+        return translate(exc, self.path, "batch journal", kept=kept)
 
     def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
         with self._lock:

@@ -31,23 +31,26 @@ def is_write_failure(exc: BaseException) -> bool:
     return primary == sqlite3.SQLITE_FULL or primary in _NO_ACCESS
 
 
-def translate(exc: BaseException, path: Path) -> HistoryError:
-    """One line for any sqlite3 (or file system) failure on ``path``."""
+def translate(
+    exc: BaseException, path: Path, what: str = "history database", *, kept: str = ""
+) -> HistoryError:
+    """One line for any sqlite3 (or file system) failure on ``path``, the ``what`` (also
+    the batch journal). ``kept``: what survives moving a corrupt file aside, said with it."""
     detail = str(exc).strip() or type(exc).__name__
     primary = primary_code(exc)
     if primary in _CORRUPT:
-        message = f"history database {path} is corrupt"
-        hint = "move it aside; kimi will start a new one"
+        message = f"{what} {path} is corrupt"
+        hint = f"move it aside; kimi will start a new one{kept}"
     elif primary in _LOCKED:
-        message, hint = f"history database {path} is locked by another process", "retry"
+        message, hint = f"{what} {path} is locked by another process", "retry"
     elif primary == sqlite3.SQLITE_FULL or (primary in _NO_ACCESS and _no_space(path)):
-        message, hint = f"could not write history database {path}", "free disk space"
+        message, hint = f"could not write {what} {path}", "free disk space"
     elif isinstance(exc, OSError):  # a full disk or a read-only mount is no permission problem
-        message, hint = f"could not write history database {path}", os_error_fix(exc, path)
+        message, hint = f"could not write {what} {path}", os_error_fix(exc, path)
     elif primary in _NO_ACCESS:
-        message, hint = f"could not write history database {path}", "check permissions"
+        message, hint = f"could not write {what} {path}", "check permissions"
     else:
-        message = f"history database {path} failed"
+        message = f"{what} {path} failed"
         hint = "retry; if it persists, move the file aside and kimi will start a new one"
     return HistoryError(f"{message} ({detail})", hint=hint)
 

@@ -330,6 +330,20 @@ def test_status_and_list_merge_the_journal_with_the_api(emu: Emulator, tmp_path:
     unknown.assert_one_error_line(1)
 
 
+def test_a_corrupt_journal_is_named_with_what_moving_it_aside_keeps(
+    emu: Emulator, isolated_env: Path
+) -> None:
+    journal = isolated_env / "data" / "batch.db"
+    journal.parent.mkdir(parents=True)
+    journal.write_bytes(b"not a database, a page of noise " * 200)
+    line = run_process("batch", "list").assert_one_error_line(3)
+    assert line == (
+        f"kimi: error: batch journal {journal} is corrupt (file is not a database) — move it "
+        "aside; kimi will start a new one (submitted batches stay on the platform: "
+        "'kimi batch status ID')"
+    )
+
+
 def test_ctrl_c_stops_waiting_not_the_batch(emu: Emulator, tmp_path: Path) -> None:
     emu.configure(batch_step_s=30)
     batch_id = run_process("batch", "submit", "--lines", lines_file(tmp_path, 2)).stdout.strip()
