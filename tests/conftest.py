@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kimi_cli.emulator import Emulator
-from tests.helpers import CN_KEY, GLOBAL_KEY
+from tests.helpers import CN_KEY, GLOBAL_KEY, OPENED_STORES
 
 _CLEARED_PREFIXES = ("KIMI_", "MOONSHOT_")
 _CLEARED_NAMES = {
@@ -35,6 +35,15 @@ _CLEARED_NAMES = {
     # each, hundreds of times): a user's kimi reads them from __pycache__.
     "PYTHONDONTWRITEBYTECODE",
 }
+
+
+@pytest.fixture(autouse=True)
+def close_stores() -> Iterator[None]:
+    """Close what ``history_at`` opened: an open SQLite connection left for the garbage
+    collector is a ResourceWarning (Python 3.13), which the tests treat as an error."""
+    yield
+    while OPENED_STORES:
+        OPENED_STORES.pop().close()
 
 
 @pytest.fixture(autouse=True)

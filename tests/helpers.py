@@ -35,9 +35,16 @@ def chats(emulator: Emulator) -> int:
     return requests(emulator).get(CHAT, 0)
 
 
+#: Stores ``history_at`` opened, closed after each test by conftest's ``close_stores``.
+OPENED_STORES: list[HistoryStore] = []
+
+
 def history_at(home: Path) -> HistoryStore:
-    """The history kimi writes under ``isolated_env`` (the ``home`` it returns)."""
-    return HistoryStore(home / "data" / "history.db")
+    """The history kimi writes under ``isolated_env`` (the ``home`` it returns); closed
+    when the test ends."""
+    store = HistoryStore(home / "data" / "history.db")
+    OPENED_STORES.append(store)
+    return store
 
 
 def stored_message(role: str = "user", content: str = "x", **fields: Any) -> StoredMessage:

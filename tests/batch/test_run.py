@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,7 @@ def finished_in_journal(home: Path) -> int:
     db = home / "data" / "batch.db"
     if not db.exists():
         return 0
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         try:
             return int(conn.execute("SELECT count(*) FROM finished").fetchone()[0])
         except sqlite3.OperationalError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from kimi_cli.emulator import Emulator
@@ -15,7 +16,7 @@ def conversations(isolated_env: Path) -> int:
     path = isolated_env / "data" / "history.db"
     if not path.exists():
         return 0
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         return int(db.execute("SELECT COUNT(*) FROM conversations").fetchone()[0])
 
 

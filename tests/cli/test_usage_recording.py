@@ -3,6 +3,7 @@ turns, recorded as they happen. Real processes against the emulator."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -43,7 +44,7 @@ def test_usage_totals_equal_the_sum_of_each_chat_and_search(
 
 
 def usage_kinds(isolated_env: Path) -> dict[str, int]:
-    with sqlite3.connect(isolated_env / "data" / "history.db") as db:
+    with contextlib.closing(sqlite3.connect(isolated_env / "data" / "history.db")) as db:
         rows = db.execute("SELECT kind, COUNT(*) FROM usage GROUP BY kind").fetchall()
     return {str(kind): int(count) for kind, count in rows}
 
