@@ -9,7 +9,7 @@ failing check (``exit_code_of``). Nothing here imports rich, typer or the CLI: t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from kimi_cli.config import mask_key
 from kimi_cli.doctor.checks_budget import check_budget
@@ -50,6 +50,7 @@ __all__ = [
     "DoctorContext",
     "Status",
     "exit_code_of",
+    "iter_checks",
     "run_checks",
 ]
 
@@ -79,9 +80,16 @@ STEPS: tuple[tuple[str, str, CheckFn], ...] = (
 
 def run_checks(ctx: DoctorContext, *, progress: Callable[[str], None] | None = None) -> list[Check]:
     """Run every check in order; ``progress`` hears what is being looked at next."""
+    return list(iter_checks(ctx, progress=progress))
+
+
+def iter_checks(
+    ctx: DoctorContext, *, progress: Callable[[str], None] | None = None
+) -> Iterator[Check]:
+    """Each check's verdict as soon as it is known, so that a run stopped half-way (Ctrl-C,
+    SIGTERM) can still report the checks it finished."""
     found = Findings()
     key = ctx.settings.api_key if ctx.settings is not None else None
-    results: list[Check] = []
     for check_id, doing, check in STEPS:
         if progress is not None:
             progress(doing)
@@ -96,8 +104,7 @@ def run_checks(ctx: DoctorContext, *, progress: Callable[[str], None] | None = N
                 "rerun with --debug and report it",
                 int(ExitCode.INTERNAL),
             )
-        results.append(_scrubbed(result, key))
-    return results
+        yield _scrubbed(result, key)
 
 
 def _scrubbed(check: Check, key: str | None) -> Check:

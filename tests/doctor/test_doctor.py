@@ -44,9 +44,11 @@ def by_id(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def assert_shape(data: dict[str, Any]) -> None:
-    """The documented shape: {checks: [{id, title, status, detail, fix, exit_code}], exit_code}."""
-    assert set(data) == {"checks", "exit_code"}
+    """The documented shape of a finished run:
+    {checks: [{id, title, status, detail, fix, exit_code}], exit_code, partial: false}."""
+    assert set(data) == {"checks", "exit_code", "partial"}
     assert isinstance(data["exit_code"], int)
+    assert data["partial"] is False
     assert [c["id"] for c in data["checks"]] == IDS
     for check in data["checks"]:
         assert set(check) == {"id", "title", "status", "detail", "fix", "exit_code"}
