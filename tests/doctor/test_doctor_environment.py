@@ -1,0 +1,55 @@
+"""``kimi doctor`` against a broken environment: proxy variables it cannot parse, and fixes
+that must not send the user to the doctor they are already running."""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+
+import pytest
+
+from kimi_cli.emulator import Emulator
+from tests.helpers import Outcome, invoke, run_process
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _checks(out: Outcome) -> dict[str, dict[str, Any]]:
+    return {c["id"]: c for c in json.loads(out.stdout)["checks"]}
+
+
+@pytest.mark.parametrize("value", ["http://[bad", "http://[::1", "http://proxy:notaport"])
+def test_a_proxy_variable_that_is_not_a_url_fails_the_proxy_check_with_3(
+    configured: Emulator, value: str
+) -> None:
+    out = run_process("doctor", "--no-chat", "--json", env={"HTTPS_PROXY": value})
+    line = out.assert_one_error_line(3)
+    proxy = _checks(out)["proxy"]
+    assert proxy["title"] == "Proxy" and proxy["status"] == "fail", proxy
+    assert proxy["exit_code"] == 3
+    assert "internal error" not in out.stdout
+    assert "HTTPS_PROXY" in proxy["detail"] and "not a URL" in proxy["detail"]
+    assert "HTTPS_PROXY" in proxy["fix"]
+    assert line.startswith("kimi: error: doctor: Proxy: ")
+
+
+def test_a_password_in_a_proxy_that_is_not_a_url_is_not_shown(configured: Emulator) -> None:
+    out = invoke("doctor", "--no-chat", "--json", env={"HTTPS_PROXY": "http://u:hunter2@[bad"})
+    assert out.code == 3, out.stderr
+    assert "hunter2" not in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("value", ["http://proxy:notaport", "http://u:hunter2@[::1"])
+def test_a_chat_with_a_proxy_variable_that_is_not_a_url_is_exit_3_not_a_bug(
+    configured: Emulator, value: str
+) -> None:
+    out = run_process("chat", "ECHO hi", env={"HTTPS_PROXY": value})
+    line = out.assert_one_error_line(3)
+    assert line.startswith("kimi: error: HTTPS_PROXY is not a URL (")
+    assert "internal error" not in line and "hunter2" not in out.stderr
+    assert configured.stats()["total"] == 0
