@@ -39,6 +39,7 @@ from kimi_cli.doctor.report import (
     Findings,
     Status,
     exit_code_of,
+    without_doctor_advice,
 )
 from kimi_cli.errors import ExitCode
 
@@ -108,11 +109,14 @@ def iter_checks(
 
 
 def _scrubbed(check: Check, key: str | None) -> Check:
-    """The key never leaves the doctor except masked, whatever a message quoted."""
-    if not key or (key not in check.detail and key not in (check.fix or "")):
+    """The key never leaves the doctor except masked, whatever a message quoted; and no fix
+    says to run the doctor, whatever the error it came from advised."""
+    fix = without_doctor_advice(check.fix) if check.fix else check.fix
+    detail = check.detail
+    if key and key in detail + (fix or ""):
+        masked = mask_key(key)
+        detail = detail.replace(key, masked)
+        fix = fix.replace(key, masked) if fix else fix
+    if (detail, fix) == (check.detail, check.fix):
         return check
-    masked = mask_key(key)
-    fix = check.fix.replace(key, masked) if check.fix else None
-    return Check(
-        check.id, check.title, check.status, check.detail.replace(key, masked), fix, check.exit_code
-    )
+    return Check(check.id, check.title, check.status, detail, fix, check.exit_code)

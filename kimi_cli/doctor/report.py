@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,16 @@ def from_error(id: str, title: str, error: KimiError) -> Check:
     if error.request_id:
         detail = f"{detail} (request id {error.request_id})"
     return failed(id, title, detail, error.hint, error.exit_code)
+
+
+#: How a hint written for the other commands sends the user to ``kimi doctor``: ``the base
+#: URL ('kimi doctor'), then retry``, ``…; 'kimi doctor' checks them``, ``retry, or 'kimi doctor'``.
+_TO_THE_DOCTOR = re.compile(r" \('kimi doctor'\)|[;,] (?:or |check )?'kimi doctor'(?: [\w ]+)?")
+
+
+def without_doctor_advice(text: str) -> str:
+    """A fix without the advice to run ``kimi doctor``: the doctor is what is running."""
+    return _TO_THE_DOCTOR.sub("", text)
 
 
 def exit_code_of(checks: Iterable[Check]) -> int:

@@ -44,6 +44,30 @@ def test_a_password_in_a_proxy_that_is_not_a_url_is_not_shown(configured: Emulat
     assert "hunter2" not in out.stdout + out.stderr
 
 
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"HTTP_PROXY": "http://127.0.0.1:{port}"},  # the proxy refuses: 75
+        {"HTTP_PROXY": "ftp://127.0.0.1:{port}"},  # a scheme httpx refuses: 3
+    ],
+    ids=["proxy-refuses", "proxy-scheme"],
+)
+def test_no_fix_of_the_doctor_says_run_kimi_doctor(
+    configured: Emulator, monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]
+) -> None:
+    port = _closed_port()
+    monkeypatch.setenv("KIMI_BASE_URL", f"http://127.0.0.1:{port}/v1")
+    out = invoke(
+        "doctor", "--no-chat", "--json", env={k: v.format(port=port) for k, v in variables.items()}
+    )
+    assert out.code in (3, 75), out.stderr
+    models = _checks(out)["models"]
+    assert models["status"] == "fail", models  # asked through the proxy, and failed
+    for check in _checks(out).values():
+        assert "kimi doctor" not in (check["fix"] or "") + check["detail"], check
+    assert "kimi doctor" not in out.assert_one_error_line(out.code)
+
+
 @pytest.mark.parametrize("value", ["http://proxy:notaport", "http://u:hunter2@[::1"])
 def test_a_chat_with_a_proxy_variable_that_is_not_a_url_is_exit_3_not_a_bug(
     configured: Emulator, value: str
