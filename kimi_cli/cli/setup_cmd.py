@@ -18,8 +18,8 @@ from kimi_cli.cli.common import state_of
 from kimi_cli.cli.completion import complete_model_ids
 from kimi_cli.cli.state import MODELS_SPINNER, AppState, Connection
 from kimi_cli.config import REGIONS_BY_NAME, Settings, mask_key
-from kimi_cli.errors import KimiError, UsageError, WrongRegionError
-from kimi_cli.render.terminal import note, warn
+from kimi_cli.errors import ExitCode, KimiError, UsageError, WrongRegionError
+from kimi_cli.render.terminal import note, print_error, warn
 
 T = TypeVar("T")
 
@@ -67,7 +67,26 @@ def setup(
 
     Example: pass show moonshot | kimi setup --key-stdin --region global --model kimi-k3.1-pro
     """
-    state = state_of(ctx)
+    saved: list[str] = []  # where the verified key went, once it is saved
+    try:
+        _setup(state_of(ctx), key_stdin, model, keyring, saved)
+    except (KeyboardInterrupt, EOFError, typer.Abort):  # Ctrl-C, or Ctrl-D at a prompt
+        print_error(_stopped_line(saved))
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+
+def _stopped_line(saved: list[str]) -> str:
+    """What a setup stopped half-way leaves, and what to do next."""
+    if not saved:
+        return "setup stopped: nothing was saved — run 'kimi setup' again"
+    return (
+        f"setup stopped: the key is saved ({saved[0]}), but no model — pick one: kimi models use ID"
+    )
+
+
+def _setup(
+    state: AppState, key_stdin: bool, model: str | None, keyring: bool, saved: list[str]
+) -> None:
     interactive = not key_stdin and sys.stdin.isatty()
     if not key_stdin and not interactive:
         raise UsageError(
@@ -77,12 +96,13 @@ def setup(
     settings = _settings(state)
     if interactive and state.options.region is None and settings.region is not None:
         settings = _settings(state, region=_ask(lambda: _ask_region(state)))
-    key = _ask(_ask_key) if interactive else _read_key()
+    key = _ask(_ask_key, hidden=True) if interactive else _read_key()
     connection, models = _verified(
         state, settings, key, key_stdin=key_stdin, interactive=interactive
     )
     settings = connection.settings
     _save_key(state, settings, key, keyring=keyring)
+    saved.append(_where(settings))
     note(f"kimi: key {mask_key(key)} verified on {_where(settings)} ({len(models)} models)")
     chosen = _choose_model(models, model or settings.model, interactive, explicit=model is not None)
     if chosen is not None:
@@ -139,7 +159,7 @@ def _verified(
         if not interactive:
             raise
         note(f"kimi: {exc.message}")
-        if not typer.confirm(f"Use region {exc.region}?", default=True):
+        if not _ask(lambda: typer.confirm(f"Use region {exc.region}?", default=True)):
             raise
         switched = state.connect(_with_key(_settings(state, exc.region), key))
         return switched, switched.list_models()
@@ -166,7 +186,7 @@ def _save_key(state: AppState, settings: Settings, key: str, *, keyring: bool) -
     store.update({**values, "api_key": key}, remove=["api_key_store"])
 
 
-def _ask(question: Callable[[], T]) -> T:
+def _ask(question: Callable[[], T], *, hidden: bool = False) -> T:
     """Ask until the answer is usable: a typo is explained and asked again, never fatal."""
     while True:
         try:
@@ -174,8 +194,9 @@ def _ask(question: Callable[[], T]) -> T:
         except UsageError as exc:
             sys.stderr.write(f"kimi: {exc.line()}\n")
         except (KeyboardInterrupt, EOFError, typer.Abort):
-            sys.stderr.write("\n")  # end the prompt's line before the shell's prompt
-            sys.stderr.flush()
+            if not hidden:  # a hidden prompt ends its line itself
+                sys.stderr.write("\n")  # end the prompt's line before the error line
+                sys.stderr.flush()
             raise
 
 

@@ -4,6 +4,7 @@ verified key is never lost, and Ctrl-C / Ctrl-D leave the shell prompt on a line
 from __future__ import annotations
 
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -107,4 +108,63 @@ def test_ctrl_d_at_the_region_prompt_ends_the_line(
     assert child.exitstatus != 0
     assert tail.endswith("\n"), repr(tail)
     assert "Traceback" not in tail
+    assert saved(isolated_env) == {}
+
+
+REGION, KEY, MODEL = "Region:", "API key (input hidden):", "Model number or ID [1]:"
+NOTHING_SAVED = "kimi: error: setup stopped: nothing was saved — run 'kimi setup' again"
+KEY_SAVED = (
+    "kimi: error: setup stopped: the key is saved (region global), but no model"
+    " — pick one: kimi models use ID"
+)
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "ctrl-d"])
+@pytest.mark.parametrize(
+    ("answers", "line"),
+    [([], NOTHING_SAVED), ([""], NOTHING_SAVED), (["", "sk-emulator"], KEY_SAVED)],
+    ids=["at-region", "at-key", "at-model"],
+)
+def test_stopping_setup_at_any_prompt_says_what_was_saved_in_one_line(
+    global_emulator: Emulator, isolated_env: Path, stop: str, answers: list[str], line: str
+) -> None:
+    child = spawn("setup")
+    prompts = [REGION, KEY, MODEL]
+    for prompt, answer in zip(prompts, answers, strict=False):
+        child.expect_exact(prompt)
+        child.sendline(answer)
+    child.expect_exact(prompts[len(answers)])
+    if stop == "ctrl-c":
+        child.sendintr()
+    else:  # the hidden prompt flushes what was typed before it turned echo off
+        time.sleep(0.3)
+        child.sendeof()
+    child.expect(pexpect.EOF)
+    tail = (child.before or "").replace("\r\n", "\n")
+    child.close()
+    assert child.exitstatus == 130, tail
+    errors = [text for text in tail.splitlines() if text.startswith("kimi: error:")]
+    assert errors == [line], tail
+    assert tail.endswith(line + "\n") and "\n\n" not in tail, repr(tail)
+    assert "Traceback" not in tail
+    assert ("api_key" in saved(isolated_env)) == (line == KEY_SAVED)
+
+
+def test_ctrl_c_when_asked_to_switch_region_says_nothing_was_saved(
+    regions: tuple[Emulator, Emulator], isolated_env: Path
+) -> None:
+    from tests.helpers import CN_KEY
+
+    child = spawn("setup")
+    child.expect_exact(REGION)
+    child.sendline("global")
+    child.expect_exact(KEY)
+    child.sendline(CN_KEY)
+    child.expect_exact("Use region cn?")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    tail = (child.before or "").replace("\r\n", "\n")
+    child.close()
+    assert child.exitstatus == 130, tail
+    assert tail.endswith("\n" + NOTHING_SAVED + "\n"), repr(tail)
     assert saved(isolated_env) == {}
