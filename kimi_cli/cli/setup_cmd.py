@@ -220,8 +220,17 @@ def _ask_key() -> str:
     return _checked_key(key, hint="paste only the key")
 
 
+#: More than any key: what is read of stdin at most (``yes | kimi setup --key-stdin`` ends).
+MAX_KEY_INPUT = 64 * 1024
+
+
 def _read_key() -> str:
-    data = sys.stdin.buffer.read()
+    data = sys.stdin.buffer.read(MAX_KEY_INPUT + 1)
+    if len(data) > MAX_KEY_INPUT:
+        raise UsageError(
+            f"the input on stdin is too large for a key (more than {MAX_KEY_INPUT // 1024} KiB)",
+            hint="pipe in only the key: pass show moonshot | kimi setup --key-stdin",
+        )
     try:
         text = data.decode("utf-8-sig")  # -sig: a key file a Windows editor saved
     except UnicodeDecodeError:
@@ -229,6 +238,13 @@ def _read_key() -> str:
             "the key on stdin is not UTF-8 text",
             hint="pipe in only the key: pass show moonshot | kimi setup --key-stdin",
         ) from None
+    lines = len(text.strip().splitlines())
+    if lines > 1:  # a password manager's entry with more than the key (login, URL …)
+        raise UsageError(
+            f"the input on stdin has {lines} lines, not just the key",
+            hint="pipe in only the key, e.g. its first line: "
+            "pass show moonshot | head -n 1 | kimi setup --key-stdin",
+        )
     return _checked_key(text, hint="pipe the key in: kimi setup --key-stdin")
 
 
