@@ -27,7 +27,7 @@ from kimi_cli.doctor.report import (
     skipped,
     warned,
 )
-from kimi_cli.errors import ExitCode, KimiError
+from kimi_cli.errors import ExitCode, KimiError, os_error_fix
 
 #: The variables this kimi reads; any other KIMI_* is someone else's, or a typo.
 OUR_VARS = frozenset(
@@ -68,7 +68,7 @@ def check_config(ctx: DoctorContext, found: Findings) -> Check:
         info = None
     except OSError as exc:
         detail = f"{path} cannot be read: {exc.strerror or exc}"
-        return failed("config", title, detail, "check its permissions", ExitCode.CONFIG)
+        return failed("config", title, detail, os_error_fix(exc, path), ExitCode.CONFIG)
     store = ConfigStore(path)
     if info is not None:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -77,3 +78,20 @@ def test_a_chat_with_a_proxy_variable_that_is_not_a_url_is_exit_3_not_a_bug(
     assert line.startswith("kimi: error: HTTPS_PROXY is not a URL (")
     assert "internal error" not in line and "hunter2" not in out.stderr
     assert configured.stats()["total"] == 0
+
+
+def test_a_config_dir_under_a_file_names_the_file_in_the_fix(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("", encoding="utf-8")
+    out = run_process(
+        "doctor", "--no-chat", "--json", env={"KIMI_CONFIG_DIR": str(blocker / "kimi")}
+    )
+    out.assert_one_error_line(3)
+    config = _checks(out)["config"]
+    assert config["status"] == "fail" and "Not a directory" in config["detail"]
+    assert config["fix"] == (
+        f"a part of the path {blocker / 'kimi' / 'config.toml'} is a file, not a directory:"
+        " move it away"
+    )
