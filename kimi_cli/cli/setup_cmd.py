@@ -159,9 +159,10 @@ def _verified(
         if not interactive:
             raise
         note(f"kimi: {exc.message}")
-        if not _ask(lambda: typer.confirm(f"Use region {exc.region}?", default=True)):
+        region = exc.region
+        if not _ask(lambda: typer.confirm(f"Use region {region}?", default=True)):
             raise
-        switched = state.connect(_with_key(_settings(state, exc.region), key))
+        switched = state.connect(_with_key(_settings(state, region), key))
         return switched, switched.list_models()
     return connection, models
 
