@@ -20,8 +20,8 @@ from kimi_cli.account import (
     recharge_hint,
 )
 from kimi_cli.api.types import Usage
-from kimi_cli.catalog.access import list_models_checked
-from kimi_cli.catalog.ids import diagnose, find_model, not_found_error
+from kimi_cli.catalog.access import fitted_model_hint, list_models_checked
+from kimi_cli.catalog.ids import find_model, not_found_error
 from kimi_cli.catalog.policy import ChatOptions, build_body, policy_for
 from kimi_cli.catalog.region_probe import RegionProbe
 from kimi_cli.catalog.retirements import retirement_notice, successor_for
@@ -43,7 +43,7 @@ from kimi_cli.errors import (
     UnexpectedResponseError,
     WrongRegionError,
 )
-from kimi_cli.hints import model_fix, region_fix
+from kimi_cli.hints import region_fix
 from kimi_cli.pricing import cost_of
 
 #: The round trip's budget and prompt: the smallest request a model still has to accept.
@@ -247,8 +247,7 @@ def check_model(ctx: DoctorContext, found: Findings) -> Check:
     model = find_model(settings.model, models)
     if model is None:
         error = not_found_error(settings.model, models)
-        better = diagnose(settings.model, ids).suggestion
-        fix = model_fix(source, better, error.hint) or ""
+        fix = fitted_model_hint(error, settings.model, ids, source) or ""
         detail = f"{error.message} (from {source or 'somewhere'})"
         return failed("model", title, detail, fix, ExitCode.MODEL_NOT_FOUND)
     found.model = model

@@ -95,3 +95,16 @@ def test_a_config_dir_under_a_file_names_the_file_in_the_fix(
         f"a part of the path {blocker / 'kimi' / 'config.toml'} is a file, not a directory:"
         " move it away"
     )
+
+
+@pytest.mark.parametrize("command", [("doctor", "--no-chat"), ("chat", "ECHO hi")])
+def test_a_retired_model_from_the_environment_is_fixed_in_the_environment(
+    configured: Emulator, command: tuple[str, ...]
+) -> None:
+    """KIMI_MODEL wins over a saved model: 'kimi models use X' alone would change nothing."""
+    configured.configure(retired=["kimi-k2.6"])
+    out = run_process(*command, env={"KIMI_MODEL": "kimi-k2.6"})
+    line = out.assert_one_error_line(5)
+    assert "kimi-k2.6 is no longer served by this API" in line
+    assert "suggested: kimi-k3.1-pro — export KIMI_MODEL=kimi-k3.1-pro" in line, line
+    assert "kimi models use" not in line  # saving a model would not beat KIMI_MODEL
