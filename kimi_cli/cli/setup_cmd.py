@@ -16,6 +16,7 @@ import typer
 from kimi_cli.api.types import Model
 from kimi_cli.cli.common import state_of
 from kimi_cli.cli.completion import complete_model_ids
+from kimi_cli.cli.setup_prompts import ask, confirm
 from kimi_cli.cli.state import MODELS_SPINNER, AppState, Connection
 from kimi_cli.config import REGIONS_BY_NAME, Settings, mask_key
 from kimi_cli.errors import ExitCode, KimiError, UsageError, WrongRegionError
@@ -96,7 +97,7 @@ def _setup(
     settings = _settings(state)
     if interactive and state.options.region is None and settings.region is not None:
         settings = _settings(state, region=_ask(lambda: _ask_region(state)))
-    key = _ask(_ask_key, hidden=True) if interactive else _read_key()
+    key = _ask(_ask_key) if interactive else _read_key()
     connection, models = _verified(
         state, settings, key, key_stdin=key_stdin, interactive=interactive
     )
@@ -160,7 +161,7 @@ def _verified(
             raise
         note(f"kimi: {exc.message}")
         region = exc.region
-        if not _ask(lambda: typer.confirm(f"Use region {region}?", default=True)):
+        if not _ask(lambda: confirm(f"Use region {region}?", default=True)):
             raise
         switched = state.connect(_with_key(_settings(state, region), key))
         return switched, switched.list_models()
@@ -187,7 +188,7 @@ def _save_key(state: AppState, settings: Settings, key: str, *, keyring: bool) -
     store.update({**values, "api_key": key}, remove=["api_key_store"])
 
 
-def _ask(question: Callable[[], T], *, hidden: bool = False) -> T:
+def _ask(question: Callable[[], T]) -> T:
     """Ask until the answer is usable: a typo is explained and asked again, never fatal."""
     while True:
         try:
@@ -195,9 +196,8 @@ def _ask(question: Callable[[], T], *, hidden: bool = False) -> T:
         except UsageError as exc:
             sys.stderr.write(f"kimi: {exc.line()}\n")
         except (KeyboardInterrupt, EOFError, typer.Abort):
-            if not hidden:  # a hidden prompt ends its line itself
-                sys.stderr.write("\n")  # end the prompt's line before the error line
-                sys.stderr.flush()
+            sys.stderr.write("\n")  # end the prompt's line before the error line
+            sys.stderr.flush()
             raise
 
 
@@ -205,7 +205,7 @@ def _ask_region(state: AppState) -> str:
     saved = state.store().get("region")
     current = saved if isinstance(saved, str) and saved in REGIONS_BY_NAME else "global"
     listed = " or ".join(f"{r.name} ({r.console}, {r.host})" for r in REGIONS_BY_NAME.values())
-    choice: str = typer.prompt(f"Region: {listed}", default=current)
+    choice = ask(f"Region: {listed}", default=current)
     word = choice.strip().lower()
     if word in REGIONS_BY_NAME:
         return word
@@ -217,7 +217,7 @@ def _ask_region(state: AppState) -> str:
 
 
 def _ask_key() -> str:
-    key: str = typer.prompt("API key (input hidden)", hide_input=True)
+    key = ask("API key (input hidden)", hidden=True)
     return _checked_key(key, hint="paste only the key")
 
 
@@ -287,8 +287,7 @@ def _choose_model(
 def _pick(models: list[Model], default: int) -> Model:
     from kimi_cli.catalog import verify
 
-    answer: str = typer.prompt("Model number or ID", default=str(default))
-    answer = answer.strip()
+    answer = ask("Model number or ID", default=str(default)).strip()
     if answer.isdigit():
         if 1 <= int(answer) <= len(models):
             return models[int(answer) - 1]

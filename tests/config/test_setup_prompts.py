@@ -3,6 +3,7 @@ verified key is never lost, and Ctrl-C / Ctrl-D leave the shell prompt on a line
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import tomllib
@@ -168,3 +169,47 @@ def test_ctrl_c_when_asked_to_switch_region_says_nothing_was_saved(
     assert child.exitstatus == 130, tail
     assert tail.endswith("\n" + NOTHING_SAVED + "\n"), repr(tail)
     assert saved(isolated_env) == {}
+
+
+def test_questions_go_to_the_terminal_when_stdout_is_a_file(
+    global_emulator: Emulator, isolated_env: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "setup.log"
+    child = pexpect.spawn(
+        "bash",
+        ["-c", f"'{sys.executable}' -m kimi_cli setup > '{log}'"],
+        env={**os.environ, "TERM": "dumb"},
+        encoding="utf-8",
+        timeout=20,
+    )
+    answer_key(child)  # every question is seen on the terminal
+    child.sendline("kimi-k3.1-pro")
+    child.expect_exact("model kimi-k3.1-pro saved")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert log.read_bytes() == b""  # stdout is for data: not one byte of a question
+    assert saved(isolated_env)["model"] == "kimi-k3.1-pro"
+
+
+def test_a_yes_no_answer_that_is_neither_is_asked_again(
+    regions: tuple[Emulator, Emulator], isolated_env: Path
+) -> None:
+    from tests.helpers import CN_KEY
+
+    child = spawn("setup")
+    child.expect_exact(REGION)
+    child.sendline("global")
+    child.expect_exact(KEY)
+    child.sendline(CN_KEY)
+    child.expect_exact("Use region cn? [Y/n]:")
+    child.sendline("maybe")
+    child.expect_exact("'maybe' is not an answer — answer y or n")
+    child.expect_exact("Use region cn? [Y/n]:")
+    child.sendline("")
+    child.expect_exact(MODEL)
+    child.sendline("1")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert saved(isolated_env)["region"] == "cn"
