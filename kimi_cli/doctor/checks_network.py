@@ -43,7 +43,7 @@ from kimi_cli.errors import (
     UnexpectedResponseError,
     WrongRegionError,
 )
-from kimi_cli.hints import region_fix
+from kimi_cli.hints import model_fix, region_fix
 from kimi_cli.pricing import cost_of
 
 #: The round trip's budget and prompt: the smallest request a model still has to accept.
@@ -260,7 +260,9 @@ def check_model(ctx: DoctorContext, found: Findings) -> Check:
     notice = retirement_notice(model.id, ids)
     if notice is not None:
         successor, _ = successor_for(model.id, ids)
-        fix = f"kimi models use {successor}" if successor else "pick another model: kimi models"
+        saved_fix = f"kimi models use {successor}"
+        fix = model_fix(source, successor, saved_fix) if successor else None
+        fix = fix or "pick another model: kimi models"
         return warned("model", title, f"{detail}. {notice}", fix)
     return passed("model", title, detail)
 

@@ -108,3 +108,26 @@ def test_a_retired_model_from_the_environment_is_fixed_in_the_environment(
     assert "kimi-k2.6 is no longer served by this API" in line
     assert "suggested: kimi-k3.1-pro — export KIMI_MODEL=kimi-k3.1-pro" in line, line
     assert "kimi models use" not in line  # saving a model would not beat KIMI_MODEL
+
+
+@pytest.mark.parametrize(
+    ("variables", "fix"),
+    [
+        ({"KIMI_MODEL": "kimi-k2.6"}, "export KIMI_MODEL=kimi-k3.1-pro (KIMI_MODEL overrides"),
+        ({"KIMI_MODEL": None}, "kimi models use kimi-k3.1-pro"),
+    ],
+    ids=["env", "saved"],
+)
+def test_a_retiring_model_says_the_command_once_fitted_to_where_it_was_set(
+    configured: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    variables: dict[str, str | None],
+    fix: str,
+) -> None:
+    assert invoke("models", "use", "kimi-k2.6", env={"KIMI_MODEL": None}).code == 0
+    out = invoke("doctor", "--no-chat", "--json", env=variables)
+    assert out.code == 0, out.stderr
+    model = _checks(out)["model"]
+    assert model["status"] == "warn" and "retires on 2026-12-31" in model["detail"]
+    assert model["fix"].startswith(fix), model
+    assert "kimi models use" not in model["detail"]  # the command is the fix, said once
