@@ -109,9 +109,12 @@ def iter_checks(
 
 
 def _scrubbed(check: Check, key: str | None) -> Check:
-    """The key never leaves the doctor except masked, whatever a message quoted; and no fix
-    says to run the doctor, whatever the error it came from advised."""
+    """The key never leaves the doctor except masked, whatever a message quoted; no fix says
+    to run the doctor, whatever the error it came from advised; and a check that warns or
+    fails always has a fix."""
     fix = without_doctor_advice(check.fix) if check.fix else check.fix
+    if not fix and check.status in ("warn", "fail"):  # the JSON promises a fix for both
+        fix = "rerun with --debug to see the requests and answers"
     detail = check.detail
     if key and key in detail + (fix or ""):
         masked = mask_key(key)

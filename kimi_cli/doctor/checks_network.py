@@ -25,6 +25,7 @@ from kimi_cli.catalog.ids import find_model, not_found_error
 from kimi_cli.catalog.policy import ChatOptions, build_body, policy_for
 from kimi_cli.catalog.region_probe import RegionProbe
 from kimi_cli.catalog.retirements import retirement_notice, successor_for
+from kimi_cli.config_store import Source
 from kimi_cli.doctor.report import (
     NO_SETTINGS,
     Check,
@@ -43,7 +44,7 @@ from kimi_cli.errors import (
     UnexpectedResponseError,
     WrongRegionError,
 )
-from kimi_cli.hints import model_fix, region_fix
+from kimi_cli.hints import base_url_fix, model_fix, region_fix
 from kimi_cli.pricing import cost_of
 
 #: The round trip's budget and prompt: the smallest request a model still has to accept.
@@ -260,10 +261,10 @@ def check_model(ctx: DoctorContext, found: Findings) -> Check:
     notice = retirement_notice(model.id, ids)
     if notice is not None:
         successor, _ = successor_for(model.id, ids)
-        saved_fix = f"kimi models use {successor}"
-        fix = model_fix(source, successor, saved_fix) if successor else None
-        fix = fix or "pick another model: kimi models"
-        return warned("model", title, f"{detail}. {notice}", fix)
+        move = model_fix(source, successor, f"kimi models use {successor}") if successor else None
+        return warned(
+            "model", title, f"{detail}. {notice}", move or "pick another model: kimi models"
+        )
     return passed("model", title, detail)
 
 
@@ -304,6 +305,16 @@ def _cost(usage: Usage, model_id: str, currency: str | None) -> str:
     return f"cost {format_cost(cost.amount, cost.currency)}"
 
 
+def _chat_failed(error: KimiError, base_url: str, source: Source | None) -> Check:
+    """The chat check's failure: an answer that is not the API's gets the base URL's fix, as
+    GET /models does (the HTTP layer leaves it without one)."""
+    check = from_error("chat", "Chat round trip", error)
+    if not isinstance(error, (UnexpectedResponseError, NotFoundError)) or error.hint:
+        return check
+    fix = base_url_fix(base_url, source)
+    return failed(check.id, check.title, check.detail, fix, check.exit_code)
+
+
 def check_chat(ctx: DoctorContext, found: Findings) -> Check:
     title = "Chat round trip"
     settings, model = ctx.settings, found.model
@@ -330,7 +341,7 @@ def check_chat(ctx: DoctorContext, found: Findings) -> Check:
                 finish = chunk.finish_reason or finish
                 usage = chunk.usage or usage
     except KimiError as exc:
-        return from_error("chat", title, exc)
+        return _chat_failed(exc, settings.base_url, settings.base_url_source)
     spent = usage or Usage(input_tokens=len(CHAT_PROMPT) // 3 + 8, output_tokens=CHAT_BUDGET)
     asked = f"{model.id}, {CHAT_BUDGET}-token budget" + (f", effort {effort}" if effort else "")
     cost = _cost(spent, model.id, settings.currency)

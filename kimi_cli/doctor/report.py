@@ -87,14 +87,20 @@ def from_error(id: str, title: str, error: KimiError) -> Check:
     return failed(id, title, detail, error.hint, error.exit_code)
 
 
-#: How a hint written for the other commands sends the user to ``kimi doctor``: ``the base
-#: URL ('kimi doctor'), then retry``, ``…; 'kimi doctor' checks them``, ``retry, or 'kimi doctor'``.
-_TO_THE_DOCTOR = re.compile(r" \('kimi doctor'\)|[;,] (?:or |check )?'kimi doctor'(?: [\w ]+)?")
+#: What a hint written for the other commands says that is not true of the doctor: it sends
+#: the user to ``kimi doctor`` (``the base URL ('kimi doctor'), then retry``, ``…; 'kimi
+#: doctor' checks them``), or says that a chat's partial answer was kept (the doctor keeps
+#: none of its test answer).
+_NOT_FOR_THE_DOCTOR = re.compile(
+    r" \('kimi doctor'\)|[;,] (?:or |check )?'kimi doctor'(?: [\w ]+)?"
+    r"|; the partial answer was kept|the partial answer was kept(?:; )?"
+)
 
 
 def without_doctor_advice(text: str) -> str:
-    """A fix without the advice to run ``kimi doctor``: the doctor is what is running."""
-    return _TO_THE_DOCTOR.sub("", text)
+    """A fix without advice that does not fit the doctor: to run ``kimi doctor`` (it is what
+    is running), or that a partial answer was kept."""
+    return _NOT_FOR_THE_DOCTOR.sub("", text)
 
 
 def exit_code_of(checks: Iterable[Check]) -> int:

@@ -131,3 +131,24 @@ def test_a_retiring_model_says_the_command_once_fitted_to_where_it_was_set(
     assert model["status"] == "warn" and "retires on 2026-12-31" in model["detail"]
     assert model["fix"].startswith(fix), model
     assert "kimi models use" not in model["detail"]  # the command is the fix, said once
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "fix"),
+    [
+        ("html", 1, "check KIMI_BASE_URL and any proxy"),
+        ("not_json", 1, "check KIMI_BASE_URL and any proxy"),
+        ("stream_cut", 75, "retry later"),
+        ("stream_error", 75, "retry later"),
+    ],
+)
+def test_a_chat_check_that_fails_always_has_a_fix_that_fits_the_doctor(
+    configured: Emulator, fault: str, code: int, fix: str
+) -> None:
+    configured.configure(faults=[{"name": fault, "endpoint": "chat"}])
+    out = run_process("doctor", "--json")
+    out.assert_one_error_line(code)
+    chat = _checks(out)["chat"]
+    assert chat["status"] == "fail" and chat["exit_code"] == code, chat
+    assert chat["fix"] and chat["fix"].startswith(fix), chat
+    assert "partial answer" not in chat["fix"]  # the doctor keeps no answer
