@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import locale
+import os
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -45,7 +46,7 @@ def doctor(
     context = build_context(state, chat=not no_chat)
     checks: list[Check] = []
     try:
-        _run(context, checks, live=not as_json and is_tty(sys.stdout))
+        _run(context, checks)
     except (KeyboardInterrupt, Terminated) as stopped:  # report what was done, then stop
         _report(checks, _stopped_code(stopped), as_json=as_json, stopped=stopped)
         raise  # the one line and the exit code of every stopped command (cli/app.py)
@@ -56,11 +57,12 @@ def doctor(
     raise typer.Exit(code)
 
 
-def _run(context: DoctorContext, into: list[Check], *, live: bool) -> None:
-    """Run the checks into ``into`` as each ends; on a terminal, a spinner says which runs."""
+def _run(context: DoctorContext, into: list[Check]) -> None:
+    """Run the checks into ``into`` as each ends; a spinner on stderr says which runs when
+    stderr is a terminal (also with --json, or stdout in a file or a pipe)."""
     from kimi_cli.doctor import iter_checks
 
-    if not live:
+    if not is_tty(sys.stderr) or os.environ.get("TERM") == "dumb":  # as every spinner of kimi
         for check in iter_checks(context):
             into.append(check)
         return

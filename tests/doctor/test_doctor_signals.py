@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pexpect
 import pytest
@@ -118,3 +119,28 @@ def test_ctrl_c_on_a_terminal_clears_the_spinner_and_shows_the_table(
     assert f"interrupted after {len(BEFORE_MODELS)} of {len(STEPS)} checks, exit 130" in text
     assert text.rstrip().endswith("kimi: error: interrupted")
     assert "Traceback" not in seen
+
+
+def test_json_into_a_file_from_a_terminal_still_shows_progress_on_stderr(
+    slow_models: Emulator, tmp_path: Path
+) -> None:
+    """`kimi doctor --json > report.json` on a terminal: the spinner says what it waits for
+    (a slow GET /v1/models here); the file gets the document and nothing else."""
+    report = tmp_path / "report.json"
+    child = pexpect.spawn(
+        "bash",
+        ["-c", f"'{sys.executable}' -m kimi_cli doctor --no-chat --json > '{report}'"],
+        env={**os.environ, "TERM": "xterm"},
+        encoding="utf-8",
+        timeout=20,
+        dimensions=(40, 120),
+    )
+    try:
+        child.expect_exact("kimi doctor: GET /v1/models")
+        child.sendintr()
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 130, child.before
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["partial"] is True and [c["id"] for c in data["checks"]] == BEFORE_MODELS
