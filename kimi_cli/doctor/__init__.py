@@ -30,6 +30,7 @@ from kimi_cli.doctor.checks_network import (
     check_tcp,
     check_tls,
 )
+from kimi_cli.doctor.checks_state import check_history
 from kimi_cli.doctor.checks_system import check_encoding, check_path, check_versions
 from kimi_cli.doctor.report import (
     EXIT_ORDER,
@@ -71,6 +72,7 @@ STEPS: tuple[tuple[str, str, CheckFn], ...] = (
     ("models", "GET /v1/models", check_models),
     ("model", "looking for the configured model", check_model),
     ("balance", "GET /v1/users/me/balance", check_balance),
+    ("history", "looking at the history database", check_history),
     ("budget", "adding up what was spent", check_budget),
     ("chat", "a minimal chat round trip", check_chat),
     ("encoding", "looking at output encodings", check_encoding),

@@ -32,7 +32,7 @@ class CheckRow(Protocol):
 
 
 def summary(checks: Sequence[CheckRow], exit_code: int, stopped: str | None = None) -> str:
-    """``9 passed, 1 skipped — exit 0``; ``stopped`` (``interrupted after 10 of 17 checks``)
+    """``9 passed, 1 skipped — exit 0``; ``stopped`` (``interrupted after 10 of 18 checks``)
     comes before the exit code of a run that did not finish."""
     counts = {s: sum(1 for c in checks if c.status == s) for s in MARKS}
     parts = [f"{counts['pass']} passed"]

@@ -152,3 +152,29 @@ def test_a_chat_check_that_fails_always_has_a_fix_that_fits_the_doctor(
     assert chat["status"] == "fail" and chat["exit_code"] == code, chat
     assert chat["fix"] and chat["fix"].startswith(fix), chat
     assert "partial answer" not in chat["fix"]  # the doctor keeps no answer
+
+
+def test_a_history_that_cannot_be_written_warns_where_a_chat_would_only_say_not_saved(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("", encoding="utf-8")
+    data = {"KIMI_DATA_DIR": str(blocker / "kimi")}
+    chat = run_process("chat", "ECHO hi", env=data)
+    assert chat.code == 0 and "history not saved" in chat.stderr  # what the user meets
+    out = run_process("doctor", "--no-chat", "--json", env=data)
+    assert out.code == 0, out.stderr  # a warning: chats still work
+    history = _checks(out)["history"]
+    assert history["status"] == "warn", history
+    assert "not saved" in history["detail"] and str(blocker) in history["detail"]
+    assert history["fix"].startswith("a part of the path") and "KIMI_DATA_DIR" in history["fix"]
+    assert not (blocker.is_dir())  # looked at, not written
+
+
+def test_the_history_check_names_the_database(configured: Emulator, isolated_env: Path) -> None:
+    before = _checks(invoke("doctor", "--no-chat", "--json"))["history"]
+    assert before["status"] == "pass" and "made by the first chat" in before["detail"]
+    assert invoke("chat", "ECHO hi").code == 0
+    after = _checks(invoke("doctor", "--no-chat", "--json"))["history"]
+    assert after["status"] == "pass" and "bytes)" in after["detail"]
+    assert str(isolated_env / "data" / "history.db") in after["detail"]
