@@ -111,6 +111,11 @@ def _setup(
             chosen.id, base_url=settings.base_url, verified_at=datetime.now(UTC)
         )
         note(f'kimi: model {chosen.id} saved — try: kimi chat "hello"')
+        from kimi_cli.catalog.retirements import retirement_line
+
+        retiring = retirement_line(chosen.id, [m.id for m in models])
+        if retiring:  # chosen knowingly, or by a script: either way, said once
+            warn(f"{chosen.id} is {retiring}")
     if settings.api_key_source and settings.api_key_source.is_env:
         warn(f"{settings.api_key_source} is set and overrides the key just saved")
     if not settings.region:
@@ -277,9 +282,14 @@ def _choose_model(
             return verify(wanted, models)
         except KimiError as exc:
             sys.stderr.write(f"kimi: {exc.line()}\n")
+    from kimi_cli.catalog.retirements import retirement_line
+
+    live = [m.id for m in models]
     for number, m in enumerate(models, 1):
         context = f"{m.context_length:,} tokens" if m.context_length else "context ?"
-        sys.stderr.write(f"  {number}. {m.id}  ({context})\n")
+        retiring = retirement_line(m.id, live)
+        after = f" — {retiring}" if retiring else ""
+        sys.stderr.write(f"  {number}. {m.id}  ({context}){after}\n")
     default = (models.index(current) + 1) if current else 1
     return _ask(lambda: _pick(models, default))
 

@@ -40,3 +40,12 @@ def test_a_stream_that_never_ends_is_refused_after_a_few_kilobytes(emulator: Emu
     assert proc.returncode == 2, stderr
     assert stderr.startswith("kimi: error: the input on stdin is too large for a key")
     assert len(stderr.splitlines()) == 1 and emulator.stats()["total"] == 0
+
+
+def test_a_script_that_saves_a_model_reported_to_retire_is_warned(emulator: Emulator) -> None:
+    out = run_process(
+        "--base-url", emulator.base_url, "setup", "--key-stdin", "--model", "kimi-k2.6",
+        input="sk-emulator\n",
+    )  # fmt: skip
+    assert out.code == 0, out.stderr
+    assert "kimi: warning: kimi-k2.6 is reported to retire 2026-12-31; suggested:" in out.stderr

@@ -213,3 +213,24 @@ def test_a_yes_no_answer_that_is_neither_is_asked_again(
     child.close()
     assert child.exitstatus == 0
     assert saved(isolated_env)["region"] == "cn"
+
+
+def test_the_model_list_marks_models_reported_to_retire_and_picking_one_warns(
+    global_emulator: Emulator, isolated_env: Path
+) -> None:
+    child = spawn("setup")
+    child.expect_exact(REGION)
+    child.sendline("")
+    child.expect_exact(KEY)
+    child.sendline("sk-emulator")
+    child.expect_exact(MODEL)
+    listed = child.before
+    assert "6. kimi-k2.6  (262,144 tokens) — reported to retire 2026-12-31;" in listed, listed
+    assert "1. kimi-k3.1-pro  (1,048,576 tokens)\r\n" in listed  # no mark: not retiring
+    child.sendline("6")
+    child.expect(pexpect.EOF)
+    after = child.before
+    child.close()
+    assert child.exitstatus == 0
+    assert "kimi: warning: kimi-k2.6 is reported to retire 2026-12-31; suggested:" in after
+    assert saved(isolated_env)["model"] == "kimi-k2.6"  # warned, never switched
