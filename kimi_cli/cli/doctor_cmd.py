@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 HELP = """Check the setup step by step: config file, key, base URL, proxy, DNS/TCP/TLS,
 GET /models, the configured model (and its retirement), the balance, the history database,
 the budgets, a minimal chat (less than $0.001), output encoding, other kimi executables,
-versions. Each check
-passes, warns, fails or is skipped, with what was seen and the fix. Exit code: that of the
-most basic failing check (3, 75, 4, 5, 6, 1 in that order); 0 when nothing fails.
+versions. Each check passes, warns, fails or is skipped, with what was seen and the fix.
+Exit code: that of the most basic failing check (3, 75, 4, 5, 6, 1 in that order); 0 when
+nothing fails; 130 (143) when stopped by Ctrl-C (SIGTERM), after the checks done so far.
 
 Example: kimi doctor --no-chat --json | jq '.checks[] | select(.status == "fail")'
 """
