@@ -178,3 +178,17 @@ def test_the_history_check_names_the_database(configured: Emulator, isolated_env
     after = _checks(invoke("doctor", "--no-chat", "--json"))["history"]
     assert after["status"] == "pass" and "bytes)" in after["detail"]
     assert str(isolated_env / "data" / "history.db") in after["detail"]
+
+
+def test_the_doctor_with_budgets_writes_no_history(
+    configured: Emulator, isolated_env: Path
+) -> None:
+    """It only looks: with budgets set and no history yet, nothing is spent and no
+    history.db (nor its directory) is made."""
+    assert invoke("config", "set", "budget_daily", "2").code == 0
+    assert invoke("config", "set", "currency", "USD").code == 0
+    out = run_process("doctor", "--no-chat", "--json")
+    assert out.code == 0, out.stderr
+    budget = _checks(out)["budget"]
+    assert budget["status"] == "pass" and "0 USD spent, 2 USD left" in budget["detail"], budget
+    assert not (isolated_env / "data").exists()
