@@ -97,7 +97,9 @@ def _setup(
     settings = _settings(state)
     if interactive and state.options.region is None and settings.region is not None:
         settings = _settings(state, region=_ask(lambda: _ask_region(state)))
-    key = _ask(_ask_key) if interactive else _read_key()
+    # --key-stdin on a terminal: the key is still asked hidden, not read visibly (nor waited
+    # for without a word until Ctrl-D); the rest stays as a script has it.
+    key = _ask(_ask_key) if interactive or sys.stdin.isatty() else _read_key()
     connection, models = _verified(
         state, settings, key, key_stdin=key_stdin, interactive=interactive
     )

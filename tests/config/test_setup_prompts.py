@@ -234,3 +234,19 @@ def test_the_model_list_marks_models_reported_to_retire_and_picking_one_warns(
     assert child.exitstatus == 0
     assert "kimi: warning: kimi-k2.6 is reported to retire 2026-12-31; suggested:" in after
     assert saved(isolated_env)["model"] == "kimi-k2.6"  # warned, never switched
+
+
+def test_key_stdin_on_a_terminal_asks_for_the_key_hidden(
+    global_emulator: Emulator, isolated_env: Path
+) -> None:
+    """`kimi setup --key-stdin` typed on a terminal by mistake: not a silent wait for
+    Ctrl-D with the key echoed, but the hidden question; no region or model question."""
+    child = spawn("setup", "--key-stdin", "--region", "global")
+    child.expect_exact(KEY)
+    child.sendline("sk-emulator")
+    child.expect(pexpect.EOF)
+    seen = child.before
+    child.close()
+    assert child.exitstatus == 0, seen
+    assert "sk-emulator" not in seen  # never echoed
+    assert saved(isolated_env)["api_key"] == "sk-emulator"
