@@ -250,3 +250,21 @@ def test_key_stdin_on_a_terminal_asks_for_the_key_hidden(
     assert child.exitstatus == 0, seen
     assert "sk-emulator" not in seen  # never echoed
     assert saved(isolated_env)["api_key"] == "sk-emulator"
+
+
+def test_a_key_that_sees_no_models_is_saved_without_an_unanswerable_question(
+    global_emulator: Emulator, isolated_env: Path
+) -> None:
+    global_emulator.configure(models=[])
+    child = spawn("setup")
+    child.expect_exact(REGION)
+    child.sendline("")
+    child.expect_exact(KEY)
+    child.sendline("sk-emulator")
+    child.expect(pexpect.EOF)  # no "Model number or ID" asked of an empty list
+    seen = child.before
+    child.close()
+    assert child.exitstatus == 0, seen
+    assert "kimi: warning: no model saved: this key sees no models at all" in seen
+    assert "Model number" not in seen
+    assert saved(isolated_env)["api_key"] == "sk-emulator"
