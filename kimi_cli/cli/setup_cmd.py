@@ -271,14 +271,14 @@ def _choose_model(
 ) -> Model | None:
     from kimi_cli.catalog import verify
 
+    if explicit and wanted and not interactive:
+        return verify(wanted, models)  # a script asked for this model: not listed is exit 5
     if not models:  # nothing to choose from: no question that cannot be answered
         warn(
             "no model saved: this key sees no models at all — check the account on the console"
             " that issued the key, then: kimi models"
         )
         return None
-    if explicit and wanted and not interactive:
-        return verify(wanted, models)
     current = next((m for m in models if m.id == wanted), None) if wanted else None
     if not interactive:
         if current is None:
