@@ -353,5 +353,5 @@ def check_chat(ctx: DoctorContext, found: Findings) -> Check:
         said = "accepted; the budget cut the answer short (finish_reason length), as intended"
     else:
         said = f"accepted; empty answer (finish_reason {finish or 'none'})"
-    detail = f"{asked}: {said} in {_ms(elapsed.seconds)}; {tokens}, {cost}"
+    detail = f"{asked}: {said} ({_ms(elapsed.seconds)}); {tokens}, {cost}"
     return passed("chat", title, detail)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -105,6 +106,8 @@ def test_the_chat_round_trip_is_the_smallest_request(well: Emulator) -> None:
     chat = by_id(report(out))["chat"]
     assert chat["status"] == "pass"
     assert "finish_reason length" in chat["detail"]
+    # the time is its own phrase: not "as intended in 3 ms"
+    assert re.search(r"\(finish_reason length\), as intended \([\d.,]+ ms\); ", chat["detail"])
 
 
 def test_no_chat_sends_no_chat_request(well: Emulator) -> None:
