@@ -76,7 +76,8 @@ def print_checks(
             cell.append("\nfix: ", style="bold")
             cell.append(check.fix, style=style)
         table.add_row(mark, Text(check.title), cell)
-    console.print(table)
+    if checks:  # stopped before the first check ended: the summary alone says so
+        console.print(table)
     style = "bold red" if exit_code else "green"
     console.print(Text(summary(checks, exit_code, stopped), style=style))
 

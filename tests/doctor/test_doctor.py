@@ -441,6 +441,9 @@ def test_the_table_for_a_terminal() -> None:
     assert "fix: use kimi-k2.6" in text
     assert "1 passed, 1 failed, 1 skipped — exit 5" in text
     assert plain_report(checks, 5).splitlines()[1].startswith("FAIL  Configured model")
+    console = Console(record=True, width=120, force_terminal=True)
+    print_checks([], 130, console, stopped="interrupted after 0 of 18 checks")
+    assert console.export_text() == "0 passed — interrupted after 0 of 18 checks, exit 130\n"
 
 
 # -- the doctor as plain data (no CLI) ---------------------------------------------------------
