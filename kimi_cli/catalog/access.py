@@ -147,10 +147,24 @@ def resolve_model(
     try:
         return verify(model_id, models)
     except ModelNotFoundError as exc:
-        from kimi_cli.hints import model_fix
-
-        suggestion = diagnose(model_id, [m.id for m in models]).suggestion
-        hint = model_fix(model_source, suggestion, exc.hint)
+        hint = fitted_model_hint(exc, model_id, [m.id for m in models], model_source)
         if hint == exc.hint:
             raise
         raise ModelNotFoundError(exc.message, hint=hint) from exc
+
+
+def fitted_model_hint(
+    error: ModelNotFoundError, model_id: str, live_ids: list[str], source: Source | None
+) -> str | None:
+    """The hint of a model ID the live list lacks, fitted to where the ID came from: a
+    variable wins over the saved model, so a gone model set there is replaced there
+    (``suggested: X — export KIMI_MODEL=X …``), not with ``kimi models use X``."""
+    from kimi_cli.hints import model_fix
+
+    suggestion = diagnose(model_id, live_ids).suggestion
+    if suggestion is None and error.move_to and source is not None and source.is_env:
+        from kimi_cli.catalog.retirements import move_hint
+
+        fix = model_fix(source, error.move_to, None)
+        return move_hint(error.move_to, error.successor_named, fix)
+    return model_fix(source, suggestion, error.hint)

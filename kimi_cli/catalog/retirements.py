@@ -112,7 +112,8 @@ def retirement_line(model_id: str, live_ids: Iterable[str]) -> str | None:
 
 
 def retirement_notice(model_id: str, live_ids: Iterable[str]) -> str | None:
-    """One sentence for ``doctor`` (or None): when, how sure, and the exact command."""
+    """One sentence for ``doctor`` (or None): when, how sure, and where to move (the command
+    is the check's fix: it depends on where the model was set)."""
     retirement = RETIREMENTS.get(model_id)
     if retirement is None:
         return None
@@ -127,7 +128,7 @@ def retirement_notice(model_id: str, live_ids: Iterable[str]) -> str | None:
     if successor is None:
         return f"{text}; pick another model with 'kimi models'"
     which = "its successor" if named else f"suggested (the newest live {_kind(model_id)} model)"
-    return f"{text}; {which}: {successor} — kimi models use {successor}"
+    return f"{text}; {which}: {successor}"
 
 
 _STAMP = "retirement-warnings.json"

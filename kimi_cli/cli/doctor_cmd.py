@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import locale
+import os
 import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from kimi_cli.cli.app import Terminated
 from kimi_cli.cli.common import print_json, state_of
 from kimi_cli.cli.state import AppState
 from kimi_cli.config import Settings, resolve_settings
-from kimi_cli.errors import KimiError, UsageError
+from kimi_cli.errors import ExitCode, KimiError, UsageError
 from kimi_cli.render.terminal import is_tty, print_error
 
 if TYPE_CHECKING:
     from kimi_cli.doctor import Check, DoctorContext
 
 HELP = """Check the setup step by step: config file, key, base URL, proxy, DNS/TCP/TLS,
-GET /models, the configured model (and its retirement), the balance, the budgets, a minimal
-chat (less than $0.001), output encoding, other kimi executables, versions. Each check
-passes, warns, fails or is skipped, with what was seen and the fix. Exit code: that of the
-most basic failing check (3, 75, 4, 5, 6, 1 in that order); 0 when nothing fails.
+GET /models, the configured model (and its retirement), the balance, the history database,
+the budgets, a minimal chat (less than $0.001), output encoding, other kimi executables,
+versions. Each check passes, warns, fails or is skipped, with what was seen and the fix.
+Exit code: that of the most basic failing check (3, 75, 4, 5, 6, 1 in that order); 0 when
+nothing fails; 130 (143) when stopped by Ctrl-C (SIGTERM), after the checks done so far.
 
 Example: kimi doctor --no-chat --json | jq '.checks[] | select(.status == "fail")'
 """
@@ -38,32 +41,76 @@ def doctor(
         bool, typer.Option("--no-chat", help="Skip the chat round trip (sends no chat request).")
     ] = False,
 ) -> None:
-    from kimi_cli.doctor import exit_code_of, run_checks
+    from kimi_cli.doctor import exit_code_of
 
     state = state_of(ctx)
     context = build_context(state, chat=not no_chat)
-    if as_json or not is_tty(sys.stdout):
-        checks = run_checks(context)
-    else:
-        from kimi_cli.render.doctor_table import progress
-
-        with progress() as step:
-            checks = run_checks(context, progress=step)
+    checks: list[Check] = []
+    try:
+        _run(context, checks)
+    except (KeyboardInterrupt, Terminated) as stopped:  # report what was done, then stop
+        _report(checks, _stopped_code(stopped), as_json=as_json, stopped=stopped)
+        raise  # the one line and the exit code of every stopped command (cli/app.py)
     code = exit_code_of(checks)
-    if as_json:
-        print_json({"checks": [c.to_json() for c in checks], "exit_code": code})
-    elif is_tty(sys.stdout):
-        from kimi_cli.render.doctor_table import print_checks
-
-        print_checks(checks, code)
-    else:
-        from kimi_cli.render.doctor_table import plain_report
-
-        sys.stdout.write(plain_report(checks, code))
-        sys.stdout.flush()
+    _report(checks, code, as_json=as_json)
     if code:
         print_error(_failure_line(checks, code))
     raise typer.Exit(code)
+
+
+def _run(context: DoctorContext, into: list[Check]) -> None:
+    """Run the checks into ``into`` as each ends; a spinner on stderr says which runs when
+    stderr is a terminal (also with --json, or stdout in a file or a pipe)."""
+    from kimi_cli.doctor import iter_checks
+
+    if not is_tty(sys.stderr) or os.environ.get("TERM") == "dumb":  # as every spinner of kimi
+        for check in iter_checks(context):
+            into.append(check)
+        return
+    from kimi_cli.render.doctor_table import progress
+
+    with progress() as step:  # leaving it clears the spinner, also on Ctrl-C
+        for check in iter_checks(context, progress=step):
+            into.append(check)
+
+
+def _stopped_code(stopped: BaseException) -> int:
+    return int(ExitCode.INTERRUPTED if _kind(stopped) == "interrupted" else ExitCode.TERMINATED)
+
+
+def _kind(stopped: BaseException) -> str:
+    return "interrupted" if isinstance(stopped, KeyboardInterrupt) else "terminated"
+
+
+def _report(
+    checks: list[Check], code: int, *, as_json: bool, stopped: BaseException | None = None
+) -> None:
+    """The report on stdout: JSON, a table on a terminal, plain lines in a pipe. A run
+    stopped half-way reports the checks it finished and says so (``partial``, ``error``)."""
+    from kimi_cli.doctor import STEPS
+
+    ending = None
+    if stopped is not None:
+        ending = f"{_kind(stopped)} after {len(checks)} of {len(STEPS)} checks"
+    if as_json:
+        document: dict[str, object] = {
+            "checks": [c.to_json() for c in checks],
+            "exit_code": code,
+            "partial": stopped is not None,
+        }
+        if stopped is not None:
+            kind = _kind(stopped)
+            document["error"] = {"type": kind, "exit_code": code, "message": kind}
+        print_json(document)
+    elif is_tty(sys.stdout):
+        from kimi_cli.render.doctor_table import print_checks
+
+        print_checks(checks, code, stopped=ending)
+    else:
+        from kimi_cli.render.doctor_table import plain_report
+
+        sys.stdout.write(plain_report(checks, code, ending))
+        sys.stdout.flush()
 
 
 def _failure_line(checks: list[Check], code: int) -> str:

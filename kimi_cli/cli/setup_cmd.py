@@ -16,10 +16,11 @@ import typer
 from kimi_cli.api.types import Model
 from kimi_cli.cli.common import state_of
 from kimi_cli.cli.completion import complete_model_ids
+from kimi_cli.cli.setup_prompts import ask, confirm
 from kimi_cli.cli.state import MODELS_SPINNER, AppState, Connection
 from kimi_cli.config import REGIONS_BY_NAME, Settings, mask_key
-from kimi_cli.errors import KimiError, UsageError, WrongRegionError
-from kimi_cli.render.terminal import note, warn
+from kimi_cli.errors import ExitCode, KimiError, UsageError, WrongRegionError
+from kimi_cli.render.terminal import note, print_error, warn
 
 T = TypeVar("T")
 
@@ -67,7 +68,26 @@ def setup(
 
     Example: pass show moonshot | kimi setup --key-stdin --region global --model kimi-k3.1-pro
     """
-    state = state_of(ctx)
+    saved: list[str] = []  # where the verified key went, once it is saved
+    try:
+        _setup(state_of(ctx), key_stdin, model, keyring, saved)
+    except (KeyboardInterrupt, EOFError, typer.Abort):  # Ctrl-C, or Ctrl-D at a prompt
+        print_error(_stopped_line(saved))
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+
+def _stopped_line(saved: list[str]) -> str:
+    """What a setup stopped half-way leaves, and what to do next."""
+    if not saved:
+        return "setup stopped: nothing was saved — run 'kimi setup' again"
+    return (
+        f"setup stopped: the key is saved ({saved[0]}), but no model — pick one: kimi models use ID"
+    )
+
+
+def _setup(
+    state: AppState, key_stdin: bool, model: str | None, keyring: bool, saved: list[str]
+) -> None:
     interactive = not key_stdin and sys.stdin.isatty()
     if not key_stdin and not interactive:
         raise UsageError(
@@ -77,12 +97,15 @@ def setup(
     settings = _settings(state)
     if interactive and state.options.region is None and settings.region is not None:
         settings = _settings(state, region=_ask(lambda: _ask_region(state)))
-    key = _ask(_ask_key) if interactive else _read_key()
+    # --key-stdin on a terminal: the key is still asked hidden, not read visibly (nor waited
+    # for without a word until Ctrl-D); the rest stays as a script has it.
+    key = _ask(_ask_key) if interactive or sys.stdin.isatty() else _read_key()
     connection, models = _verified(
         state, settings, key, key_stdin=key_stdin, interactive=interactive
     )
     settings = connection.settings
     _save_key(state, settings, key, keyring=keyring)
+    saved.append(_where(settings))
     note(f"kimi: key {mask_key(key)} verified on {_where(settings)} ({len(models)} models)")
     chosen = _choose_model(models, model or settings.model, interactive, explicit=model is not None)
     if chosen is not None:
@@ -90,6 +113,11 @@ def setup(
             chosen.id, base_url=settings.base_url, verified_at=datetime.now(UTC)
         )
         note(f'kimi: model {chosen.id} saved — try: kimi chat "hello"')
+        from kimi_cli.catalog.retirements import retirement_line
+
+        retiring = retirement_line(chosen.id, [m.id for m in models])
+        if retiring:  # chosen knowingly, or by a script: either way, said once
+            warn(f"{chosen.id} is {retiring}")
     if settings.api_key_source and settings.api_key_source.is_env:
         warn(f"{settings.api_key_source} is set and overrides the key just saved")
     if not settings.region:
@@ -139,9 +167,10 @@ def _verified(
         if not interactive:
             raise
         note(f"kimi: {exc.message}")
-        if not typer.confirm(f"Use region {exc.region}?", default=True):
+        region = exc.region
+        if not _ask(lambda: confirm(f"Use region {region}?", default=True)):
             raise
-        switched = state.connect(_with_key(_settings(state, exc.region), key))
+        switched = state.connect(_with_key(_settings(state, region), key))
         return switched, switched.list_models()
     return connection, models
 
@@ -174,7 +203,7 @@ def _ask(question: Callable[[], T]) -> T:
         except UsageError as exc:
             sys.stderr.write(f"kimi: {exc.line()}\n")
         except (KeyboardInterrupt, EOFError, typer.Abort):
-            sys.stderr.write("\n")  # end the prompt's line before the shell's prompt
+            sys.stderr.write("\n")  # end the prompt's line before the error line
             sys.stderr.flush()
             raise
 
@@ -183,7 +212,7 @@ def _ask_region(state: AppState) -> str:
     saved = state.store().get("region")
     current = saved if isinstance(saved, str) and saved in REGIONS_BY_NAME else "global"
     listed = " or ".join(f"{r.name} ({r.console}, {r.host})" for r in REGIONS_BY_NAME.values())
-    choice: str = typer.prompt(f"Region: {listed}", default=current)
+    choice = ask(f"Region: {listed}", default=current)
     word = choice.strip().lower()
     if word in REGIONS_BY_NAME:
         return word
@@ -195,12 +224,21 @@ def _ask_region(state: AppState) -> str:
 
 
 def _ask_key() -> str:
-    key: str = typer.prompt("API key (input hidden)", hide_input=True)
+    key = ask("API key (input hidden)", hidden=True)
     return _checked_key(key, hint="paste only the key")
 
 
+#: More than any key: what is read of stdin at most (``yes | kimi setup --key-stdin`` ends).
+MAX_KEY_INPUT = 64 * 1024
+
+
 def _read_key() -> str:
-    data = sys.stdin.buffer.read()
+    data = sys.stdin.buffer.read(MAX_KEY_INPUT + 1)
+    if len(data) > MAX_KEY_INPUT:
+        raise UsageError(
+            f"the input on stdin is too large for a key (more than {MAX_KEY_INPUT // 1024} KiB)",
+            hint="pipe in only the key: pass show moonshot | kimi setup --key-stdin",
+        )
     try:
         text = data.decode("utf-8-sig")  # -sig: a key file a Windows editor saved
     except UnicodeDecodeError:
@@ -208,6 +246,13 @@ def _read_key() -> str:
             "the key on stdin is not UTF-8 text",
             hint="pipe in only the key: pass show moonshot | kimi setup --key-stdin",
         ) from None
+    lines = len(text.strip().splitlines())
+    if lines > 1:  # a password manager's entry with more than the key (login, URL …)
+        raise UsageError(
+            f"the input on stdin has {lines} lines, not just the key",
+            hint="pipe in only the key, e.g. its first line: "
+            "pass show moonshot | head -n 1 | kimi setup --key-stdin",
+        )
     return _checked_key(text, hint="pipe the key in: kimi setup --key-stdin")
 
 
@@ -227,7 +272,13 @@ def _choose_model(
     from kimi_cli.catalog import verify
 
     if explicit and wanted and not interactive:
-        return verify(wanted, models)
+        return verify(wanted, models)  # a script asked for this model: not listed is exit 5
+    if not models:  # nothing to choose from: no question that cannot be answered
+        warn(
+            "no model saved: this key sees no models at all — check the account on the console"
+            " that issued the key, then: kimi models"
+        )
+        return None
     current = next((m for m in models if m.id == wanted), None) if wanted else None
     if not interactive:
         if current is None:
@@ -239,9 +290,14 @@ def _choose_model(
             return verify(wanted, models)
         except KimiError as exc:
             sys.stderr.write(f"kimi: {exc.line()}\n")
+    from kimi_cli.catalog.retirements import retirement_line
+
+    live = [m.id for m in models]
     for number, m in enumerate(models, 1):
         context = f"{m.context_length:,} tokens" if m.context_length else "context ?"
-        sys.stderr.write(f"  {number}. {m.id}  ({context})\n")
+        retiring = retirement_line(m.id, live)
+        after = f" — {retiring}" if retiring else ""
+        sys.stderr.write(f"  {number}. {m.id}  ({context}){after}\n")
     default = (models.index(current) + 1) if current else 1
     return _ask(lambda: _pick(models, default))
 
@@ -249,8 +305,7 @@ def _choose_model(
 def _pick(models: list[Model], default: int) -> Model:
     from kimi_cli.catalog import verify
 
-    answer: str = typer.prompt("Model number or ID", default=str(default))
-    answer = answer.strip()
+    answer = ask("Model number or ID", default=str(default)).strip()
     if answer.isdigit():
         if 1 <= int(answer) <= len(models):
             return models[int(answer) - 1]

@@ -194,8 +194,8 @@ class AppState:
                     transport=_socks_transport(url, self.env),
                     trace=_trace if settings.debug else None,
                 )
-            except (OSError, ValueError) as exc:  # httpx reads SSL_CERT_FILE and proxies here
-                raise _environment_error(exc) from exc
+            except Exception as exc:  # httpx reads SSL_CERT_FILE and proxies here
+                raise _environment_error(exc, self.env) from exc
         return self._clients[cache_key]
 
     def model_cache(self, settings: Settings | None = None) -> ModelCache:
@@ -251,7 +251,11 @@ def require_key(settings: Settings) -> str:
     return settings.api_key
 
 
-def _environment_error(exc: OSError | ValueError) -> Exception:
+#: The proxy variables httpx reads when a client is made (lower case wins).
+PROXY_VARS = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
+
+
+def _environment_error(exc: Exception, env: Mapping[str, str]) -> Exception:
     """A client that cannot be built: a CA bundle or a proxy variable httpx cannot use."""
     if isinstance(exc, OSError):
         names = [
@@ -262,12 +266,34 @@ def _environment_error(exc: OSError | ValueError) -> Exception:
             hint="point SSL_CERT_FILE at a PEM bundle (your organisation's CA) or unset it; "
             "'kimi doctor' checks it",
         )
-    if "proxy" in str(exc).lower():
+    broken = _unparsable_proxy(env)
+    if broken is not None or (isinstance(exc, ValueError) and "proxy" in str(exc).lower()):
+        if broken is not None:
+            return ConfigError(
+                f"{broken} is not a URL ({exc})",
+                hint=f"fix {broken} (http://HOST:PORT, or https://, socks5://, socks5h://) "
+                "or unset it; 'kimi doctor' checks the proxy variables",
+            )
         return ConfigError(
             f"a proxy variable is not usable ({exc})",
             hint="use an http://, https://, socks5:// or socks5h:// URL; 'kimi doctor' checks them",
         )
     return exc  # not the environment's fault: a bug, reported as one
+
+
+def _unparsable_proxy(env: Mapping[str, str]) -> str | None:
+    """The first proxy variable httpx cannot read as a URL (a bad port, a broken [IPv6])."""
+    import httpx
+
+    for name in PROXY_VARS:
+        value = env.get(name, "").strip()
+        if not value:
+            continue
+        try:  # as httpx reads it: a value without a scheme is http://
+            httpx.URL(value if "://" in value else f"http://{value}")
+        except (httpx.InvalidURL, ValueError):
+            return name
+    return None
 
 
 def _trace(line: str) -> None:

@@ -9,7 +9,7 @@ failing check (``exit_code_of``). Nothing here imports rich, typer or the CLI: t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from kimi_cli.config import mask_key
 from kimi_cli.doctor.checks_budget import check_budget
@@ -30,6 +30,7 @@ from kimi_cli.doctor.checks_network import (
     check_tcp,
     check_tls,
 )
+from kimi_cli.doctor.checks_state import check_history
 from kimi_cli.doctor.checks_system import check_encoding, check_path, check_versions
 from kimi_cli.doctor.report import (
     EXIT_ORDER,
@@ -39,6 +40,7 @@ from kimi_cli.doctor.report import (
     Findings,
     Status,
     exit_code_of,
+    without_doctor_advice,
 )
 from kimi_cli.errors import ExitCode
 
@@ -50,6 +52,7 @@ __all__ = [
     "DoctorContext",
     "Status",
     "exit_code_of",
+    "iter_checks",
     "run_checks",
 ]
 
@@ -69,6 +72,7 @@ STEPS: tuple[tuple[str, str, CheckFn], ...] = (
     ("models", "GET /v1/models", check_models),
     ("model", "looking for the configured model", check_model),
     ("balance", "GET /v1/users/me/balance", check_balance),
+    ("history", "looking at the history database", check_history),
     ("budget", "adding up what was spent", check_budget),
     ("chat", "a minimal chat round trip", check_chat),
     ("encoding", "looking at output encodings", check_encoding),
@@ -79,9 +83,16 @@ STEPS: tuple[tuple[str, str, CheckFn], ...] = (
 
 def run_checks(ctx: DoctorContext, *, progress: Callable[[str], None] | None = None) -> list[Check]:
     """Run every check in order; ``progress`` hears what is being looked at next."""
+    return list(iter_checks(ctx, progress=progress))
+
+
+def iter_checks(
+    ctx: DoctorContext, *, progress: Callable[[str], None] | None = None
+) -> Iterator[Check]:
+    """Each check's verdict as soon as it is known, so that a run stopped half-way (Ctrl-C,
+    SIGTERM) can still report the checks it finished."""
     found = Findings()
     key = ctx.settings.api_key if ctx.settings is not None else None
-    results: list[Check] = []
     for check_id, doing, check in STEPS:
         if progress is not None:
             progress(doing)
@@ -96,16 +107,21 @@ def run_checks(ctx: DoctorContext, *, progress: Callable[[str], None] | None = N
                 "rerun with --debug and report it",
                 int(ExitCode.INTERNAL),
             )
-        results.append(_scrubbed(result, key))
-    return results
+        yield _scrubbed(result, key)
 
 
 def _scrubbed(check: Check, key: str | None) -> Check:
-    """The key never leaves the doctor except masked, whatever a message quoted."""
-    if not key or (key not in check.detail and key not in (check.fix or "")):
+    """The key never leaves the doctor except masked, whatever a message quoted; no fix says
+    to run the doctor, whatever the error it came from advised; and a check that warns or
+    fails always has a fix."""
+    fix = without_doctor_advice(check.fix) if check.fix else check.fix
+    if not fix and check.status in ("warn", "fail"):  # the JSON promises a fix for both
+        fix = "rerun with --debug to see the requests and answers"
+    detail = check.detail
+    if key and key in detail + (fix or ""):
+        masked = mask_key(key)
+        detail = detail.replace(key, masked)
+        fix = fix.replace(key, masked) if fix else fix
+    if (detail, fix) == (check.detail, check.fix):
         return check
-    masked = mask_key(key)
-    fix = check.fix.replace(key, masked) if check.fix else None
-    return Check(
-        check.id, check.title, check.status, check.detail.replace(key, masked), fix, check.exit_code
-    )
+    return Check(check.id, check.title, check.status, detail, fix, check.exit_code)

@@ -39,9 +39,11 @@ def check_budget(ctx: DoctorContext, found: Findings) -> Check:
     from kimi_cli.history import HistoryStore
 
     path = ctx.history_path or settings.data_dir / "history.db"
+    today = month = Decimal(0)  # no history yet: nothing spent (and opening it would make it)
     try:
-        with HistoryStore(path) as store:
-            today, month = spent_today_and_month(store, currency)
+        if path.exists():
+            with HistoryStore(path) as store:
+                today, month = spent_today_and_month(store, currency)
     except HistoryError as exc:
         return warned("budget", TITLE, f"what was spent cannot be read: {exc.message}", exc.hint)
     parts: list[str] = []

@@ -6,6 +6,7 @@ Each check is ``(ctx, found) -> Check``; ``found`` records what later checks dep
 from __future__ import annotations
 
 import os
+import re
 import ssl
 import stat
 from collections.abc import Mapping
@@ -26,7 +27,7 @@ from kimi_cli.doctor.report import (
     skipped,
     warned,
 )
-from kimi_cli.errors import ExitCode, KimiError
+from kimi_cli.errors import ExitCode, KimiError, os_error_fix
 
 #: The variables this kimi reads; any other KIMI_* is someone else's, or a typo.
 OUR_VARS = frozenset(
@@ -67,7 +68,7 @@ def check_config(ctx: DoctorContext, found: Findings) -> Check:
         info = None
     except OSError as exc:
         detail = f"{path} cannot be read: {exc.strerror or exc}"
-        return failed("config", title, detail, "check its permissions", ExitCode.CONFIG)
+        return failed("config", title, detail, os_error_fix(exc, path), ExitCode.CONFIG)
     store = ConfigStore(path)
     if info is not None:
         try:
@@ -219,8 +220,12 @@ def check_agent_env(ctx: DoctorContext, found: Findings) -> Check:
 
 
 def mask_proxy(url: str) -> str:
-    """A proxy URL with its password hidden."""
-    parts = urlsplit(url)
+    """A proxy URL with its password hidden (also in a value that is not a URL)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", url)
     if parts.password is None:
         return url
     user = parts.username or ""
@@ -235,6 +240,16 @@ def _bypassed(host: str, env: Mapping[str, str]) -> bool:
         if entry == "*" or (entry and (host == entry or host.endswith("." + entry))):
             return True
     return False
+
+
+def _not_a_url(value: str) -> str | None:
+    """Why a proxy value is not a URL at all (as httpx reads it: no scheme means http://)."""
+    try:
+        parts = urlsplit(value if "://" in value else f"http://{value}")
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError as exc:
+        return str(exc)
+    return None if parts.hostname else "no host"
 
 
 def proxy_for(url: str, env: Mapping[str, str]) -> str | None:
@@ -266,6 +281,11 @@ def check_proxy(ctx: DoctorContext, found: Findings) -> Check:
     notes: list[str] = []
     fixes: list[str] = []
     for name, value in given:
+        why = _not_a_url(value)
+        if why is not None:
+            detail = f"{shown}; {name} is not a URL ({why})"
+            fix = f"fix {name} (http://HOST:PORT, or https://, socks5://, socks5h://) or unset it"
+            return failed("proxy", title, detail, fix, ExitCode.CONFIG)
         scheme = urlsplit(value).scheme.lower() if "://" in value else ""
         if scheme == "socks":
             rewritten = "socks5" + value[len("socks") :]

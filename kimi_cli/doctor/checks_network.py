@@ -20,11 +20,12 @@ from kimi_cli.account import (
     recharge_hint,
 )
 from kimi_cli.api.types import Usage
-from kimi_cli.catalog.access import list_models_checked
-from kimi_cli.catalog.ids import diagnose, find_model, not_found_error
+from kimi_cli.catalog.access import fitted_model_hint, list_models_checked
+from kimi_cli.catalog.ids import find_model, not_found_error
 from kimi_cli.catalog.policy import ChatOptions, build_body, policy_for
 from kimi_cli.catalog.region_probe import RegionProbe
 from kimi_cli.catalog.retirements import retirement_notice, successor_for
+from kimi_cli.config_store import Source
 from kimi_cli.doctor.report import (
     NO_SETTINGS,
     Check,
@@ -43,7 +44,7 @@ from kimi_cli.errors import (
     UnexpectedResponseError,
     WrongRegionError,
 )
-from kimi_cli.hints import model_fix, region_fix
+from kimi_cli.hints import base_url_fix, model_fix, region_fix
 from kimi_cli.pricing import cost_of
 
 #: The round trip's budget and prompt: the smallest request a model still has to accept.
@@ -247,8 +248,7 @@ def check_model(ctx: DoctorContext, found: Findings) -> Check:
     model = find_model(settings.model, models)
     if model is None:
         error = not_found_error(settings.model, models)
-        better = diagnose(settings.model, ids).suggestion
-        fix = model_fix(source, better, error.hint) or ""
+        fix = fitted_model_hint(error, settings.model, ids, source) or ""
         detail = f"{error.message} (from {source or 'somewhere'})"
         return failed("model", title, detail, fix, ExitCode.MODEL_NOT_FOUND)
     found.model = model
@@ -261,8 +261,10 @@ def check_model(ctx: DoctorContext, found: Findings) -> Check:
     notice = retirement_notice(model.id, ids)
     if notice is not None:
         successor, _ = successor_for(model.id, ids)
-        fix = f"kimi models use {successor}" if successor else "pick another model: kimi models"
-        return warned("model", title, f"{detail}. {notice}", fix)
+        move = model_fix(source, successor, f"kimi models use {successor}") if successor else None
+        return warned(
+            "model", title, f"{detail}. {notice}", move or "pick another model: kimi models"
+        )
     return passed("model", title, detail)
 
 
@@ -303,6 +305,16 @@ def _cost(usage: Usage, model_id: str, currency: str | None) -> str:
     return f"cost {format_cost(cost.amount, cost.currency)}"
 
 
+def _chat_failed(error: KimiError, base_url: str, source: Source | None) -> Check:
+    """The chat check's failure: an answer that is not the API's gets the base URL's fix, as
+    GET /models does (the HTTP layer leaves it without one)."""
+    check = from_error("chat", "Chat round trip", error)
+    if not isinstance(error, (UnexpectedResponseError, NotFoundError)) or error.hint:
+        return check
+    fix = base_url_fix(base_url, source)
+    return failed(check.id, check.title, check.detail, fix, check.exit_code)
+
+
 def check_chat(ctx: DoctorContext, found: Findings) -> Check:
     title = "Chat round trip"
     settings, model = ctx.settings, found.model
@@ -329,7 +341,7 @@ def check_chat(ctx: DoctorContext, found: Findings) -> Check:
                 finish = chunk.finish_reason or finish
                 usage = chunk.usage or usage
     except KimiError as exc:
-        return from_error("chat", title, exc)
+        return _chat_failed(exc, settings.base_url, settings.base_url_source)
     spent = usage or Usage(input_tokens=len(CHAT_PROMPT) // 3 + 8, output_tokens=CHAT_BUDGET)
     asked = f"{model.id}, {CHAT_BUDGET}-token budget" + (f", effort {effort}" if effort else "")
     cost = _cost(spent, model.id, settings.currency)
@@ -341,5 +353,5 @@ def check_chat(ctx: DoctorContext, found: Findings) -> Check:
         said = "accepted; the budget cut the answer short (finish_reason length), as intended"
     else:
         said = f"accepted; empty answer (finish_reason {finish or 'none'})"
-    detail = f"{asked}: {said} in {_ms(elapsed.seconds)}; {tokens}, {cost}"
+    detail = f"{asked}: {said} ({_ms(elapsed.seconds)}); {tokens}, {cost}"
     return passed("chat", title, detail)

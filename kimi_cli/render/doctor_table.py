@@ -31,17 +31,20 @@ class CheckRow(Protocol):
     def fix(self) -> str | None: ...
 
 
-def summary(checks: Sequence[CheckRow], exit_code: int) -> str:
+def summary(checks: Sequence[CheckRow], exit_code: int, stopped: str | None = None) -> str:
+    """``9 passed, 1 skipped — exit 0``; ``stopped`` (``interrupted after 10 of 18 checks``)
+    comes before the exit code of a run that did not finish."""
     counts = {s: sum(1 for c in checks if c.status == s) for s in MARKS}
     parts = [f"{counts['pass']} passed"]
     for status, word in (("warn", "warning"), ("fail", "failed"), ("skip", "skipped")):
         if counts[status]:
             label = f"{word}s" if status == "warn" and counts[status] > 1 else word
             parts.append(f"{counts[status]} {label}")
-    return ", ".join(parts) + f" — exit {exit_code}"
+    ending = f"{stopped}, exit {exit_code}" if stopped else f"exit {exit_code}"
+    return ", ".join(parts) + f" — {ending}"
 
 
-def plain_report(checks: Sequence[CheckRow], exit_code: int) -> str:
+def plain_report(checks: Sequence[CheckRow], exit_code: int, stopped: str | None = None) -> str:
     """One line per check (``PASS  title: detail``), an indented ``fix:`` line, a summary."""
     lines: list[str] = []
     width = max((len(c.title) for c in checks), default=0)
@@ -49,12 +52,15 @@ def plain_report(checks: Sequence[CheckRow], exit_code: int) -> str:
         lines.append(f"{check.status.upper():<4}  {check.title:<{width}}  {check.detail}")
         if check.fix and check.status in ("warn", "fail"):
             lines.append(f"{'':<4}  {'':<{width}}  fix: {check.fix}")
-    lines.append(summary(checks, exit_code))
+    lines.append(summary(checks, exit_code, stopped))
     return "\n".join(lines) + "\n"
 
 
 def print_checks(
-    checks: Sequence[CheckRow], exit_code: int, console: Console | None = None
+    checks: Sequence[CheckRow],
+    exit_code: int,
+    console: Console | None = None,
+    stopped: str | None = None,
 ) -> None:
     """The report as a table, for a terminal."""
     console = console or Console()
@@ -70,9 +76,10 @@ def print_checks(
             cell.append("\nfix: ", style="bold")
             cell.append(check.fix, style=style)
         table.add_row(mark, Text(check.title), cell)
-    console.print(table)
+    if checks:  # stopped before the first check ended: the summary alone says so
+        console.print(table)
     style = "bold red" if exit_code else "green"
-    console.print(Text(summary(checks, exit_code), style=style))
+    console.print(Text(summary(checks, exit_code, stopped), style=style))
 
 
 @contextmanager

@@ -50,7 +50,7 @@ def test_lines_say_reported_and_suggested() -> None:
     notice = retirement_notice("kimi-k2.6", LIVE)
     assert notice is not None
     assert "not confirmed by Moonshot" in notice and "suggested" in notice
-    assert notice.endswith("kimi models use kimi-k3.1-pro")
+    assert notice.endswith("suggested (the newest live standard model): kimi-k3.1-pro")
     assert retirement_notice("kimi-k3.1-pro", LIVE) is None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -44,9 +45,11 @@ def by_id(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def assert_shape(data: dict[str, Any]) -> None:
-    """The documented shape: {checks: [{id, title, status, detail, fix, exit_code}], exit_code}."""
-    assert set(data) == {"checks", "exit_code"}
+    """The documented shape of a finished run:
+    {checks: [{id, title, status, detail, fix, exit_code}], exit_code, partial: false}."""
+    assert set(data) == {"checks", "exit_code", "partial"}
     assert isinstance(data["exit_code"], int)
+    assert data["partial"] is False
     assert [c["id"] for c in data["checks"]] == IDS
     for check in data["checks"]:
         assert set(check) == {"id", "title", "status", "detail", "fix", "exit_code"}
@@ -103,6 +106,8 @@ def test_the_chat_round_trip_is_the_smallest_request(well: Emulator) -> None:
     chat = by_id(report(out))["chat"]
     assert chat["status"] == "pass"
     assert "finish_reason length" in chat["detail"]
+    # the time is its own phrase: not "as intended in 3 ms"
+    assert re.search(r"\(finish_reason length\), as intended \([\d.,]+ ms\); ", chat["detail"])
 
 
 def test_no_chat_sends_no_chat_request(well: Emulator) -> None:
@@ -436,6 +441,9 @@ def test_the_table_for_a_terminal() -> None:
     assert "fix: use kimi-k2.6" in text
     assert "1 passed, 1 failed, 1 skipped — exit 5" in text
     assert plain_report(checks, 5).splitlines()[1].startswith("FAIL  Configured model")
+    console = Console(record=True, width=120, force_terminal=True)
+    print_checks([], 130, console, stopped="interrupted after 0 of 18 checks")
+    assert console.export_text() == "0 passed — interrupted after 0 of 18 checks, exit 130\n"
 
 
 # -- the doctor as plain data (no CLI) ---------------------------------------------------------

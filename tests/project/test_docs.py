@@ -289,6 +289,12 @@ QUOTED = [  # (what to run, extra environment, text that must be in the error li
         "a proxy variable is not usable (Unknown scheme for proxy URL URL('ftp://proxy:3128')) —"
         " use an http://, https://, socks5:// or socks5h:// URL",
     ),
+    (
+        ("models",),
+        {"HTTPS_PROXY": "http://proxy:notaport"},
+        "HTTPS_PROXY is not a URL (Invalid port: 'notaport') — fix HTTPS_PROXY (http://HOST:PORT,"
+        " or https://, socks5://, socks5h://) or unset it",
+    ),
     (("chat", ""), {}, "nothing to send: the prompt and input are empty — give a prompt"),
     (("history", "show", "zzz"), {}, "no conversation 'zzz' — see 'kimi history list'"),
 ]
