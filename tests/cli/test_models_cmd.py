@@ -28,7 +28,9 @@ def _table(columns: int) -> str:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0, child.before
-    return child.before or ""
+    # A slow answer shows the spinner first ("asking the API for its models…"), erased with
+    # ESC[2K before the table: what is left after the last erase is what stays on screen.
+    return (child.before or "").rpartition("\x1b[2K")[2]
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
