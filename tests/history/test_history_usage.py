@@ -142,13 +142,13 @@ def test_reads_work_when_the_data_dir_cannot_be_written(
         raise PermissionError(13, "Permission denied", str(path))
 
     monkeypatch.setattr(connection, "_prepare_files", read_only)
-    store = HistoryStore(path)
-    assert [c.id for c in store.recent()] == [cid]
-    assert [m.content for m in store.messages(cid)][-1] == "still here"
-    assert store.search("kept")[0].conversation_id == cid
-    assert store.usage_totals()[0].cost == 0.1
-    with pytest.raises(HistoryError, match="could not write"):
-        store.new_conversation(model="m", title="t")
+    with closing(HistoryStore(path)) as store:  # opened by the first read, read-only
+        assert [c.id for c in store.recent()] == [cid]
+        assert [m.content for m in store.messages(cid)][-1] == "still here"
+        assert store.search("kept")[0].conversation_id == cid
+        assert store.usage_totals()[0].cost == 0.1
+        with pytest.raises(HistoryError, match="could not write"):
+            store.new_conversation(model="m", title="t")
     empty = HistoryStore(tmp_path / "none" / "history.db")
     assert empty.recent() == [] and empty.get("abc") is None
 
@@ -174,6 +174,9 @@ def test_a_file_never_migrated_reads_as_empty_when_it_cannot_be_written(
     empty = HistoryStore(never_migrated)
     assert empty.recent() == [] and empty.get("abc") is None and empty.search("x") == []
     # An older schema is brought up to date by a write only: said as the write failure it is.
-    with pytest.raises(HistoryError, match="could not write history database") as failed:
-        HistoryStore(older).recent()
+    with (
+        closing(HistoryStore(older)) as store,
+        pytest.raises(HistoryError, match="could not write history database") as failed,
+    ):
+        store.recent()
     assert "— free some disk space" in failed.value.line()
