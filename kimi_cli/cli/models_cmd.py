@@ -119,14 +119,19 @@ def verify_and_store(state: AppState, model_id: str) -> Model:
     from kimi_cli.catalog import verify
     from kimi_cli.render.terminal import note
 
-    model = verify(model_id, live_models(state))
+    models = live_models(state)
+    model = verify(model_id, models)
     settings = state.settings()
     state.store().save_verified_model(
         model.id, base_url=settings.base_url, verified_at=datetime.now(UTC)
     )
     note(f"kimi: model set to {model.id} (verified against {settings.base_url})")
-    if settings.model_source and settings.model_source.is_env:
-        from kimi_cli.render.terminal import warn
+    from kimi_cli.catalog.retirements import retirement_line
+    from kimi_cli.render.terminal import warn
 
+    retiring = retirement_line(model.id, [m.id for m in models])
+    if retiring:  # saved as asked: the choice is the user's, the date is theirs to know
+        warn(f"{model.id} is {retiring}")
+    if settings.model_source and settings.model_source.is_env:
         warn(f"{settings.model_source} still overrides the saved model")
     return model

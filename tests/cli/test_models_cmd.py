@@ -64,6 +64,18 @@ def test_piped_list_is_ids_only(configured: Emulator) -> None:
     assert LONGEST in out and all(" " not in line for line in out)
 
 
+def test_use_of_a_model_reported_to_retire_saves_it_and_says_when_once(
+    configured: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KIMI_MODEL")  # else its own warning: it overrides the saved model
+    out = run_process("models", "use", "kimi-k2.6")
+    assert out.code == 0 and out.stdout == ""
+    assert out.stderr.splitlines()[1:] == [
+        "kimi: warning: kimi-k2.6 is reported to retire 2026-12-31; suggested: kimi-k3.1-pro"
+    ]
+    assert "retire" not in run_process("models", "use", "kimi-k3.1-pro").stderr
+
+
 def test_use_empty_is_a_usage_error(configured: Emulator) -> None:
     invoke("models", "use", "").assert_one_error_line(2)
     invoke("models", "use", "  ").assert_one_error_line(2)
