@@ -331,5 +331,8 @@ def _confirm(count: int, yes: bool) -> None:
     what = f"{count} file{'s' * (count != 1)}"
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
         raise UsageError(f"this deletes {what} from the account", hint="add -y to confirm")
-    if not typer.confirm(f"Delete {what} from the account?", default=False, err=True):
+    from kimi_cli.cli.prompts import agreed
+
+    if not agreed(f"Delete {what} from the account?"):
+        sys.stderr.write("kimi: nothing deleted\n")
         raise typer.Exit(1)

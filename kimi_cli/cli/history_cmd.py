@@ -198,9 +198,8 @@ def _confirm_delete_all(count: int) -> None:
         raise UsageError(
             "history delete --all needs confirmation", hint="add --yes to delete without asking"
         )
-    sys.stderr.write(f"Delete all {count} conversations? [y/N] ")
-    sys.stderr.flush()
-    answer = sys.stdin.readline().strip().lower()
-    if answer not in ("y", "yes"):
+    from kimi_cli.cli.prompts import agreed
+
+    if not agreed(f"Delete all {count} conversations?"):
         sys.stderr.write("kimi: nothing deleted\n")
         raise typer.Exit(0)

@@ -16,7 +16,7 @@ import typer
 from kimi_cli.api.types import Model
 from kimi_cli.cli.common import state_of
 from kimi_cli.cli.completion import complete_model_ids
-from kimi_cli.cli.setup_prompts import ask, confirm
+from kimi_cli.cli.prompts import ask, confirm
 from kimi_cli.cli.state import MODELS_SPINNER, AppState, Connection
 from kimi_cli.config import REGIONS_BY_NAME, Settings, mask_key
 from kimi_cli.errors import ExitCode, KimiError, UsageError, WrongRegionError

@@ -35,14 +35,14 @@ def test_show_renders_markdown_with_seconds(configured: Emulator) -> None:
 def test_delete_all_asks_on_a_terminal(configured: Emulator) -> None:
     run_process("chat", "ECHO keep me")
     child = spawn("history", "delete", "--all")
-    child.expect(r"Delete all 1 conversations\? \[y/N\] ")
+    child.expect(r"Delete all 1 conversations\? \[y/N\]: ")
     child.sendline("")
     child.expect(pexpect.EOF)
     assert "nothing deleted" in (child.before or "")
     assert len(json.loads(run_process("history", "list", "--json").stdout)) == 1
 
     child = spawn("history", "delete", "--all")
-    child.expect(r"\[y/N\] ")
+    child.expect(r"\[y/N\]: ")
     child.sendline("y")
     child.expect(pexpect.EOF)
     assert "deleted 1 conversation" in (child.before or "")

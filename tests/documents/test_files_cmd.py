@@ -5,8 +5,11 @@ stdout as data, the emulator's counters as proof."""
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
+
+import pexpect
 
 from kimi_cli.emulator import Emulator
 from tests.helpers import SECRET_KEY, invoke, run_process
@@ -102,14 +105,20 @@ def test_rm_asks_on_a_terminal(configured: Emulator, tmp_path: Path) -> None:
     term = Term.spawn(["files", "rm", "--all"], configured)
     term.expect(r"Delete 1 file from the account\? \[y/N\]")
     term.child.sendline("n")
-    term.child.expect(r"\$|$")
-    term.child.wait()
+    term.expect("nothing deleted")
+    term.child.expect(pexpect.EOF)
+    term.child.close()
+    assert term.child.exitstatus == 1
     assert len(json.loads(invoke("files", "list", "--json").stdout)) == 1
-    term = Term.spawn(["files", "rm", "--all"], configured)
+    # stdout is data: the question and its answer leave nothing in a file stdout goes to
+    out = tmp_path / "out.txt"
+    term = Term.spawn([], configured, shell=f"{sys.executable} -m kimi_cli files rm --all > {out}")
     term.expect(r"\[y/N\]")
     term.child.sendline("y")
     term.expect("deleted 1 file")
+    term.child.expect(pexpect.EOF)
     assert json.loads(invoke("files", "list", "--json").stdout) == []
+    assert out.read_bytes() == b""
 
 
 def test_too_large_is_refused_before_sending(configured: Emulator, tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
-"""``kimi setup``'s questions, asked on stderr and answered on the terminal.
+"""Questions to the user (``kimi setup``'s, and "delete these?"), asked on stderr and
+answered on the terminal.
 
-stdout carries data only: ``kimi setup > setup.log`` must still show its questions, and
-leave nothing of them in the file (Typer's prompts write their last character to stdout).
+stdout carries data only: ``kimi setup > setup.log`` or ``kimi files rm … > log`` must still
+show their questions, and leave nothing of them in the file (Typer's prompts write their last
+character to stdout).
 """
 
 from __future__ import annotations
@@ -44,3 +46,13 @@ def confirm(text: str, *, default: bool) -> bool:
     if answer in ("n", "no"):
         return False
     raise UsageError(f"{answer!r} is not an answer", hint="answer y or n")
+
+
+def agreed(text: str) -> bool:
+    """A question whose answer is no unless the user types y or yes; Ctrl-D is a no."""
+    try:
+        answer = ask(text, default="y/N")
+    except EOFError:
+        sys.stderr.write("\n")
+        return False
+    return answer.strip().lower() in ("y", "yes")
