@@ -331,5 +331,11 @@ def _confirm(count: int, yes: bool) -> None:
     what = f"{count} file{'s' * (count != 1)}"
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
         raise UsageError(f"this deletes {what} from the account", hint="add -y to confirm")
-    if not typer.confirm(f"Delete {what} from the account?", default=False, err=True):
-        raise typer.Exit(1)
+    try:
+        sure = typer.confirm(f"Delete {what} from the account?", default=False, err=True)
+    except typer.Abort:  # Ctrl-C or Ctrl-D at the question: end its line, then say why
+        sys.stderr.write("\n")
+        raise KeyboardInterrupt from None
+    if not sure:  # a "no" is an answer, not a failure (as 'history delete --all')
+        sys.stderr.write("kimi: nothing deleted\n")
+        raise typer.Exit(0)
