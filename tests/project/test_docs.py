@@ -346,3 +346,40 @@ def test_the_bug_report_template_asks_for_doctor_output_and_the_key_is_masked_in
     out = invoke("doctor", "--json", "--no-chat")
     assert '"checks"' in out.stdout
     assert key not in out.stdout + out.stderr and key[6:] not in out.stdout + out.stderr
+
+
+# -- every KIMI_* variable the code names is documented, and every documented one is read ------
+
+VARIABLE = re.compile(r"""["'](KIMI_[A-Z0-9_]+|MOONSHOT_[A-Z0-9_]+)["']""")
+
+
+def code_variables() -> set[str]:
+    """The variable names kimi_cli spells as strings (the emulator stands alone: not kimi's)."""
+    found: set[str] = set()
+    constants: set[str] = set()  # a module's constant named in __all__ is not a variable
+    for path in (ROOT / "kimi_cli").rglob("*.py"):
+        if "emulator" not in path.relative_to(ROOT).parts:
+            text = path.read_text(encoding="utf-8")
+            found.update(VARIABLE.findall(text))
+            constants.update(re.findall(r"^([A-Z][A-Z0-9_]+) = ", text, re.MULTILINE))
+    return found - constants
+
+
+def test_every_variable_the_code_names_is_documented() -> None:
+    text = "\n".join(page.read_text(encoding="utf-8") for page in PAGES)
+    families = re.findall(r"`((?:KIMI|MOONSHOT)_[A-Z0-9_]*_)\*`", text)  # `KIMI_CLI_*`
+    missing = sorted(
+        name
+        for name in code_variables()
+        if name not in text and not any(name.startswith(family) for family in families)
+    )
+    assert not missing, f"document these variables (docs/configuration.md): {', '.join(missing)}"
+
+
+def test_every_variable_of_the_configuration_page_is_read() -> None:
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    table = page.split("## Environment variables", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`((?:KIMI|MOONSHOT)_[A-Z0-9_]+)`", table))
+    assert "KIMI_API_KEY" in documented and "KIMI_CACHE_DIR" in documented
+    unread = sorted(documented - code_variables())
+    assert not unread, f"docs/configuration.md lists variables kimi never reads: {unread}"
