@@ -58,11 +58,13 @@ class ExitCode(IntEnum):
 EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "success",
     ExitCode.API_ERROR: (
-        "the API refused the request (400, content filter, other 4xx), "
-        "or no answer within the token budget"
+        "the API refused the request (400, content filter, other 4xx), an answer that is not "
+        "the API's (an HTML page or JSON where a stream was due), no answer within the token "
+        "budget, or an answer without the code block of -x or the shape of --schema"
     ),
     ExitCode.USAGE: (
-        "usage: bad option or argument, a flag the model does not take, empty or undecodable input"
+        "usage: bad option or argument, a flag the model does not take, empty or undecodable "
+        "input, an input longer than the model's context"
     ),
     ExitCode.CONFIG: (
         "configuration: no key, no model, unreadable or corrupt config, "

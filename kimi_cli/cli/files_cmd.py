@@ -334,5 +334,5 @@ def _confirm(count: int, yes: bool) -> None:
     from kimi_cli.cli.prompts import agreed
 
     if not agreed(f"Delete {what} from the account?"):
-        sys.stderr.write("kimi: nothing deleted\n")
-        raise typer.Exit(1)
+        sys.stderr.write("kimi: nothing deleted\n")  # an answer, not a failure
+        raise typer.Exit(0)

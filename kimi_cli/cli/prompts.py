@@ -49,10 +49,14 @@ def confirm(text: str, *, default: bool) -> bool:
 
 
 def agreed(text: str) -> bool:
-    """A question whose answer is no unless the user types y or yes; Ctrl-D is a no."""
+    """A question whose answer is no unless the user types y or yes; Ctrl-D is a no, and
+    Ctrl-C (KeyboardInterrupt) ends the question's line before it goes on."""
     try:
         answer = ask(text, default="y/N")
     except EOFError:
         sys.stderr.write("\n")
         return False
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        raise
     return answer.strip().lower() in ("y", "yes")

@@ -177,11 +177,13 @@ class DocumentIndex:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # Private like every other state file: the index names the user's documents.
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         if fcntl is None:  # pragma: no cover - Windows
             yield
             return
-        with (self.directory / "index.lock").open("a") as lock:
+        fd = os.open(self.directory / "index.lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "ab") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield

@@ -13,7 +13,7 @@ import pexpect
 
 from kimi_cli.emulator import Emulator
 from tests.helpers import SECRET_KEY, invoke, run_process
-from tests.terminal import Term
+from tests.terminal import Term, plain
 
 PDF = b"%PDF-1.4\n\x00\x01Obligation: pay rent monthly\x00\n"
 FIELDS = {"id", "filename", "bytes", "purpose", "created_at", "status"}
@@ -105,10 +105,19 @@ def test_rm_asks_on_a_terminal(configured: Emulator, tmp_path: Path) -> None:
     term = Term.spawn(["files", "rm", "--all"], configured)
     term.expect(r"Delete 1 file from the account\? \[y/N\]")
     term.child.sendline("n")
-    term.expect("nothing deleted")
-    term.child.expect(pexpect.EOF)
+    # Declining is not a failure: as 'history delete --all' says it, and exits 0.
+    assert "kimi: nothing deleted" in term.expect(pexpect.EOF)
     term.child.close()
-    assert term.child.exitstatus == 1
+    assert term.child.exitstatus == 0
+    assert len(json.loads(invoke("files", "list", "--json").stdout)) == 1
+    term = Term.spawn(["files", "rm", "--all"], configured)
+    term.expect(r"\[y/N\]")
+    term.child.sendintr()  # Ctrl-C at the question: the line ends, and one line says why
+    after = term.expect(pexpect.EOF)
+    term.child.close()
+    assert term.child.exitstatus == 130
+    assert plain(after).splitlines()[-1] == "kimi: error: interrupted", after
+    assert "Traceback" not in after
     assert len(json.loads(invoke("files", "list", "--json").stdout)) == 1
     # stdout is data: the question and its answer leave nothing in a file stdout goes to
     out = tmp_path / "out.txt"

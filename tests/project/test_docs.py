@@ -4,6 +4,7 @@ from --help and checked, every --help has an example, and every internal link re
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shlex
@@ -352,3 +353,94 @@ def test_the_bug_report_template_asks_for_doctor_output_and_the_key_is_masked_in
     out = invoke("doctor", "--json", "--no-chat")
     assert '"checks"' in out.stdout
     assert key not in out.stdout + out.stderr and key[6:] not in out.stdout + out.stderr
+
+
+# -- every KIMI_* variable the code names is documented, and every documented one is read ------
+
+VARIABLE = re.compile(r"""["'](KIMI_[A-Z0-9_]+|MOONSHOT_[A-Z0-9_]+)["']""")
+
+
+def code_variables() -> set[str]:
+    """The variable names kimi_cli spells as strings (the emulator stands alone: not kimi's)."""
+    found: set[str] = set()
+    constants: set[str] = set()  # a module's constant named in __all__ is not a variable
+    for path in (ROOT / "kimi_cli").rglob("*.py"):
+        if "emulator" not in path.relative_to(ROOT).parts:
+            text = path.read_text(encoding="utf-8")
+            found.update(VARIABLE.findall(text))
+            constants.update(re.findall(r"^([A-Z][A-Z0-9_]+) = ", text, re.MULTILINE))
+    return found - constants
+
+
+def test_every_variable_the_code_names_is_documented() -> None:
+    text = "\n".join(page.read_text(encoding="utf-8") for page in PAGES)
+    families = re.findall(r"`((?:KIMI|MOONSHOT)_[A-Z0-9_]*_)\*`", text)  # `KIMI_CLI_*`
+    missing = sorted(
+        name
+        for name in code_variables()
+        if name not in text and not any(name.startswith(family) for family in families)
+    )
+    assert not missing, f"document these variables (docs/configuration.md): {', '.join(missing)}"
+
+
+def test_every_variable_of_the_configuration_page_is_read() -> None:
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    table = page.split("## Environment variables", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`((?:KIMI|MOONSHOT)_[A-Z0-9_]+)`", table))
+    assert "KIMI_API_KEY" in documented and "KIMI_CACHE_DIR" in documented
+    unread = sorted(documented - code_variables())
+    assert not unread, f"docs/configuration.md lists variables kimi never reads: {unread}"
+
+
+# -- the JSON examples of the docs have the keys the commands print ----------------------------
+
+
+def json_example(page: str, starts: str) -> object:
+    """The first ```json block (or inline `{…}` after 'JSON: ') of ``page`` that starts so."""
+    text = (ROOT / "docs" / page).read_text(encoding="utf-8")
+    blocks = re.findall(r"^```json\n(.*?)^```", text, re.DOTALL | re.MULTILINE)
+    blocks += re.findall(r"JSON: `(\{[^`]*\})`", text)
+    found = [block for block in blocks if block.lstrip().startswith(starts)]
+    assert found, f"{page} has no JSON example starting {starts!r}"
+    lines = found[0].strip().splitlines()
+    if len(lines) > 1 and all(line.startswith("{") for line in lines):  # JSON lines
+        return json.loads(lines[0])
+    return json.loads(found[0])
+
+
+def test_json_examples_have_the_keys_the_commands_print(
+    configured: Emulator, tmp_path: Path
+) -> None:
+    from tests.helpers import invoke
+
+    def printed(*args: str) -> object:
+        out = invoke(*args)
+        assert out.code == 0, out.stderr
+        return json.loads(
+            out.stdout.splitlines()[0] if args[:2] == ("batch", "run") else out.stdout
+        )
+
+    (tmp_path / "contract.pdf").write_bytes(b"%PDF-1.4\n\xe2\xe3\xcf\xd3\n")
+    (tmp_path / "q.txt").write_text("ECHO one\n", encoding="utf-8")
+    doctor = printed("doctor", "--json", "--no-chat")
+    files = printed("files", "upload", str(tmp_path / "contract.pdf"), "--json")
+    cases = [  # (page, how its example starts, what the command printed)
+        ("doctor.md", '{\n  "checks"', doctor),
+        ("files.md", "[", files),
+        ("doctor.md", '{"available"', printed("balance", "--json")),
+        ("doctor.md", '{"model"', printed("tokens", "--json", str(tmp_path / "q.txt"))),
+        (
+            "batch.md",
+            '{"custom_id": "line-1"',
+            printed("batch", "run", "--lines", str(tmp_path / "q.txt")),
+        ),
+    ]
+    for page, starts, real in cases:
+        example = json_example(page, starts)
+        if isinstance(example, list):
+            assert isinstance(real, list) and real, (page, real)
+            example, real = example[0], real[0]
+        assert isinstance(example, dict) and isinstance(real, dict)
+        assert list(example) == list(real), f"{page}: the example's keys differ from {list(real)}"
+        for item in example.get("checks", []):  # doctor.md: each check as the doctor prints it
+            assert list(item) == list(real["checks"][0]), f"{page}: a check's keys: {list(item)}"
