@@ -9,8 +9,10 @@ stays as text and the user is told it is no longer attached.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,9 +76,7 @@ class ImageStore:
             if path.exists():
                 return
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            temporary = path.with_suffix(".tmp")
-            temporary.write_bytes(image.data)
-            os.replace(temporary, path)
+            _write_private(path, image.data)
         except OSError as exc:
             self._warn(f"image {image.name} not saved for later turns ({exc.strerror or exc})")
 
@@ -132,3 +132,18 @@ def message_content(text: str, images: tuple[Attachment, ...]) -> str | list[dic
         return text
     head = [{"type": "text", "text": text}] if text else []
     return head + [image.part() for image in images]
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """``data`` at ``path``, readable by the user alone (``mkstemp`` makes it 0600, whatever
+    the umask), written under a name of its own and renamed, so that two processes keeping
+    the same image, or a kill, leave either no file or the whole one."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:12]}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

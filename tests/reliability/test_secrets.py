@@ -157,9 +157,6 @@ def test_state_files_are_private(
     assert_private(isolated_env)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="kimi_cli/conversation/images.py writes a kept image with the umask's mode"
-)
 @pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
 def test_a_kept_image_is_private(
     secret_emulator: Emulator, isolated_env: Path, tmp_path: Path
