@@ -16,6 +16,7 @@ from typing import Protocol
 
 from kimi_cli.api.types import Model
 from kimi_cli.catalog import ChatOptions, ModelPolicy, check_options, policy_for, verify
+from kimi_cli.catalog.retirements import retirement_line
 from kimi_cli.config.roles import read_role, role_names
 from kimi_cli.conversation.rules import money
 from kimi_cli.errors import ModelNotFoundError, UsageError
@@ -137,8 +138,9 @@ def _model(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
         ids = [m.id for m in env.list_models()]
         env.out("available: " + ", ".join(ids), dim=True)
         return Outcome()
+    live = env.list_models()
     try:
-        model = verify(arg, env.list_models())
+        model = verify(arg, live)
     except ModelNotFoundError as exc:
         hint = (exc.hint or "").replace("kimi models use ", "/model ")
         raise ModelNotFoundError(exc.message, hint=hint or None) from None
@@ -147,6 +149,9 @@ def _model(state: ReplState, env: CommandEnv, arg: str) -> Outcome:
     state.conversation = replace(conversation, model=model, policy=policy)
     state.options = options
     env.out(f"model: {model.id}{_context_note(model)}")
+    retiring = retirement_line(model.id, [m.id for m in live])
+    if retiring:  # switched as asked; its date is said once, here
+        env.out(f"{model.id} is {retiring}", dim=True)
     for label in dropped:
         env.out(f"{label} is back to the default: {model.id} does not take it", dim=True)
     return Outcome()

@@ -200,6 +200,10 @@ def test_model_switch_keeps_the_conversation_and_resets_what_the_new_model_refus
     assert state.conversation.earlier == earlier
     assert state.options.effort is None
     assert any("/effort is back to the default" in line for line in env.lines)
+    # switched as asked, and its announced end said once, with a live model to move to
+    assert [line for line in env.lines if "retire" in line] == [
+        "kimi-k2.6 is reported to retire 2026-12-31; suggested: kimi-k3"
+    ]
 
 
 def test_system_and_role(tmp_path: Path, env: Env) -> None:
