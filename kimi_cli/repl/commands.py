@@ -111,6 +111,7 @@ KEYS_HELP = (
     ("Alt-Enter, Esc Enter, Ctrl-J", "new line (a paste keeps its newlines)"),
     ("Ctrl-C", "stop the answer (kept, marked partial); at the prompt: clear the line"),
     ("Ctrl-D", "exit (on an empty line)"),
+    ("Ctrl-Z", "stop kimi; the shell's fg brings it back"),
     ("Tab", "complete a /command"),
     ("Up/Down", "input history"),
 )

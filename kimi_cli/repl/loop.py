@@ -324,6 +324,9 @@ class Repl:
             tempfile_suffix=".md",
             input=keyboard,
             erase_when_done=True,
+            # Ctrl-Z stops the REPL as it stops any program (fg brings it back), instead of
+            # typing a ^Z into the message.
+            enable_suspend=True,
         )
 
     def _history(self) -> History:

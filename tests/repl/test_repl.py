@@ -439,6 +439,28 @@ def test_stream_markdown_interrupt_paste_and_exit(emulator: Emulator, terms: lis
 
 
 @pytestmark_pty
+def test_ctrl_z_stops_the_repl_and_fg_brings_it_back(emulator: Emulator, terms: list[Term]) -> None:
+    # An interactive shell, for its job control: Ctrl-Z stops the job, `fg` continues it.
+    kimi = f"{shlex.quote(sys.executable)} -m kimi_cli chat"
+    term = Term.spawn([], emulator, shell="PS1='$ ' exec bash --norc --noprofile -i")
+    terms.append(term)
+    term.expect(r"\$ ")
+    term.send(kimi + "\r")
+    term.prompt()
+    term.send("ECHO half")
+    term.send("\x1a")  # Ctrl-Z
+    term.expect("Stopped")
+    term.expect(r"\$ ")
+    term.send("fg\r")
+    term.send(" done\r")
+    term.expect("half done")
+    term.prompt()
+    assert last_content(emulator) == "ECHO half done"  # no ^Z typed into the message
+    term.send("\x04")  # Ctrl-D: the REPL ends, the shell is back
+    term.expect(r"\$ ")
+
+
+@pytestmark_pty
 def test_bare_kimi_keeps_running_through_ctrl_c_errors_and_refusals(
     emulator: Emulator, terms: list[Term]
 ) -> None:
