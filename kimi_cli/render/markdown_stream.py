@@ -144,6 +144,7 @@ class MarkdownStream:
         self._live: Live | None = None
         self._last_refresh = float("-inf")
         self._finished = False
+        self._undo_hold: Callable[[], None] | None = None
 
     @property
     def text(self) -> str:
@@ -173,10 +174,10 @@ class MarkdownStream:
             return
         self._finished = True
         self._enqueue(self._splitter.close())
-        if self._live is not None:
-            live, self._live = self._live, None
-            live.update(Text(), refresh=False)  # erase the preview rather than redraw it
-            live.stop()
+        self._end_live()
+        if self._undo_hold is not None:
+            self._undo_hold()
+            self._undo_hold = None
         if self._queue:
             self._print_queue()
 
@@ -265,6 +266,10 @@ class MarkdownStream:
             return
         self._last_refresh = now
         if self._live is None:
+            if self._undo_hold is None:  # Ctrl-C and Ctrl-Z leave the terminal clean
+                from kimi_cli.render.job_control import hold_terminal
+
+                self._undo_hold = hold_terminal(self._console.file, self._suspended)
             self._live = Live(
                 _LastRows(self._preview),
                 console=self._console,
@@ -279,6 +284,17 @@ class MarkdownStream:
             self._live.start(refresh=True)
         else:
             self._live.refresh()
+
+    def _end_live(self) -> None:
+        if self._live is not None:
+            live, self._live = self._live, None
+            live.update(Text(), refresh=False)  # erase the preview rather than redraw it
+            live.stop()
+
+    def _suspended(self) -> None:
+        """Before a stop: end the live area; the next refresh after ``fg`` draws a new one."""
+        self._end_live()
+        self._last_refresh = float("-inf")
 
     def _preview(self, console: Console) -> RenderableType | None:
         """The unfinished block as it would look, from a bounded suffix of its source."""

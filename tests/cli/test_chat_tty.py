@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -120,3 +122,34 @@ def test_sigterm_mid_answer_says_where_it_was_saved_in_both_front_ends(
             assert "kimi: error" not in plain(term.output.getvalue())  # one line, not two
         finally:
             term.close()
+
+
+def test_ctrl_c_and_ctrl_z_mid_answer_leave_the_terminal_clean(configured: Emulator) -> None:
+    # An interactive shell, for its job control and its own view of the terminal's modes.
+    configured.configure(token_delay=0.01)
+    kimi = f"{shlex.quote(sys.executable)} -m kimi_cli chat 'LOREM 300'"
+    term = Term.spawn([], configured, shell="PS1='$ ' exec bash --norc --noprofile -i")
+    try:
+        term.expect(r"\$ ")
+        # Ctrl-C: no ^C echoed into the live area (after a full-width line the echo wraps,
+        # the erase then misses the area's top line, and it shows twice)
+        term.send(kimi + "\r")
+        term.expect("Lorem")
+        term.child.sendintr()
+        seen = term.expect(r"\$ ")
+        assert "interrupted" in seen and "^C" not in seen
+        # Ctrl-Z: the live area is erased and the cursor shown before the process stops
+        term.send(kimi + "\r")
+        term.expect("Lorem")
+        term.send("\x1a")
+        seen = term.expect("Stopped")
+        assert "^Z" not in seen and seen.rfind("\x1b[?25h") > seen.rfind("\x1b[?25l")
+        term.expect(r"\$ ")
+        term.send("stty -a\r")  # the shell has its terminal as it was: ^C echoed again
+        assert re.search(r"(?<![-\w])echoctl", term.expect(r"\$ "))
+        term.send("fg\r")  # the answer goes on to its end
+        term.expect(r"\$ ")
+        term.send("echo status=$?\r")
+        term.expect("status=0")
+    finally:
+        term.close()
