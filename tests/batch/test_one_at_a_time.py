@@ -10,6 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from kimi_cli.batch import lock
 from kimi_cli.emulator import Emulator
 from tests.helpers import run_process
 
@@ -107,3 +110,36 @@ def test_a_second_submit_of_the_same_input_is_refused_while_the_first_uploads(
             first.send_signal(signal.SIGKILL)
             first.wait(timeout=10)
     assert configured.stats()["requests"]["POST /v1/files"] == 1  # one upload, one batch
+
+
+def test_a_run_leaves_no_lock_file_behind(configured: Emulator, tmp_path: Path) -> None:
+    out = run_process("batch", "run", "--lines", str(prompts(tmp_path, 2)))
+    assert out.code == 0, out.stderr
+    data = Path(os.environ["KIMI_DATA_DIR"])
+    assert (data / "batch.db").exists() and not list(data.glob("batch-*.lock"))
+
+
+def test_a_lock_on_a_file_removed_meanwhile_is_taken_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The previous holder removes the file between this run's open and its lock: the lock
+    # it then gets is on a file no other run can find, so it locks the one at the path.
+    path = tmp_path / "batch-run-abc.lock"
+    locked = lock._locked
+    calls = []
+
+    def removed_first(fd: int) -> bool:
+        calls.append(fd)
+        if len(calls) == 1:
+            os.unlink(path)
+        return locked(fd)
+
+    monkeypatch.setattr(lock, "_locked", removed_first)
+    with lock.job_lock(tmp_path, "run", "abc"):
+        assert len(calls) == 2 and path.exists()
+        second = os.open(path, os.O_RDWR)
+        try:
+            assert not locked(second)  # held: a second run is refused
+        finally:
+            os.close(second)
+    assert not path.exists()
