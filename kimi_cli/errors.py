@@ -35,6 +35,7 @@ Standard library only: this module is imported by everything else.
 from __future__ import annotations
 
 import errno
+from collections.abc import Sequence
 from enum import IntEnum
 
 
@@ -101,6 +102,7 @@ class KimiError(Exception):
         message: str,
         *,
         hint: str | None = None,
+        notes: Sequence[str] = (),
         request_id: str | None = None,
         status_code: int | None = None,
         error_type: str | None = None,
@@ -108,6 +110,10 @@ class KimiError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        #: Said after the hint, in order: what was kept (``the partial answer was kept``),
+        #: what ``kimi doctor`` finds out (``'kimi doctor' checks them``). The doctor's own
+        #: report gives the hint alone: neither is true of it.
+        self.notes = tuple(notes)
         self.request_id = request_id
         self.status_code = status_code
         self.error_type = error_type
@@ -115,8 +121,9 @@ class KimiError(Exception):
     def line(self) -> str:
         """The one line shown on stderr (without the ``kimi: error:`` prefix)."""
         text = self.message
-        if self.hint:
-            text = f"{text} — {self.hint}"
+        fix = "; ".join(part for part in (self.hint, *self.notes) if part)
+        if fix:
+            text = f"{text} — {fix}"
         if self.request_id:
             text = f"{text} (request id {self.request_id})"
         return text
@@ -184,6 +191,7 @@ class TemporaryError(KimiError):
         message: str,
         *,
         hint: str | None = None,
+        notes: Sequence[str] = (),
         request_id: str | None = None,
         status_code: int | None = None,
         error_type: str | None = None,
@@ -192,6 +200,7 @@ class TemporaryError(KimiError):
         super().__init__(
             message,
             hint=hint,
+            notes=notes,
             request_id=request_id,
             status_code=status_code,
             error_type=error_type,

@@ -21,7 +21,7 @@ from kimi_cli.errors import StreamCutError
 if TYPE_CHECKING:
     from kimi_cli.api.tool_calls import ToolCallAssembler
 
-_KEPT = "the partial answer was kept; retry later"
+_KEPT = ("the partial answer was kept",)
 
 
 class ChatStream:
@@ -64,13 +64,15 @@ class ChatStream:
         except httpx.ReadTimeout as exc:
             raise StreamCutError(
                 f"the stream stalled: no data for {self._idle_timeout:g} s",
-                hint="the partial answer was kept; retry, or raise --timeout",
+                hint="retry, or raise --timeout",
+                notes=_KEPT,
                 request_id=self.request_id,
             ) from exc
         except httpx.TransportError as exc:
             raise StreamCutError(
                 f"the stream broke off: {describe_transport(exc)}",
-                hint=_KEPT,
+                hint="retry later",
+                notes=_KEPT,
                 request_id=self.request_id,
             ) from exc
         finally:
@@ -78,7 +80,8 @@ class ChatStream:
         if not self.finished:
             raise StreamCutError(
                 "the stream ended before the answer was complete (no finish reason)",
-                hint=_KEPT,
+                hint="retry later",
+                notes=_KEPT,
                 request_id=self.request_id,
             )
 
@@ -93,11 +96,17 @@ class ChatStream:
             obj = json.loads(data)
         except ValueError:
             raise StreamCutError(
-                "the stream carried a malformed event", hint=_KEPT, request_id=self.request_id
+                "the stream carried a malformed event",
+                hint="retry later",
+                notes=_KEPT,
+                request_id=self.request_id,
             ) from None
         if type(obj) is not dict and not isinstance(obj, Mapping):
             raise StreamCutError(
-                "the stream carried a malformed event", hint=_KEPT, request_id=self.request_id
+                "the stream carried a malformed event",
+                hint="retry later",
+                notes=_KEPT,
+                request_id=self.request_id,
             )
         if obj.get("error"):
             raise error_from_stream_event(obj, self.request_id)

@@ -39,7 +39,8 @@ _RECHARGE = (
     "recharge on platform.kimi.ai (global) or platform.kimi.com (cn), then check with "
     "'kimi balance'"
 )
-_CHECK_KEY = "check the key and its region; 'kimi doctor' finds out which"
+_CHECK_KEY = "check the key and its region"
+_WHICH = "'kimi doctor' finds out which"
 _REPHRASE = "rephrase the input"
 _KEPT = "the partial answer was kept"
 
@@ -147,6 +148,7 @@ def _error(
         return AuthError(
             f"the API key was refused ({shown or 'HTTP 401'})",
             hint=_CHECK_KEY,
+            notes=(_WHICH,),
             **common,
         )
     if status == 403:
@@ -200,25 +202,32 @@ def error_from_stream_event(data: Mapping[str, Any], request_id: str | None) -> 
     # arrived before it was kept.
     if kind == "exceeded_current_quota_error":
         return QuotaError(
-            f"no balance or quota left ({text})", hint=f"{_RECHARGE}; {_KEPT}", **common
+            f"no balance or quota left ({text})", hint=_RECHARGE, notes=(_KEPT,), **common
         )
     if kind in {"invalid_authentication_error", "incorrect_api_key_error"}:
         return AuthError(
-            f"the API key was refused ({text})", hint=f"{_CHECK_KEY}; {_KEPT}", **common
+            f"the API key was refused ({text})",
+            hint=_CHECK_KEY,
+            notes=(_KEPT, _WHICH),
+            **common,
         )
     if kind == "content_filter":
         return APIRequestError(
             f"Moonshot's content filter stopped the answer ({text})",
-            hint=f"{_REPHRASE}; {_KEPT}",
+            hint=_REPHRASE,
+            notes=(_KEPT,),
             **common,
         )
     if kind == "invalid_request_error":
         return APIRequestError(
             f"the API stopped the answer: {text}",
-            hint=f"check the options given; {_KEPT}",
+            hint="check the options given",
+            notes=(_KEPT,),
             **common,
         )
-    return TemporaryError(f"the stream broke off: {text}", hint=f"retry later; {_KEPT}", **common)
+    return TemporaryError(
+        f"the stream broke off: {text}", hint="retry later", notes=(_KEPT,), **common
+    )
 
 
 def error_from_transport(
@@ -233,7 +242,8 @@ def error_from_transport(
             f"the TLS certificate of {url} is not trusted",
             hint="set SSL_CERT_FILE to the CA bundle that signs it (a corporate proxy has its own)",
         )
-    hint = "check the network, the proxy and the base URL ('kimi doctor'), then retry"
+    hint = "check the network, the proxy and the base URL, then retry"
+    notes: tuple[str, ...] = ("'kimi doctor' checks them",)
     proxy = _proxy_for(url)
     if proxy and not isinstance(exc, httpx.ProxyError):
         url = f"{url} through the proxy {proxy}"  # it may be the proxy that is not there
@@ -241,7 +251,7 @@ def error_from_transport(
         what = f"could not connect to {url} within {connect_timeout or timeout:g} s"
     elif isinstance(exc, httpx.ReadTimeout):
         what = f"no data from {url} for {timeout:g} s"
-        hint = "retry later, or raise --timeout if the API is just slow"
+        hint, notes = "retry later, or raise --timeout if the API is just slow", ()
     elif isinstance(exc, httpx.TimeoutException):
         what = f"timed out talking to {url}"
     elif isinstance(exc, httpx.ConnectError):
@@ -250,7 +260,7 @@ def error_from_transport(
         what = f"the proxy failed for {url} ({_reason(exc)})"
     else:
         what = f"the connection to {url} failed ({_reason(exc)})"
-    return TemporaryError(what, hint=hint)
+    return TemporaryError(what, hint=hint, notes=notes)
 
 
 def _proxy_for(url: str) -> str | None:

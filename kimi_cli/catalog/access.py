@@ -89,6 +89,7 @@ def list_models_checked(
                 "check that the key is whole and still listed on the console that issued it: "
                 f"{consoles_phrase()}"
             )
+            exc.notes = ()  # nor would 'kimi doctor' find out more
         raise
     except (NotFoundError, UnexpectedResponseError) as exc:
         raise not_the_api_error(client.base_url, exc, base_url_source) from exc

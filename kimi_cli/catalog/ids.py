@@ -110,6 +110,7 @@ def not_found_error(model_id: str, models: Sequence[Model]) -> ModelNotFoundErro
     successor, named = successor_for(found.retired, ids) if found.retired else (None, False)
     if successor:  # where Moonshot (or kimi) says to move, not a look-alike that may retire too
         return moving_error(found.reason, successor, named)
+    notes: tuple[str, ...] = ()
     if found.suggestion:
         hint = f"use '{found.suggestion}': kimi models use {found.suggestion}"
     elif found.close_matches:
@@ -117,8 +118,8 @@ def not_found_error(model_id: str, models: Sequence[Model]) -> ModelNotFoundErro
     elif ids:
         hint = "available: " + ", ".join(ids[:8]) + " ('kimi models use ID' picks one)"
     else:
-        hint = "this key sees no models at all; check 'kimi doctor'"
-    return ModelNotFoundError(found.reason, hint=hint)
+        hint, notes = "this key sees no models at all", ("check 'kimi doctor'",)
+    return ModelNotFoundError(found.reason, hint=hint, notes=notes)
 
 
 def find_model(model_id: str, models: Sequence[Model]) -> Model | None:

@@ -199,7 +199,9 @@ def gone_error(
         reason = f"the API answered 404 for {model_id} although GET /models lists it"
         detail = f" ({said})" if said else ""
         return ModelNotFoundError(
-            reason + detail, hint="this key may lack access to it; retry, or 'kimi doctor'"
+            reason + detail,
+            hint="this key may lack access to it; retry",
+            notes=("'kimi doctor' checks the key",),
         )
     if earlier:
         reason = f"{model_id} was answered 404 (not served) on an earlier run; nothing was sent"

@@ -263,8 +263,8 @@ def _environment_error(exc: Exception, env: Mapping[str, str]) -> Exception:
         ]
         return ConfigError(
             f"cannot load the TLS certificates ({', '.join([*names, exc.strerror or str(exc)])})",
-            hint="point SSL_CERT_FILE at a PEM bundle (your organisation's CA) or unset it; "
-            "'kimi doctor' checks it",
+            hint="point SSL_CERT_FILE at a PEM bundle (your organisation's CA) or unset it",
+            notes=("'kimi doctor' checks it",),
         )
     broken = _unparsable_proxy(env)
     if broken is not None or (isinstance(exc, ValueError) and "proxy" in str(exc).lower()):
@@ -272,11 +272,13 @@ def _environment_error(exc: Exception, env: Mapping[str, str]) -> Exception:
             return ConfigError(
                 f"{broken} is not a URL ({exc})",
                 hint=f"fix {broken} (http://HOST:PORT, or https://, socks5://, socks5h://) "
-                "or unset it; 'kimi doctor' checks the proxy variables",
+                "or unset it",
+                notes=("'kimi doctor' checks the proxy variables",),
             )
         return ConfigError(
             f"a proxy variable is not usable ({exc})",
-            hint="use an http://, https://, socks5:// or socks5h:// URL; 'kimi doctor' checks them",
+            hint="use an http://, https://, socks5:// or socks5h:// URL",
+            notes=("'kimi doctor' checks them",),
         )
     return exc  # not the environment's fault: a bug, reported as one
 

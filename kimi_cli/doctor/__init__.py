@@ -40,7 +40,6 @@ from kimi_cli.doctor.report import (
     Findings,
     Status,
     exit_code_of,
-    without_doctor_advice,
 )
 from kimi_cli.errors import ExitCode
 
@@ -111,17 +110,13 @@ def iter_checks(
 
 
 def _scrubbed(check: Check, key: str | None) -> Check:
-    """The key never leaves the doctor except masked, whatever a message quoted; no fix says
-    to run the doctor, whatever the error it came from advised; and a check that warns or
-    fails always has a fix."""
-    fix = without_doctor_advice(check.fix) if check.fix else check.fix
-    if not fix and check.status in ("warn", "fail"):  # the JSON promises a fix for both
-        fix = "rerun with --debug to see the requests and answers"
-    detail = check.detail
-    if key and key in detail + (fix or ""):
-        masked = mask_key(key)
-        detail = detail.replace(key, masked)
-        fix = fix.replace(key, masked) if fix else fix
-    if (detail, fix) == (check.detail, check.fix):
+    """The key never leaves the doctor except masked, whatever a message quoted. (No fix
+    says to run the doctor or that an answer was kept: a check's fix is an error's
+    ``hint``, never its ``notes``.)"""
+    if not key or (key not in check.detail and key not in (check.fix or "")):
         return check
-    return Check(check.id, check.title, check.status, detail, fix, check.exit_code)
+    masked = mask_key(key)
+    fix = check.fix.replace(key, masked) if check.fix else None
+    return Check(
+        check.id, check.title, check.status, check.detail.replace(key, masked), fix, check.exit_code
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,22 +84,6 @@ def from_error(id: str, title: str, error: KimiError) -> Check:
     if error.request_id:
         detail = f"{detail} (request id {error.request_id})"
     return failed(id, title, detail, error.hint, error.exit_code)
-
-
-#: What a hint written for the other commands says that is not true of the doctor: it sends
-#: the user to ``kimi doctor`` (``the base URL ('kimi doctor'), then retry``, ``…; 'kimi
-#: doctor' checks them``), or says that a chat's partial answer was kept (the doctor keeps
-#: none of its test answer).
-_NOT_FOR_THE_DOCTOR = re.compile(
-    r" \('kimi doctor'\)|[;,] (?:or |check )?'kimi doctor'(?: [\w ]+)?"
-    r"|; the partial answer was kept|the partial answer was kept(?:; )?"
-)
-
-
-def without_doctor_advice(text: str) -> str:
-    """A fix without advice that does not fit the doctor: to run ``kimi doctor`` (it is what
-    is running), or that a partial answer was kept."""
-    return _NOT_FOR_THE_DOCTOR.sub("", text)
 
 
 def exit_code_of(checks: Iterable[Check]) -> int:

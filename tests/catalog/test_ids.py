@@ -82,7 +82,7 @@ def test_the_hint_says_what_to_do(pasted: str, live: list[str], hint: str) -> No
     models = serving(live, asked).list_models()
     error = not_found_error(pasted, models)
     assert error.exit_code == 5
-    assert (error.hint or "").startswith(hint)
+    assert error.line().split(" — ", 1)[1].startswith(hint)
 
 
 def test_only_the_exact_id_is_accepted() -> None:

@@ -34,7 +34,7 @@ def test_dns_failure_is_temporary_and_names_the_host() -> None:
     line = out.assert_one_error_line(75)
     assert line == (
         f"kimi: error: could not connect to {url} (DNS lookup failed)"
-        " — check the network, the proxy and the base URL ('kimi doctor'), then retry"
+        " — check the network, the proxy and the base URL, then retry; 'kimi doctor' checks them"
     )
     assert out.stdout == ""
 
