@@ -11,6 +11,7 @@ import typer
 from kimi_cli.cli.common import print_json, state_of
 from kimi_cli.cli.completion import complete_conversation_ids
 from kimi_cli.errors import UsageError
+from kimi_cli.render.terminal import shown_controls
 
 if TYPE_CHECKING:
     from kimi_cli.history import (
@@ -60,7 +61,10 @@ def list_(
     if not rows:
         sys.stderr.write("kimi: no conversations yet\n")
         return
-    lines = [f"{c.id}  {c.updated_at[:16].replace('T', ' ')}  {c.model}  {c.title}" for c in rows]
+    shown = shown_controls if sys.stdout.isatty() else str  # a title's escapes, not obeyed
+    lines = [
+        f"{c.id}  {c.updated_at[:16].replace('T', ' ')}  {c.model}  {shown(c.title)}" for c in rows
+    ]
     sys.stdout.write("\n".join(lines) + "\n")
 
 

@@ -47,7 +47,16 @@ from kimi_cli.conversation.turn import (
     partial_of,
 )
 from kimi_cli.errors import ExitCode, KimiError, UsageError
-from kimi_cli.render.terminal import DIM, is_tty, note, print_error, style, utf8_text, warn
+from kimi_cli.render.terminal import (
+    DIM,
+    is_tty,
+    note,
+    print_error,
+    shown_controls,
+    style,
+    utf8_text,
+    warn,
+)
 from kimi_cli.repl.commands import CommandEnv, classify, run_command
 from kimi_cli.repl.completion import completions
 from kimi_cli.repl.state import Message, ReplState, stored_count
@@ -162,7 +171,7 @@ class Repl:
     def _echo(self, text: str) -> None:
         """What was typed, printed once. prompt_toolkit erases its own drawing on Enter
         (``erase_when_done``): redrawn whole, an input taller than the screen appeared twice."""
-        first, *rest = text.split("\n")
+        first, *rest = shown_controls(text).split("\n")
         lines = [PROMPT + first, *(_continuation(len(PROMPT), 0, 0) + line for line in rest)]
         sys.stdout.write("\n".join(lines) + "\n")
         sys.stdout.flush()
@@ -258,6 +267,7 @@ class Repl:
     # --- what commands use ------------------------------------------------------------------
 
     def _out(self, text: str, *, dim: bool = False) -> None:
+        text = shown_controls(text)  # a system prompt, a role, a reasoning: shown, not obeyed
         sys.stdout.write((style(text, DIM, sys.stdout) if dim and text else text) + "\n")
         sys.stdout.flush()
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from kimi_cli.conversation.turn import TurnObserver
 from kimi_cli.render.answer import AnswerSink, PlainSink, ReasoningPrinter
-from kimi_cli.render.terminal import one_line, wants_color
+from kimi_cli.render.terminal import one_line, shown_controls, wants_color
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -52,7 +52,7 @@ class _Thinking:
         tail = self.tail
         if not (self.show_text and tail):
             return
-        rows = console.render_lines(Text(tail, style=self._dim), options, pad=False)
+        rows = console.render_lines(Text(shown_controls(tail), style=self._dim), options, pad=False)
         keep = max(3, options.size.height // 2)
         for row in rows[-keep:]:
             yield from row
