@@ -12,7 +12,8 @@ Two things break that count:
   after ``fg`` the next redraw erases the shell's lines instead of its own. So SIGTSTP first
   ends the live area (``on_stop``: erase it, show the cursor) and gives the terminal its mode
   back, then stops the process as the default would; once continued, the caller draws a new
-  live area below whatever the shell printed.
+  live area below whatever the shell printed (at its next refresh, or in ``on_continue``
+  for an area that has nothing new to draw until then, such as a spinner while waiting).
 
 Standard library only. Nothing changes where it cannot or should not: no termios or SIGTSTP
 (Windows), not the main thread, a stream that is no terminal, a SIGTSTP handler someone
@@ -37,9 +38,13 @@ except ImportError:  # pragma: no cover - Windows
 __all__ = ["hold_terminal"]
 
 
-def hold_terminal(stream: IO[str], on_stop: Callable[[], None]) -> Callable[[], None]:
+def hold_terminal(
+    stream: IO[str],
+    on_stop: Callable[[], None],
+    on_continue: Callable[[], None] | None = None,
+) -> Callable[[], None]:
     """Quiet the control-key echo on ``stream``'s terminal and call ``on_stop`` before each
-    stop by Ctrl-Z, from now on; return what undoes both."""
+    stop by Ctrl-Z (and ``on_continue`` after it), from now on; return what undoes both."""
     echo = _Echo.of(stream)
     echo.quiet()
     stop = getattr(signal, "SIGTSTP", None)
@@ -55,6 +60,8 @@ def hold_terminal(stream: IO[str], on_stop: Callable[[], None]) -> Callable[[], 
         os.kill(os.getpid(), stop)  # stopped here, until the shell's fg continues it
         signal.signal(stop, handler)
         echo.quiet()
+        if on_continue is not None:
+            on_continue()
 
     signal.signal(stop, handler)
 

@@ -1,0 +1,52 @@
+"""The REPL's screen under what users do to a terminal: job control while it waits, resizes,
+narrow widths. Real processes in a pty, with an interactive shell where job control matters."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from kimi_cli.emulator import Emulator
+from tests.terminal import Term, closing
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+
+SHELL = "PS1='$ ' exec bash --norc --noprofile -i"
+KIMI = f"{shlex.quote(sys.executable)} -m kimi_cli chat"
+
+
+@pytest.fixture
+def terms() -> Iterator[list[Term]]:
+    yield from closing()
+
+
+def test_ctrl_z_while_waiting_shows_the_cursor_and_fg_draws_anew(
+    emulator: Emulator, terms: list[Term]
+) -> None:
+    term = Term.spawn([], emulator, shell=SHELL)
+    terms.append(term)
+    term.expect(r"\$ ")
+    term.send(KIMI + "\r")
+    term.prompt()
+    emulator.configure(faults=[{"name": "slow_first_byte", "once": True}], delay=3)
+    term.send("ECHO after the wait\r")
+    term.expect("waiting for kimi-k2.6")
+    term.send("\x1a")  # Ctrl-Z while the spinner runs
+    seen = term.expect("Stopped")
+    # The spinner's area erased, the cursor shown, no ^Z echoed into it.
+    assert "^Z" not in seen and seen.rfind("\x1b[?25h") > seen.rfind("\x1b[?25l")
+    term.expect(r"\$ ")
+    term.send("stty -a\r")  # the shell has its terminal as it was
+    assert re.search(r"(?<![-\w])echoctl", term.expect(r"\$ "))
+    term.send("fg\r")
+    after = term.expect("after the wait")
+    assert "waiting for kimi-k2.6" in after  # a new spinner below the shell's lines
+    term.prompt()
+    term.send("\x04")
+    seen = term.expect(r"\$ ")
+    assert "Traceback" not in term.output.getvalue()
+    assert seen.rfind("\x1b[?25h") >= seen.rfind("\x1b[?25l")
