@@ -50,3 +50,26 @@ def test_ctrl_z_while_waiting_shows_the_cursor_and_fg_draws_anew(
     seen = term.expect(r"\$ ")
     assert "Traceback" not in term.output.getvalue()
     assert seen.rfind("\x1b[?25h") >= seen.rfind("\x1b[?25l")
+
+
+def test_keys_typed_while_an_answer_streams_wait_for_the_prompt(
+    emulator: Emulator, terms: list[Term]
+) -> None:
+    # Echoed into the live area, a line typed ahead moved the cursor: the redraw missed the
+    # area's top and the answer's first line showed two or three times.
+    term = Term.spawn(["chat"], emulator)
+    terms.append(term)
+    term.prompt()
+    emulator.configure(token_delay=0.03)
+    term.send("LOREM 60\r")
+    term.expect("Lorem elit")
+    term.send("next question\r")  # the terminal turns the Enter into a newline: not sent
+    during = term.expect(r"duis esse")  # LOREM 60's last words
+    assert "next question" not in during
+    term.expect("context left")
+    term.send("\r")  # Enter: send what the prompt now holds
+    term.expect("You said: next question")
+    term.prompt()
+    assert term.exit() == 0
+    sent = emulator.stats()["chat_requests"][-1]["messages"][-1]["content"]
+    assert sent.strip() == "next question"
