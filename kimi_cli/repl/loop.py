@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import get_app
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, ThreadedCompleter
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
@@ -328,7 +329,7 @@ class Repl:
             key_bindings=_bindings(),
             completer=ThreadedCompleter(_SlashCompleter(self)),
             complete_while_typing=True,
-            bottom_toolbar=lambda: toolbar_text(self.state),
+            bottom_toolbar=lambda: toolbar_text(self.state, get_app().output.get_size().columns),
             prompt_continuation=_continuation,
             enable_open_in_editor=self._tty is None,  # its editor would read the pipe
             tempfile_suffix=".md",

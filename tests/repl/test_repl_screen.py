@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from kimi_cli.emulator import Emulator
-from tests.terminal import Term, closing
+from tests.terminal import Term, closing, plain
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
 
@@ -73,3 +73,20 @@ def test_keys_typed_while_an_answer_streams_wait_for_the_prompt(
     assert term.exit() == 0
     sent = emulator.stats()["chat_requests"][-1]["messages"][-1]["content"]
     assert sent.strip() == "next question"
+
+
+def test_the_toolbar_fits_the_width_keeping_the_context_left(
+    emulator: Emulator, terms: list[Term]
+) -> None:
+    # At 80 columns, after an answer, the cached share pushed "context left" off the line.
+    term = Term.spawn(["chat"], emulator)
+    terms.append(term)
+    term.child.setwinsize(40, 80)
+    term.prompt()
+    term.send("ECHO one\r")
+    term.expect("one")
+    last = term.expect(r"\(\d+%\) ")  # the toolbar's last part, drawn whole
+    toolbar = plain(last).rsplit("\n", 1)[-1]
+    assert toolbar.startswith(" kimi-k2.6 · thinking on") and "context left" in toolbar
+    assert len(toolbar) + len(term.child.match.group(0)) <= 80
+    assert term.exit() == 0
