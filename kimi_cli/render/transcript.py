@@ -101,8 +101,9 @@ class _Drawing:
         if shape not in self.rules:
             drawn = list(self.laid_out(Rule(title, align="left")))
             text = "".join(segment.text for segment in drawn)
-            if not text.startswith(title):  # cut to fit a narrow screen: rich draws each
-                yield from drawn
+            if not text.startswith(title):  # rich would cut it ("assistant · 2026-…"):
+                # on a screen this narrow the title is wrapped whole, without a rule
+                yield from self.laid_out(self.console.render_str(title, style="rule.text"))
                 return
             cuts, at = [], 0
             for segment in drawn:
