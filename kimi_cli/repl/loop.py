@@ -30,6 +30,7 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import create_input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.utils import is_dumb_terminal
 
 from kimi_cli.config.roles import role_names
 from kimi_cli.conversation.images import stored_text
@@ -171,7 +172,10 @@ class Repl:
 
     def _echo(self, text: str) -> None:
         """What was typed, printed once. prompt_toolkit erases its own drawing on Enter
-        (``erase_when_done``): redrawn whole, an input taller than the screen appeared twice."""
+        (``erase_when_done``): redrawn whole, an input taller than the screen appeared twice.
+        On a dumb terminal it erases nothing: what was typed is on the screen already."""
+        if is_dumb_terminal():
+            return
         first, *rest = shown_controls(text).split("\n")
         lines = [PROMPT + first, *(_continuation(len(PROMPT), 0, 0) + line for line in rest)]
         sys.stdout.write("\n".join(lines) + "\n")

@@ -8,6 +8,7 @@ import shlex
 import sys
 from collections.abc import Iterator
 
+import pexpect
 import pytest
 
 from kimi_cli.emulator import Emulator
@@ -90,3 +91,20 @@ def test_the_toolbar_fits_the_width_keeping_the_context_left(
     assert toolbar.startswith(" kimi-k2.6 · thinking on") and "context left" in toolbar
     assert len(toolbar) + len(term.child.match.group(0)) <= 80
     assert term.exit() == 0
+
+
+def test_a_dumb_terminal_shows_each_typed_line_once(emulator: Emulator, terms: list[Term]) -> None:
+    term = Term.spawn(["chat"], emulator, TERM="dumb")
+    terms.append(term)
+    term.expect("Ctrl-D to leave")
+    term.send("ECHO once\r")
+    term.expect("once\r\n")
+    term.send("half")
+    term.expect("half")
+    term.child.sendintr()  # Ctrl-C at the prompt: a fresh line, the typed text shown once
+    term.expect("> ")
+    term.send("\x04")
+    term.child.expect(pexpect.EOF)
+    output = plain(term.output.getvalue())
+    assert output.count("> ECHO once") == 1
+    assert output.count("> half") == 1
