@@ -12,15 +12,10 @@ This module is imported only by :func:`kimi_cli.repl.run_repl`.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-import shlex
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from prompt_toolkit import PromptSession
@@ -48,7 +43,7 @@ from kimi_cli.conversation.turn import (
     TurnResult,
     partial_of,
 )
-from kimi_cli.errors import ExitCode, KimiError, UsageError
+from kimi_cli.errors import ExitCode, KimiError
 from kimi_cli.render.terminal import (
     DIM,
     is_tty,
@@ -61,6 +56,7 @@ from kimi_cli.render.terminal import (
 )
 from kimi_cli.repl.commands import CommandEnv, classify, run_command
 from kimi_cli.repl.completion import completions
+from kimi_cli.repl.editor import edit_text
 from kimi_cli.repl.state import Message, ReplState, stored_count
 from kimi_cli.repl.toolbar import toolbar_text
 from kimi_cli.repl.view import TurnView
@@ -294,31 +290,7 @@ class Repl:
         return role_names(self.config.roles_dir)
 
     def _edit(self, initial: str) -> str:
-        """Compose in $VISUAL / $EDITOR (vi, or notepad on Windows); return the text."""
-        default = "notepad" if os.name == "nt" else "vi"
-        editor = (os.environ.get("VISUAL") or os.environ.get("EDITOR") or "").strip() or default
-        command = shlex.split(editor, posix=os.name != "nt")
-        fd, name = tempfile.mkstemp(prefix="kimi-", suffix=".md")
-        path = Path(name)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(initial)
-            try:
-                done = subprocess.run([*command, str(path)], stdin=self._tty, check=False)
-            except OSError as exc:
-                raise UsageError(
-                    f"cannot run the editor {command[0]!r} ({exc.strerror})",
-                    hint="set $EDITOR (or $VISUAL)",
-                ) from None
-            if done.returncode != 0:
-                raise UsageError(
-                    f"the editor {command[0]!r} exited with {done.returncode}",
-                    hint="nothing was sent",
-                )
-            return path.read_text(encoding="utf-8", errors="replace")
-        finally:
-            with contextlib.suppress(OSError):
-                path.unlink()
+        return edit_text(initial, self._tty)
 
     # --- prompt_toolkit ---------------------------------------------------------------------
 

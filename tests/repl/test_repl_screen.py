@@ -108,3 +108,16 @@ def test_a_dumb_terminal_shows_each_typed_line_once(emulator: Emulator, terms: l
     output = plain(term.output.getvalue())
     assert output.count("> ECHO once") == 1
     assert output.count("> half") == 1
+
+
+def test_an_editor_command_that_cannot_be_read_is_one_line(
+    emulator: Emulator, terms: list[Term]
+) -> None:
+    term = Term.spawn(["chat"], emulator, EDITOR='vim "unclosed')
+    terms.append(term)
+    term.prompt()
+    term.send("/edit draft\r")
+    seen = term.prompt()
+    assert "kimi: error: cannot read the editor command 'vim \"unclosed'" in plain(seen)
+    assert "set $EDITOR" in seen and "internal error" not in seen
+    assert term.exit() == 0
