@@ -37,7 +37,7 @@ class _Thinking:
         self._dim = dim
         self._spinner = Spinner("dots", style=dim)
         self.waiting = waiting
-        self._started = time.monotonic()
+        self.started = time.monotonic()  # of the reasoning, once it streams
         self.tail = ""  # replaced whole by the main thread; read by rich's refresh thread
         self.reasoning = False
         self.show_text = True
@@ -46,7 +46,7 @@ class _Thinking:
         from rich.segment import Segment
         from rich.text import Text
 
-        seconds = time.monotonic() - self._started
+        seconds = time.monotonic() - self.started
         label = f"thinking… {seconds:.0f} s" if self.reasoning else self.waiting
         self._spinner.update(text=Text(label, style=self._dim))
         yield self._spinner
@@ -130,8 +130,11 @@ class TurnView(TurnObserver):
             live.stop()
 
     def reasoning(self, text: str) -> None:
+        if not self._reasoning:  # thinking starts now, not when the request left
+            self._started = time.monotonic()
         self._reasoning.append(text)
         if self._thinking is not None:
+            self._thinking.started = self._started
             self._thinking.reasoning = True
             self._tail = (self._tail + text)[-TAIL_CHARS:]
             self._thinking.tail = self._tail

@@ -121,3 +121,17 @@ def test_an_editor_command_that_cannot_be_read_is_one_line(
     assert "kimi: error: cannot read the editor command 'vim \"unclosed'" in plain(seen)
     assert "set $EDITOR" in seen and "internal error" not in seen
     assert term.exit() == 0
+
+
+def test_thought_for_counts_the_reasoning_not_the_wait(
+    emulator: Emulator, terms: list[Term]
+) -> None:
+    term = Term.spawn(["chat"], emulator)
+    terms.append(term)
+    term.prompt()
+    emulator.configure(faults=[{"name": "slow_first_byte", "once": True}], delay=2.5)
+    term.send("ECHO late\r")
+    term.expect(r"thought for (\d+\.\d) s")
+    assert float(term.child.match.group(1)) < 2.0  # the 2.5 s before the first byte is no thought
+    term.prompt()
+    assert term.exit() == 0
