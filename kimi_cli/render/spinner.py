@@ -81,8 +81,14 @@ class Spinner:
 @contextmanager
 def waiting(text: str) -> Iterator[None]:
     """A spinner saying ``text`` while the block runs, on a terminal's stderr (not
-    ``TERM=dumb``); nothing in a pipe."""
-    if not is_tty(sys.stderr) or os.environ.get("TERM") == "dumb":
+    ``TERM=dumb``); nothing in a pipe, nor off the main thread: there the screen belongs to
+    someone else (the REPL's Tab completion asks for the model list from a thread, and a
+    spinner erased the prompt line under it)."""
+    if (
+        not is_tty(sys.stderr)
+        or os.environ.get("TERM") == "dumb"
+        or threading.current_thread() is not threading.main_thread()
+    ):
         yield
         return
     spinner = Spinner(text).start()

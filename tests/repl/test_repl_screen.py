@@ -3,10 +3,12 @@ narrow widths. Real processes in a pty, with an interactive shell where job cont
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pexpect
 import pytest
@@ -133,5 +135,27 @@ def test_thought_for_counts_the_reasoning_not_the_wait(
     term.send("ECHO late\r")
     term.expect(r"thought for (\d+\.\d) s")
     assert float(term.child.match.group(1)) < 2.0  # the 2.5 s before the first byte is no thought
+    term.prompt()
+    assert term.exit() == 0
+
+
+def test_tab_completion_that_asks_for_the_models_leaves_the_prompt_whole(
+    emulator: Emulator, terms: list[Term]
+) -> None:
+    term = Term.spawn(["chat"], emulator)
+    terms.append(term)
+    term.prompt()
+    for cached in Path(os.environ["KIMI_CACHE_DIR"]).rglob("*"):
+        if cached.is_file():
+            cached.unlink()  # the list is asked for again, slowly
+    emulator.configure(
+        faults=[{"name": "slow_first_byte", "endpoint": "models", "once": True}], delay=1
+    )
+    term.send("/model kimi-k3.1-pro-h\t")
+    after = term.expect("highspeed")
+    # A spinner drawn from the completion's thread erased the prompt line under the menu.
+    assert "asking the API for its models" not in after and "\x1b[2K" not in after
+    term.send("\r")
+    term.expect("model: kimi-k3.1-pro-highspeed|kimi-k3.1-pro-highspeed")
     term.prompt()
     assert term.exit() == 0
