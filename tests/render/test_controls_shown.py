@@ -72,10 +72,11 @@ def test_history_show_and_list_on_a_terminal(configured: Emulator) -> None:
     child.expect(pexpect.EOF)
     assert_shown_not_obeyed(child.before or "")
 
-    child = spawn_kimi("history", "list")
-    child.expect(pexpect.EOF)
-    assert "␛]0;PWNED" in (child.before or "")
-    assert "\x1b]0;" not in (child.before or "")
+    for command in (["history", "list"], ["history", "search", "PWNED"]):
+        child = spawn_kimi(*command)
+        child.expect(pexpect.EOF)
+        assert "␛]0;" in (child.before or ""), command
+        assert "\x1b]0;" not in (child.before or ""), command
 
 
 def test_repl_thinking_and_echo(configured: Emulator) -> None:
