@@ -318,7 +318,10 @@ class MarkdownStream:
         return Group(*parts)
 
     def _markdown(self, source: str) -> RenderableType:
-        markdown = Markdown(shown_controls(source), code_theme=self._code_theme)
+        # hyperlinks=False: a link shows its target, "text (url)", as history show does. As
+        # a terminal hyperlink the target was hidden (uncopyable where the terminal has no
+        # OSC 8), and link text naming one site could lead to another.
+        markdown = Markdown(shown_controls(source), code_theme=self._code_theme, hyperlinks=False)
         _keep_line_breaks(markdown.parsed)
         return _NoLeadingBlank(markdown)
 

@@ -99,3 +99,12 @@ def test_repl_thinking_and_echo(configured: Emulator) -> None:
     assert_shown_not_obeyed(output)
     sent = configured.stats()["chat_requests"][0]["messages"][-1]["content"]
     assert sent.startswith("ECHO a\x1b]0;PWNED\x07b")  # sent as pasted
+
+
+def test_a_link_shows_where_it_leads(configured: Emulator) -> None:
+    child = spawn_kimi("chat", "ECHO See [https://bank.example](https://evil.example/x) now.")
+    child.expect(pexpect.EOF)
+    child.close()
+    output = child.before or ""
+    assert "\x1b]8;" not in output  # no terminal hyperlink hiding its target
+    assert "evil.example/x" in output and "bank.example" in output
