@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +12,7 @@ import typer
 from kimi_cli.cli.common import print_json, state_of
 from kimi_cli.cli.completion import complete_conversation_ids
 from kimi_cli.errors import UsageError
+from kimi_cli.render.terminal import shown_controls
 
 if TYPE_CHECKING:
     from kimi_cli.history import (
@@ -60,8 +62,17 @@ def list_(
     if not rows:
         sys.stderr.write("kimi: no conversations yet\n")
         return
-    lines = [f"{c.id}  {c.updated_at[:16].replace('T', ' ')}  {c.model}  {c.title}" for c in rows]
+    shown = _shown_on_terminal()
+    lines = [
+        f"{c.id}  {c.updated_at[:16].replace('T', ' ')}  {c.model}  {shown(c.title)}" for c in rows
+    ]
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _shown_on_terminal() -> Callable[[str], str]:
+    """On a terminal, a stored text's escapes are shown, not obeyed; a pipe gets them as
+    they are."""
+    return shown_controls if sys.stdout.isatty() else str
 
 
 def _check_limit(limit: int) -> None:
@@ -156,8 +167,10 @@ def search(
     if not hits:
         sys.stderr.write(f"kimi: no message contains {text!r}\n")
         return
+    shown = _shown_on_terminal()
     lines = [
-        f"{h.conversation_id}  {h.created_at[:16].replace('T', ' ')}  {h.role:9}  {h.snippet}"
+        f"{h.conversation_id}  {h.created_at[:16].replace('T', ' ')}  {h.role:9}  "
+        + shown(h.snippet)
         for h in hits
     ]
     sys.stdout.write("\n".join(lines) + "\n")

@@ -13,7 +13,16 @@ import sys
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from kimi_cli.conversation.turn import TurnObserver
-from kimi_cli.render.terminal import DIM, RESET, note, one_line, style, wants_color
+from kimi_cli.render.terminal import (
+    DIM,
+    RESET,
+    is_tty,
+    note,
+    one_line,
+    shown_controls,
+    style,
+    wants_color,
+)
 
 if TYPE_CHECKING:
     from kimi_cli.render.spinner import Spinner
@@ -25,16 +34,18 @@ class AnswerSink(Protocol):
 
 
 class PlainSink:
-    """Raw text to a stream, flushed as it arrives."""
+    """Raw text to a stream, flushed as it arrives: byte for byte in a pipe; on a terminal
+    (``--raw``, ``TERM=dumb``) control characters are shown, not obeyed."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream or sys.stdout
         self._write = self._stream.write  # bound once: this runs for every piece
         self._flush = self._stream.flush
+        self._shown = is_tty(self._stream)
         self._last = ""  # the last piece written
 
     def content(self, text: str) -> None:
-        self._write(text)
+        self._write(shown_controls(text) if self._shown else text)
         self._flush()
         if text:
             self._last = text
@@ -68,6 +79,7 @@ class ReasoningPrinter:
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream or sys.stderr
         self._color = wants_color(self._stream)
+        self._shown = is_tty(self._stream)
         self._open = False
 
     def reasoning(self, text: str) -> None:
@@ -75,7 +87,7 @@ class ReasoningPrinter:
             self._open = True
             if self._color:
                 self._stream.write(DIM)
-        self._stream.write(text)
+        self._stream.write(shown_controls(text) if self._shown else text)
         self._stream.flush()
 
     def close(self) -> None:

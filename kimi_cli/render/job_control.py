@@ -3,16 +3,19 @@
 A live area is redrawn by moving the cursor up over the lines it drew last and erasing them.
 Two things break that count:
 
-- the terminal echoes a control key as ``^C`` or ``^Z`` (the ECHOCTL mode); after a line
-  that fills the screen's width, that echo wraps to a new line, so the erase that follows
-  misses the area's top line and the first line of a stopped answer shows twice. While a live
-  area is up, that echo is turned off (only in the foreground: changing the mode from the
-  background would stop the process), and turned back on when the area ends;
+- the terminal echoes what is typed (the ECHO mode), and a control key as ``^C`` or ``^Z``
+  (ECHOCTL); a line typed ahead while an answer streams, or a ``^C`` after a line that fills
+  the screen's width, moves the cursor down, so the erase that follows misses the area's top
+  lines and they show twice or three times. While a live area is up, the echo is turned off
+  (only in the foreground: changing the mode from the background would stop the process),
+  and turned back on when the area ends. What is typed ahead is not lost: the terminal keeps
+  it for whoever reads next (the REPL's prompt shows it, or the shell);
 - Ctrl-Z stops the process where it is: the shell's prompt comes back without a cursor, and
   after ``fg`` the next redraw erases the shell's lines instead of its own. So SIGTSTP first
   ends the live area (``on_stop``: erase it, show the cursor) and gives the terminal its mode
   back, then stops the process as the default would; once continued, the caller draws a new
-  live area below whatever the shell printed.
+  live area below whatever the shell printed (at its next refresh, or in ``on_continue``
+  for an area that has nothing new to draw until then, such as a spinner while waiting).
 
 Standard library only. Nothing changes where it cannot or should not: no termios or SIGTSTP
 (Windows), not the main thread, a stream that is no terminal, a SIGTSTP handler someone
@@ -37,9 +40,13 @@ except ImportError:  # pragma: no cover - Windows
 __all__ = ["hold_terminal"]
 
 
-def hold_terminal(stream: IO[str], on_stop: Callable[[], None]) -> Callable[[], None]:
-    """Quiet the control-key echo on ``stream``'s terminal and call ``on_stop`` before each
-    stop by Ctrl-Z, from now on; return what undoes both."""
+def hold_terminal(
+    stream: IO[str],
+    on_stop: Callable[[], None],
+    on_continue: Callable[[], None] | None = None,
+) -> Callable[[], None]:
+    """Quiet the echo of keys on ``stream``'s terminal and call ``on_stop`` before each
+    stop by Ctrl-Z (and ``on_continue`` after it), from now on; return what undoes both."""
     echo = _Echo.of(stream)
     echo.quiet()
     stop = getattr(signal, "SIGTSTP", None)
@@ -55,6 +62,8 @@ def hold_terminal(stream: IO[str], on_stop: Callable[[], None]) -> Callable[[], 
         os.kill(os.getpid(), stop)  # stopped here, until the shell's fg continues it
         signal.signal(stop, handler)
         echo.quiet()
+        if on_continue is not None:
+            on_continue()
 
     signal.signal(stop, handler)
 
@@ -67,7 +76,7 @@ def hold_terminal(stream: IO[str], on_stop: Callable[[], None]) -> Callable[[], 
 
 
 class _Echo:
-    """The ECHOCTL mode of one terminal: turned off and back on, never left changed."""
+    """The echo modes of one terminal: turned off and back on, never left changed."""
 
     def __init__(self, fd: int | None, saved: list[Any] | None) -> None:
         self._fd = fd
@@ -88,10 +97,11 @@ class _Echo:
         if self._fd is None or self._saved is None or self._quiet or not self._foreground():
             return
         lflag = self._saved[3]
-        if not isinstance(lflag, int) or not lflag & termios.ECHOCTL:
+        echo = termios.ECHO | termios.ECHOCTL
+        if not isinstance(lflag, int) or not lflag & echo:
             return
         changed = list(self._saved)
-        changed[3] = lflag & ~termios.ECHOCTL
+        changed[3] = lflag & ~echo
         with contextlib.suppress(OSError, termios.error):
             termios.tcsetattr(self._fd, termios.TCSANOW, changed)
             self._quiet = True

@@ -58,14 +58,9 @@ from kimi_cli.render.markdown_blocks import (
     split_blocks,
     split_lines,
 )
+from kimi_cli.render.terminal import shown_controls
 
 __all__ = ["MarkdownSink", "MarkdownStream", "split_blocks"]
-
-# Rich strips only BEL, BS, VT, FF and CR from text: ESC and the other controls would reach the
-# terminal as commands, so an answer quoting a hostile file could retitle the window or write
-# the clipboard (OSC 52). They are drawn as their Unicode control pictures instead.
-_CONTROL_PICTURES = {code: 0x2400 + code for code in range(32) if chr(code) not in "\t\n\r"}
-_CONTROL_PICTURES |= {0x7F: 0x2421} | dict.fromkeys(range(0x80, 0xA0), 0xFFFD)
 
 
 class _Verbatim:
@@ -323,7 +318,10 @@ class MarkdownStream:
         return Group(*parts)
 
     def _markdown(self, source: str) -> RenderableType:
-        markdown = Markdown(source.translate(_CONTROL_PICTURES), code_theme=self._code_theme)
+        # hyperlinks=False: a link shows its target, "text (url)", as history show does. As
+        # a terminal hyperlink the target was hidden (uncopyable where the terminal has no
+        # OSC 8), and link text naming one site could lead to another.
+        markdown = Markdown(shown_controls(source), code_theme=self._code_theme, hyperlinks=False)
         _keep_line_breaks(markdown.parsed)
         return _NoLeadingBlank(markdown)
 
@@ -334,7 +332,7 @@ class MarkdownStream:
         carrying a background colour paints whole rows on terminals that erase with the
         current background.
         """
-        code = code.translate(_CONTROL_PICTURES)
+        code = shown_controls(code)
         text = Text(end="")
         if lang not in self._lexers:
             self._lexers[lang] = Syntax(

@@ -75,6 +75,22 @@ def style(text: str, code: str, stream: TextIO) -> str:
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
+# A model's text (an answer, its reasoning, a stored title) may quote a hostile file: ESC and
+# the other controls would reach a terminal as commands (retitle the window, clear the screen,
+# write the clipboard with OSC 52). On a terminal they are drawn as their Unicode control
+# pictures; tabs and line breaks stay, and a carriage return goes (as rich drops it), so it
+# cannot hide the start of a line by writing over it.
+# (Built without a comprehension: this module is imported by every command, and a one-shot
+# chat's traced function count, bench/trace.py, stays as it was.)
+_CONTROL_PICTURES: dict[int, int | None] = dict(zip(range(32), range(0x2400, 0x2420), strict=True))
+_CONTROL_PICTURES |= {0x09: 0x09, 0x0A: 0x0A, 0x0D: None, 0x7F: 0x2421}
+_CONTROL_PICTURES |= dict.fromkeys(range(0x80, 0xA0), 0xFFFD)
+
+
+def shown_controls(text: str) -> str:
+    """``text`` with its control characters drawn, not obeyed (tabs and newlines kept)."""
+    return text.translate(_CONTROL_PICTURES)
+
 
 def one_line(text: str) -> str:
     """``text`` as one line: line breaks and runs of white space become one space, and

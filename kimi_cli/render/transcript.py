@@ -31,6 +31,7 @@ from rich.text import Text
 
 from kimi_cli.history import ConversationSummary, StoredMessage
 from kimi_cli.history.export import short_time
+from kimi_cli.render.terminal import shown_controls
 
 #: Messages drawn before they are written out.
 _BATCH = 200
@@ -52,7 +53,7 @@ def print_conversation(
     console: Console | None = None,
 ) -> None:
     console = console or Console()
-    console.print(Text(summary.title, style="bold"))
+    console.print(Text(shown_controls(summary.title), style="bold"))
     console.print(
         Text(f"{summary.id} · {summary.model} · {short_time(summary.updated_at)}", style="dim")
     )
@@ -82,10 +83,11 @@ class _Drawing:
         if message.reasoning:
             yield from self.dim_line(f"[reasoning: {len(message.reasoning):,} characters]")
         for query in message.searches:
-            yield from self.dim_line(f"searched: {query}")
-        paragraphs = plain_paragraphs(message.content)
+            yield from self.dim_line(f"searched: {shown_controls(query)}")
+        content = shown_controls(message.content)
+        paragraphs = plain_paragraphs(content)
         if paragraphs is None:
-            yield from self.laid_out(Markdown(message.content, hyperlinks=False))
+            yield from self.laid_out(Markdown(content, hyperlinks=False))
             return
         for number, paragraph in enumerate(paragraphs):
             if number:
@@ -99,8 +101,9 @@ class _Drawing:
         if shape not in self.rules:
             drawn = list(self.laid_out(Rule(title, align="left")))
             text = "".join(segment.text for segment in drawn)
-            if not text.startswith(title):  # cut to fit a narrow screen: rich draws each
-                yield from drawn
+            if not text.startswith(title):  # rich would cut it ("assistant · 2026-…"):
+                # on a screen this narrow the title is wrapped whole, without a rule
+                yield from self.laid_out(self.console.render_str(title, style="rule.text"))
                 return
             cuts, at = [], 0
             for segment in drawn:

@@ -12,23 +12,20 @@ This module is imported only by :func:`kimi_cli.repl.run_repl`.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-import shlex
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import get_app
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, ThreadedCompleter
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import create_input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.utils import is_dumb_terminal
 
 from kimi_cli.config.roles import role_names
 from kimi_cli.conversation.images import stored_text
@@ -46,10 +43,20 @@ from kimi_cli.conversation.turn import (
     TurnResult,
     partial_of,
 )
-from kimi_cli.errors import ExitCode, KimiError, UsageError
-from kimi_cli.render.terminal import DIM, is_tty, note, print_error, style, utf8_text, warn
+from kimi_cli.errors import ExitCode, KimiError
+from kimi_cli.render.terminal import (
+    DIM,
+    is_tty,
+    note,
+    print_error,
+    shown_controls,
+    style,
+    utf8_text,
+    warn,
+)
 from kimi_cli.repl.commands import CommandEnv, classify, run_command
 from kimi_cli.repl.completion import completions
+from kimi_cli.repl.editor import edit_text
 from kimi_cli.repl.state import Message, ReplState, stored_count
 from kimi_cli.repl.toolbar import toolbar_text
 from kimi_cli.repl.view import TurnView
@@ -161,8 +168,11 @@ class Repl:
 
     def _echo(self, text: str) -> None:
         """What was typed, printed once. prompt_toolkit erases its own drawing on Enter
-        (``erase_when_done``): redrawn whole, an input taller than the screen appeared twice."""
-        first, *rest = text.split("\n")
+        (``erase_when_done``): redrawn whole, an input taller than the screen appeared twice.
+        On a dumb terminal it erases nothing: what was typed is on the screen already."""
+        if is_dumb_terminal():
+            return
+        first, *rest = shown_controls(text).split("\n")
         lines = [PROMPT + first, *(_continuation(len(PROMPT), 0, 0) + line for line in rest)]
         sys.stdout.write("\n".join(lines) + "\n")
         sys.stdout.flush()
@@ -258,6 +268,7 @@ class Repl:
     # --- what commands use ------------------------------------------------------------------
 
     def _out(self, text: str, *, dim: bool = False) -> None:
+        text = shown_controls(text)  # a system prompt, a role, a reasoning: shown, not obeyed
         sys.stdout.write((style(text, DIM, sys.stdout) if dim and text else text) + "\n")
         sys.stdout.flush()
 
@@ -279,31 +290,7 @@ class Repl:
         return role_names(self.config.roles_dir)
 
     def _edit(self, initial: str) -> str:
-        """Compose in $VISUAL / $EDITOR (vi, or notepad on Windows); return the text."""
-        default = "notepad" if os.name == "nt" else "vi"
-        editor = (os.environ.get("VISUAL") or os.environ.get("EDITOR") or "").strip() or default
-        command = shlex.split(editor, posix=os.name != "nt")
-        fd, name = tempfile.mkstemp(prefix="kimi-", suffix=".md")
-        path = Path(name)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(initial)
-            try:
-                done = subprocess.run([*command, str(path)], stdin=self._tty, check=False)
-            except OSError as exc:
-                raise UsageError(
-                    f"cannot run the editor {command[0]!r} ({exc.strerror})",
-                    hint="set $EDITOR (or $VISUAL)",
-                ) from None
-            if done.returncode != 0:
-                raise UsageError(
-                    f"the editor {command[0]!r} exited with {done.returncode}",
-                    hint="nothing was sent",
-                )
-            return path.read_text(encoding="utf-8", errors="replace")
-        finally:
-            with contextlib.suppress(OSError):
-                path.unlink()
+        return edit_text(initial, self._tty)
 
     # --- prompt_toolkit ---------------------------------------------------------------------
 
@@ -318,7 +305,7 @@ class Repl:
             key_bindings=_bindings(),
             completer=ThreadedCompleter(_SlashCompleter(self)),
             complete_while_typing=True,
-            bottom_toolbar=lambda: toolbar_text(self.state),
+            bottom_toolbar=lambda: toolbar_text(self.state, get_app().output.get_size().columns),
             prompt_continuation=_continuation,
             enable_open_in_editor=self._tty is None,  # its editor would read the pipe
             tempfile_suffix=".md",

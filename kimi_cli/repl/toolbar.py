@@ -1,10 +1,14 @@
 """The bottom toolbar: model, reasoning mode, tokens used, cost so far, the cached share of
 the last request, context left.
 
-Plain text built from the session state, so it is tested without a terminal.
+Plain text built from the session state, so it is tested without a terminal. It fits the
+terminal's width: the parts that matter least (the cached share, then tokens, cost and the
+reasoning mode) are left out first; the model and the context left stay.
 """
 
 from __future__ import annotations
+
+from prompt_toolkit.utils import get_cwidth
 
 from kimi_cli.catalog import ChatOptions, ModelPolicy
 from kimi_cli.conversation.rules import cached_share
@@ -28,21 +32,31 @@ def reasoning_mode(policy: ModelPolicy, options: ChatOptions) -> str | None:
     return None
 
 
-def toolbar_text(state: ReplState) -> str:
+def toolbar_text(state: ReplState, width: int | None = None) -> str:
+    """The toolbar's line; at most ``width`` cells when the model and context left fit."""
     conversation = state.conversation
-    parts = [conversation.model.id]
-    mode = reasoning_mode(conversation.policy, state.options)
-    if mode:
-        parts.append(mode)
     totals = state.totals
-    parts.append(f"{totals.tokens:,} tokens")
-    parts.append(cost_text(totals))
     last = state.last_result
     share = cached_share(last.usage) if last is not None else None
-    if share is not None:
-        parts.append(f"last request {share}% cached")
     left = context_left(state)
-    if left is not None:
-        tokens, length = left
-        parts.append(f"context left {tokens:,} ({100 * tokens // length}%)")
-    return " " + " · ".join(parts) + " "
+    # (text, rank): parts of the highest rank are left out first when the line is too wide.
+    parts: list[tuple[str | None, int]] = [
+        (conversation.model.id, 0),
+        (reasoning_mode(conversation.policy, state.options), 4),
+        (f"{totals.tokens:,} tokens", 2),
+        (cost_text(totals), 3),
+        (None if share is None else f"last request {share}% cached", 1),
+        (None if left is None else f"context left {left[0]:,} ({100 * left[0] // left[1]}%)", 0),
+    ]
+    kept = [(text, rank) for text, rank in parts if text is not None]
+    line = _line(kept)
+    for drop in range(1, 5):
+        if width is None or get_cwidth(line) <= width:
+            break
+        kept = [(text, rank) for text, rank in kept if rank != drop]
+        line = _line(kept)
+    return line
+
+
+def _line(parts: list[tuple[str, int]]) -> str:
+    return " " + " · ".join(text for text, _ in parts) + " "

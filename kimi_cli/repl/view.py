@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kimi_cli.conversation.turn import TurnObserver
 from kimi_cli.render.answer import AnswerSink, PlainSink, ReasoningPrinter
-from kimi_cli.render.terminal import one_line, wants_color
+from kimi_cli.render.terminal import one_line, shown_controls, wants_color
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -36,7 +37,7 @@ class _Thinking:
         self._dim = dim
         self._spinner = Spinner("dots", style=dim)
         self.waiting = waiting
-        self._started = time.monotonic()
+        self.started = time.monotonic()  # of the reasoning, once it streams
         self.tail = ""  # replaced whole by the main thread; read by rich's refresh thread
         self.reasoning = False
         self.show_text = True
@@ -45,14 +46,14 @@ class _Thinking:
         from rich.segment import Segment
         from rich.text import Text
 
-        seconds = time.monotonic() - self._started
+        seconds = time.monotonic() - self.started
         label = f"thinking… {seconds:.0f} s" if self.reasoning else self.waiting
         self._spinner.update(text=Text(label, style=self._dim))
         yield self._spinner
         tail = self.tail
         if not (self.show_text and tail):
             return
-        rows = console.render_lines(Text(tail, style=self._dim), options, pad=False)
+        rows = console.render_lines(Text(shown_controls(tail), style=self._dim), options, pad=False)
         keep = max(3, options.size.height // 2)
         for row in rows[-keep:]:
             yield from row
@@ -84,7 +85,8 @@ class TurnView(TurnObserver):
         self._started = time.monotonic()
         self._thought: float | None = None
         self._live: Live | None = None
-        self._thinking: _Thinking | None = None
+        self._thinking: _Thinking | None = None  # while the live area is wanted
+        self._undo_hold: Callable[[], None] | None = None
         plain = show_reasoning and not self._live_ok
         self._printer = ReasoningPrinter(sys.stderr) if plain else None
 
@@ -96,10 +98,20 @@ class TurnView(TurnObserver):
         self._started = time.monotonic()
         if not self._live_ok:
             return
-        from rich.live import Live
-
         self._thinking = _Thinking(f"waiting for {self._model_id}…", self._dim)
         self._thinking.show_text = self._show
+        self._start_live()
+        from kimi_cli.render.job_control import hold_terminal
+
+        # Ctrl-Z while waiting: the area is erased and the cursor shown before the shell's
+        # prompt comes back; after fg a new area is drawn below what the shell printed.
+        self._undo_hold = hold_terminal(self._err.file, self._end_live, self._start_live)
+
+    def _start_live(self) -> None:
+        if self._thinking is None or self._live is not None:
+            return  # the answer has started: nothing to draw again
+        from rich.live import Live
+
         self._live = Live(
             self._thinking,
             console=self._err,
@@ -112,9 +124,17 @@ class TurnView(TurnObserver):
         )
         self._live.start(refresh=True)
 
+    def _end_live(self) -> None:
+        live, self._live = self._live, None
+        if live is not None:
+            live.stop()
+
     def reasoning(self, text: str) -> None:
+        if not self._reasoning:  # thinking starts now, not when the request left
+            self._started = time.monotonic()
         self._reasoning.append(text)
         if self._thinking is not None:
+            self._thinking.started = self._started
             self._thinking.reasoning = True
             self._tail = (self._tail + text)[-TAIL_CHARS:]
             self._thinking.tail = self._tail
@@ -146,11 +166,13 @@ class TurnView(TurnObserver):
     def _end_thinking(self) -> None:
         if self._thought is None and self._reasoning:
             self._thought = time.monotonic() - self._started
-        live, self._live = self._live, None
-        if live is not None:
-            live.stop()
-            if self._show and self._reasoning:
-                self._err.print(self.fold_line(), style=self._dim, highlight=False, markup=False)
+        thinking, self._thinking = self._thinking, None
+        if self._undo_hold is not None:
+            self._undo_hold()
+            self._undo_hold = None
+        self._end_live()
+        if thinking is not None and self._show and self._reasoning:
+            self._err.print(self.fold_line(), style=self._dim, highlight=False, markup=False)
         if self._printer is not None:
             self._printer.close()
 

@@ -62,16 +62,20 @@ MARKDOWN = [
 
 
 def reference(summary: ConversationSummary, messages: Sequence[StoredMessage], console: Console):
-    """What ``history show`` drew before: one rich layout per message."""
+    """What ``history show`` drew before: one rich layout per message (a title too wide for
+    its rule wrapped, not cut)."""
     console.print(Text(summary.title, style="bold"))
     console.print(
         Text(f"{summary.id} · {summary.model} · {short_time(summary.updated_at)}", style="dim")
     )
     for message in messages:
         mark = " (partial)" if message.partial else ""
-        console.print(
-            Rule(f"{message.role}{mark} · {short_time(message.created_at)}", align="left")
-        )
+        title = f"{message.role}{mark} · {short_time(message.created_at)}"
+        rule = Rule(title, align="left")
+        if "".join(s.text for s in console.render(rule)).startswith(title):
+            console.print(rule)
+        else:  # rich would cut the title: it is wrapped whole instead, without a rule
+            console.print(console.render_str(title, style="rule.text"))
         if message.reasoning:
             console.print(Text(f"[reasoning: {len(message.reasoning):,} characters]", style="dim"))
         for query in message.searches:

@@ -266,6 +266,21 @@ def test_usage_toolbar_and_context_left(env: Env) -> None:
     assert "cost unknown" in toolbar_text(state)
     state.options = ChatOptions(thinking=False)
     assert "thinking off" in toolbar_text(state)
+    # Narrow terminals: the least useful parts go first; the model and context left stay.
+    state.record(TurnResult(usage=usage, cost=Cost(0.0012, "USD")))
+    full = toolbar_text(state).strip()
+    assert "last request 20% cached" in full
+    assert toolbar_text(state, len(full) + 2) == toolbar_text(state)
+    assert toolbar_text(state, 90).strip() == (
+        "kimi-k2.6 · thinking off · 4,576 tokens · cost unknown · context left 261,000 (99%)"
+    )
+    assert toolbar_text(state, 80).strip() == (
+        "kimi-k2.6 · thinking off · cost unknown · context left 261,000 (99%)"
+    )
+    assert (
+        toolbar_text(state, 60).strip() == "kimi-k2.6 · thinking off · context left 261,000 (99%)"
+    )
+    assert toolbar_text(state, 20).strip() == "kimi-k2.6 · context left 261,000 (99%)"
 
 
 def test_context_of_a_resumed_conversation_comes_from_history() -> None:
