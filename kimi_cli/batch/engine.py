@@ -3,7 +3,8 @@
 At most ``concurrency`` requests are in flight. A 429 that is a rate limit (not a quota)
 halves the limit and pauses every sender for its ``Retry-After``; the limit grows back by
 one after as many successes in a row as the limit itself. A quota or authentication
-error, or a rate limit that asks for more than ``MAX_PAUSE_S``, stops the run: every other
+error, a rate limit that asks for more than ``MAX_PAUSE_S``, or ``OUTAGE_AFTER`` requests
+in a row that failed temporarily after all their attempts, stops the run: every other
 request would fail the same way. Each success is
 handed to ``on_result`` (the journal) as it arrives, so a killed run loses nothing that
 finished.
@@ -27,6 +28,10 @@ MAX_PAUSE_S = 60.0
 MAX_TEMPORARY_ATTEMPTS = 4
 MAX_RATE_LIMIT_ATTEMPTS = 12
 BACKOFF_BASE_S = 0.5
+#: Requests in a row that failed temporarily after all their attempts (5xx, timeouts, the
+#: network), none answered in between: the API is down or out of reach, and every other
+#: request would take its attempts to fail alike. The run stops (exit 75), resumable.
+OUTAGE_AFTER = 5
 
 Send = Callable[[dict[str, Any]], Completion]
 
@@ -115,6 +120,7 @@ class Engine:
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._tasks: Iterator[Task] = iter(tasks)
+        self._failing = 0  # requests in a row that failed temporarily: see OUTAGE_AFTER
         threads = [
             threading.Thread(target=self._worker, daemon=True, name=f"kimi-batch-{n}")
             for n in range(self.concurrency)
@@ -197,6 +203,7 @@ class Engine:
                     continue
                 temporary += 1
                 if temporary >= MAX_TEMPORARY_ATTEMPTS:
+                    self._failed_temporarily(exc)
                     return None, exc
                 wait = exc.retry_after or BACKOFF_BASE_S * 2.0**temporary
                 self.sleep(min(wait, MAX_PAUSE_S) * random.uniform(0.75, 1.0))
@@ -206,7 +213,24 @@ class Engine:
             finally:
                 self.limiter.release()
             self.limiter.succeeded()
+            with self._lock:
+                self._failing = 0
             return completion, None
+
+    def _failed_temporarily(self, exc: TemporaryError) -> None:
+        with self._lock:
+            self._failing += 1
+            if self._failing < OUTAGE_AFTER or self.fatal is not None:
+                return
+            self.fatal = TemporaryError(
+                f"stopped after {self._failing} requests in a row failed: {exc.message}",
+                hint=f"{exc.hint}; run the same command again to send the rest"
+                if exc.hint
+                else "retry later: run the same command again to send the rest",
+                status_code=exc.status_code,
+                error_type=exc.error_type,
+            )
+            self._stopped.set()
 
     def _report(self) -> None:
         self.progress.in_flight = self.limiter.in_flight

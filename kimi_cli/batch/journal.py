@@ -284,16 +284,24 @@ class Journal:
         )
         return json.loads(rows[0][0]) if rows else None
 
-    def unbilled(self, job_id: int) -> list[tuple[str, dict[str, Any]]]:
+    def unbilled(self, job_id: int) -> Iterator[tuple[str, dict[str, Any]]]:
         """``(custom_id, result)`` of the answers whose spend is not in history yet: this
-        run's, and those of a run killed before it could record them."""
-        rows = self._read(
-            "SELECT f.custom_id, f.result FROM finished f LEFT JOIN billed b"
-            " ON b.job_id = f.job_id AND b.custom_id = f.custom_id"
-            " WHERE f.job_id = ? AND b.custom_id IS NULL",
-            (job_id,),
-        )
-        return [(str(custom_id), json.loads(result)) for custom_id, result in rows]
+        run's, and those of a run killed before it could record them. Read ``ITEM_CHUNK``
+        at a time: 50,000 answers are not all held at once to add up their usage."""
+        last = ""
+        while True:
+            rows = self._read(
+                "SELECT f.custom_id, f.result FROM finished f LEFT JOIN billed b"
+                " ON b.job_id = f.job_id AND b.custom_id = f.custom_id"
+                " WHERE f.job_id = ? AND b.custom_id IS NULL AND f.custom_id > ?"
+                " ORDER BY f.custom_id LIMIT ?",
+                (job_id, last, ITEM_CHUNK),
+            )
+            if not rows:
+                return
+            for custom_id, result in rows:
+                yield str(custom_id), json.loads(result)
+            last = str(rows[-1][0])
 
     def mark_billed(self, job_id: int, custom_ids: Iterable[str]) -> None:
         def work(db: sqlite3.Connection) -> None:

@@ -6,7 +6,10 @@ With a directory, an input file's answer is named after it with ``.md`` (``docs/
 
 Every file is written under a temporary name in the same directory and renamed over its
 own when whole, so a run killed while writing (even ``kill -9``) leaves each file either as
-it was or complete; the next run clears the temporary files a killed one left.
+it was or complete; the next run clears the temporary files a killed one left. Two
+``kimi`` writing into one directory take turns (``flock`` on the directory, from the first
+write to ``close``): one clearing "left" temporary files would otherwise delete the other's
+file being written.
 """
 
 from __future__ import annotations
@@ -85,11 +88,26 @@ class Directory(Output):
         self._errors: IO[str] | None = None
         self._umask = os.umask(0o022)  # read: the only way is to set it, and back
         os.umask(self._umask)
-        for left in directory.glob(f"{_TEMP_PREFIX}*{_TEMP_SUFFIX}"):  # a killed run's
+        self._held: int | None = None  # the directory's descriptor, locked while writing
+
+    def _claim(self) -> None:
+        """Take the directory (waiting for another kimi writing into it), then clear the
+        temporary files a killed writer left: with the lock held, nobody is writing them."""
+        if self._held is not None:
+            return
+        try:
+            import fcntl
+
+            self._held = os.open(self.directory, os.O_RDONLY)
+            fcntl.flock(self._held, fcntl.LOCK_EX)
+        except (ImportError, OSError):  # pragma: no cover - Windows, or a directory not to open
+            pass
+        for left in self.directory.glob(f"{_TEMP_PREFIX}*{_TEMP_SUFFIX}"):
             with contextlib.suppress(OSError):
                 left.unlink()
 
     def _write(self, record: dict[str, Any], from_file: bool) -> None:
+        self._claim()
         if record.get("error") is not None:
             if self._errors is None:
                 self._errors = self._temporary()
@@ -138,9 +156,15 @@ class Directory(Output):
         return name
 
     def close(self) -> None:
-        if self._errors is not None:
-            self._errors.close()
-            self._replace(self._errors, "errors.jsonl")
-        else:
-            # A rerun with every request succeeding leaves no stale errors behind.
-            (self.directory / "errors.jsonl").unlink(missing_ok=True)
+        self._claim()
+        try:
+            if self._errors is not None:
+                self._errors.close()
+                self._replace(self._errors, "errors.jsonl")
+            else:
+                # A rerun with every request succeeding leaves no stale errors behind.
+                (self.directory / "errors.jsonl").unlink(missing_ok=True)
+        finally:
+            held, self._held = self._held, None
+            if held is not None:
+                os.close(held)  # the lock goes with the descriptor

@@ -75,11 +75,26 @@ def prompt_text(words: Sequence[str]) -> str:
     return " ".join(words)
 
 
+#: The most a request body may hold (docs/api-notes.md, "request body must be ≤ 100 MB"): more
+#: text than that cannot be sent, so it is refused as it is read, before the rest is read.
+MAX_INPUT_BYTES = 100 * 1024 * 1024
+
+
+def too_large(where: str) -> UsageError:
+    return UsageError(
+        f"{where} is over 100 MB, more than the API takes in one request",
+        hint="send a part of it, or one request per line: kimi batch run --lines FILE",
+    )
+
+
 def read_stdin(no_stdin: bool) -> str | None:
     """Piped stdin, or None when stdin is a terminal or ``--no-stdin`` is given."""
     if no_stdin or sys.stdin is None or sys.stdin.isatty():
         return None
-    text = decode_utf8(sys.stdin.buffer.read(), "standard input")
+    data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise too_large("standard input")
+    text = decode_utf8(data, "standard input")
     if "\x00" in text:
         raise UsageError("standard input contains NUL bytes", hint=_BINARY_HINT)
     return text
@@ -91,7 +106,10 @@ def read_file(path: Path) -> bytes:
     if str(path) == "-":
         if sys.stdin is None or sys.stdin.isatty():
             raise UsageError("-f - reads standard input, but it is a terminal", hint="pipe it in")
-        return sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            raise too_large("standard input")
+        return data
     try:
         return path.read_bytes()
     except OSError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 import typer
@@ -31,3 +32,21 @@ def print_json(data: Any) -> None:
     while rest:
         rest = rest[buffer.write(rest) or 0 :]
     buffer.flush()
+
+
+def print_json_items(head: dict[str, Any], key: str, items: Iterable[Any]) -> None:
+    """``print_json({**head, key: list(items)})`` byte for byte (``key`` in its place in
+    ``head``, or last), written an item at a time, so a document of 100,000 items is never
+    held whole."""
+    mark = "\x00items\x00"  # in the document's text as "\u0000items\u0000", found once
+    text = json.dumps({**head, key: mark}, ensure_ascii=False, indent=2)
+    before, after = text.split(json.dumps(mark), 1)
+    out = sys.stdout
+    out.write(before + "[")
+    empty = True
+    for item in items:
+        piece = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+        out.write(("\n    " if empty else ",\n    ") + piece)
+        empty = False
+    out.write(("]" if empty else "\n  ]") + after + "\n")
+    out.flush()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kimi_cli.cli.common import print_json, state_of
+from kimi_cli.cli.common import print_json, print_json_items, state_of
 from kimi_cli.cli.completion import complete_conversation_ids
 from kimi_cli.errors import UsageError
 from kimi_cli.render.terminal import shown_controls
@@ -102,19 +102,16 @@ def show(
 
     Example: kimi history show 3f9k2a1b
     """
-    from kimi_cli.history.export import named_documents, to_data, to_markdown
+    from kimi_cli.history.export import named_documents
 
     store, summary = _found(ctx, conversation_id)
-    messages = store.messages(summary.id)
-    documents = store.documents(summary.id)
-    if as_json:
-        print_json(to_data(summary, messages, store.searches_in(summary.id), documents))
-    elif sys.stdout.isatty():
-        from kimi_cli.render.transcript import print_conversation
+    if as_json or not sys.stdout.isatty():
+        _write_transcript(store, summary, "json" if as_json else "markdown")
+        return
+    from kimi_cli.render.transcript import print_conversation
 
-        print_conversation(summary, named_documents(messages, documents))
-    else:
-        sys.stdout.write(to_markdown(summary, messages, store.searches_in(summary.id), documents))
+    messages = store.messages(summary.id)
+    print_conversation(summary, named_documents(messages, store.documents(summary.id)))
 
 
 @app.command("export")
@@ -130,18 +127,26 @@ def export(
 
     Example: kimi history export 3f9k2a1b > chat.md
     """
-    from kimi_cli.history.export import to_data, to_markdown
-
     if fmt not in ("markdown", "json"):
         raise UsageError(f"--format must be markdown or json, not {fmt!r}")
     store, summary = _found(ctx, conversation_id)
-    messages = store.messages(summary.id)
-    searches = store.searches_in(summary.id)
-    documents = store.documents(summary.id)
+    _write_transcript(store, summary, fmt)
+
+
+def _write_transcript(store: HistoryStore, summary: ConversationSummary, fmt: str) -> None:
+    """The transcript written a message at a time, read from the database as it goes: a
+    conversation of 100,000 messages is never held whole."""
+    from kimi_cli.history.export import data_head, markdown_pieces, message_data
+
+    searches, documents = store.searches_in(summary.id), store.documents(summary.id)
+    messages = store.each_message(summary.id)
     if fmt == "json":
-        print_json(to_data(summary, messages, searches, documents))
-    else:
-        sys.stdout.write(to_markdown(summary, messages, searches, documents))
+        head = data_head(summary, searches, documents)
+        print_json_items(head, "messages", (message_data(m) for m in messages))
+        return
+    for piece in markdown_pieces(summary, messages, searches, documents):
+        sys.stdout.write(piece)
+    sys.stdout.flush()
 
 
 @app.command("search")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from kimi_cli.cli.chat_input import decode_utf8, read_file
+from kimi_cli.cli.chat_input import MAX_INPUT_BYTES, decode_utf8, read_file, too_large
 from kimi_cli.cli.common import print_json, state_of
 from kimi_cli.cli.completion import complete_model_ids
 from kimi_cli.errors import APIRequestError, ConfigError, UsageError
@@ -103,7 +103,9 @@ def read_text(source: str | None) -> str:
                 "nothing to count",
                 hint="give a FILE, or pipe text in: cat notes.md | kimi tokens",
             )
-        data, where = stdin.buffer.read(), "standard input"
+        data, where = stdin.buffer.read(MAX_INPUT_BYTES + 1), "standard input"
+        if len(data) > MAX_INPUT_BYTES:
+            raise too_large(where)
     else:
         path = Path(source)
         where = str(path)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -219,6 +219,19 @@ class ConfigStore:
         self._edit(lambda doc: _apply(doc, checked, removed))
 
     def _edit(self, change: Callable[[Any], bool]) -> bool:
+        """Read, change and write the file under an exclusive lock, so two ``kimi`` writing
+        at once (``config set`` beside ``setup`` or ``models use``) each keep the other's
+        keys instead of the last write winning."""
+        target = self.path.resolve() if self.path.is_symlink() else self.path
+        if not target.parent.exists():
+            import tomlkit
+
+            if not change(tomlkit.document()):
+                return False  # nothing to write: no directory made for the lock either
+        with edit_lock(target):
+            return self._edit_locked(change)
+
+    def _edit_locked(self, change: Callable[[Any], bool]) -> bool:
         import tomllib
 
         import tomlkit  # only writes pay for tomlkit
@@ -281,6 +294,30 @@ def _apply(doc: Any, values: Mapping[str, Any], remove: Iterable[str]) -> bool:
         else:
             doc[key] = value
     return changed
+
+
+@contextlib.contextmanager
+def edit_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock for one read-modify-write of ``path``: ``flock`` on its directory,
+    which leaves no file behind; the operating system drops it however its holder ends.
+    Where it cannot be taken (no ``fcntl``, a directory that cannot be made or opened) the
+    edit goes on unlocked, and the write says what is wrong."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    try:
+        ensure_private_dir(path.parent)
+        fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def ensure_private_dir(directory: Path) -> None:

@@ -96,6 +96,9 @@ class Conversation:
     fixes: dict[str, str] = field(default_factory=dict)
     #: Turns sent so far (the budget's 80 % warning is said once per turn).
     turns: int = field(default=0, init=False)
+    #: Messages stored in the conversation as this process last saw them (None: not known),
+    #: so a turn sees what another process added since (``claims.claim``).
+    stored: int | None = field(default=None, init=False, repr=False)
     #: The images of this conversation, made when the first one is sent or resent.
     _images: ImageStore | None = field(default=None, init=False, repr=False)
     #: The search Formula, made when a turn first asks for web search.
@@ -112,6 +115,7 @@ class Conversation:
         )
         self.earlier = [m for m in messages if m.role in ("user", "assistant") or m.id in documents]
         self.conversation_id = conversation_id
+        self.stored = len(messages)
         last = next((m for m in reversed(self.earlier) if m.role == "assistant" and m.model), None)
         if last is not None:
             self.resumed_model = last.model
@@ -194,48 +198,59 @@ class Conversation:
 
         if self.watch is not None:
             self.watch.before_turn(self.client.base_url, self.model.id, self.warn)
-        body = build_body(
-            self.policy,
-            self.messages_for(text, pictures, documents),
-            options,
-            input_tokens=input_tokens,
-        )
-        if options.web_search:
-            body["tools"] = self._search().tools()
-        self.turns += 1
-        self._check_budget(body, None, input_tokens)  # before the question is even saved
-        saved, title = text, text
-        if pictures or documents:
-            from kimi_cli.conversation.images import stored_text
+        held = None
+        if self.conversation_id is not None and self.history is not None:
+            from kimi_cli.conversation.claims import claim
 
-            saved = stored_text(text, pictures)
-            named = [*(f"[{i.name}]" for i in pictures), *(d.name for d in documents)]
-            title = text or ", ".join(named)
-        self._save_user(saved, documents, title=title)
-        for image in pictures:  # after the save: history may just have turned itself off
-            self.images.keep(image, persist=self.history is not None)
-        body["prompt_cache_key"] = self.cache_key
-        self._say_setting_change(options)
-        result = TurnResult(model=self.model.id, conversation_id=self.conversation_id)
+            held = claim(self)  # before anything is saved or sent; catches up first
         try:
-            self._run(body, result, observer, stream, options.max_searches)
-        except KimiError as exc:
-            result.error = self._explain(exc)
-            result.partial = True
+            body = build_body(
+                self.policy,
+                self.messages_for(text, pictures, documents),
+                options,
+                input_tokens=input_tokens,
+            )
+            if options.web_search:
+                body["tools"] = self._search().tools()
+            self.turns += 1
+            self._check_budget(body, None, input_tokens)  # before the question is even saved
+            saved, title = text, text
+            if pictures or documents:
+                from kimi_cli.conversation.images import stored_text
+
+                saved = stored_text(text, pictures)
+                named = [*(f"[{i.name}]" for i in pictures), *(d.name for d in documents)]
+                title = text or ", ".join(named)
+            self._save_user(saved, documents, title=title)
+            for image in pictures:  # after the save: history may just have turned itself off
+                self.images.keep(image, persist=self.history is not None)
+            body["prompt_cache_key"] = self.cache_key
+            self._say_setting_change(options)
+            result = TurnResult(model=self.model.id, conversation_id=self.conversation_id)
+            try:
+                self._run(body, result, observer, stream, options.max_searches)
+            except KimiError as exc:
+                result.error = self._explain(exc)
+                result.partial = True
+                self._save_answer(result)
+                raise TurnError(result.error, result) from exc
+            except KeyboardInterrupt:
+                result.partial = True
+                self._save_answer(result)
+                raise TurnInterrupted(result) from None
+            except BaseException as exc:  # SIGTERM, a closed pipe: keep what arrived
+                result.partial = True
+                self._save_answer(result)
+                exc.turn_result = result  # type: ignore[attr-defined]
+                raise
             self._save_answer(result)
-            raise TurnError(result.error, result) from exc
-        except KeyboardInterrupt:
-            result.partial = True
-            self._save_answer(result)
-            raise TurnInterrupted(result) from None
-        except BaseException as exc:  # SIGTERM, a closed pipe: keep what arrived
-            result.partial = True
-            self._save_answer(result)
-            exc.turn_result = result  # type: ignore[attr-defined]
-            raise
-        self._save_answer(result)
-        self.remember(saved, result, documents)
-        return result
+            self.remember(saved, result, documents)
+            return result
+        finally:
+            if held is not None:
+                from kimi_cli.conversation.claims import release
+
+                release(self, held)
 
     def remember(self, text: str, result: TurnResult, documents: Sequence[Document] = ()) -> None:
         """Make a turn (finished, or a kept partial answer) context for the next one."""

@@ -176,6 +176,29 @@ class DocumentIndex:
         _write_atomic(self.path, json.dumps(data, ensure_ascii=False, indent=1).encode())
 
     @contextlib.contextmanager
+    def uploading(self, base_url: str, sha256: str) -> Iterator[None]:
+        """One upload of these bytes to this account at a time, across processes: a second
+        ``kimi`` waits here, then finds the first one's entry instead of uploading a copy
+        that nothing knows of. A lock on one byte of ``documents/uploads.lock`` at an
+        offset made from the key; the operating system drops it when its holder ends."""
+        with contextlib.suppress(OSError):
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(self.directory / "uploads.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            fd = None  # a cache that cannot be written: the upload goes on unguarded
+        if fd is None or fcntl is None:  # pragma: no cover - Windows
+            yield
+            return
+        key = entry_key(base_url, sha256).encode()
+        offset = int.from_bytes(hashlib.blake2b(key, digest_size=4).digest())
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX, 1, offset)
+            yield
+        finally:
+            os.close(fd)  # the lock goes with the descriptor
+
+    @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         # Private like every other state file: the index names the user's documents.
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -76,15 +76,29 @@ def prepare(
     """The document's extracted text: no request when the index has it; a content request
     when only its file ID is known (an upload again if that ID is gone); else an upload."""
     sha = sha256_for(index, local)
+    known = _known(client, index, local, sha)
+    if known is not None:
+        return known
+    with index.uploading(client.base_url, sha):
+        known = _known(client, index, local, sha)  # uploaded by another kimi meanwhile
+        if known is not None:
+            return known
+        return Prepared(_upload(client, index, local, sha, progress), uploaded=True, extracted=True)
+
+
+def _known(
+    client: KimiClient, index: DocumentIndex, local: LocalDocument, sha: str
+) -> Prepared | None:
     entry = index.lookup(client.base_url, sha)
-    if entry is not None:
-        text = index.text(entry)
-        if text is not None:
-            return Prepared(_document(local, entry, text), uploaded=False, extracted=False)
-        text = _content_of_known(client, index, entry, local.name)
-        if text is not None:
-            return Prepared(_document(local, entry, text), uploaded=False, extracted=True)
-    return Prepared(_upload(client, index, local, sha, progress), uploaded=True, extracted=True)
+    if entry is None:
+        return None
+    text = index.text(entry)
+    if text is not None:
+        return Prepared(_document(local, entry, text), uploaded=False, extracted=False)
+    text = _content_of_known(client, index, entry, local.name)
+    if text is not None:
+        return Prepared(_document(local, entry, text), uploaded=False, extracted=True)
+    return None
 
 
 def _content_of_known(

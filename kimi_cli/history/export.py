@@ -7,7 +7,7 @@ data carries them as ``documents``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -15,7 +15,15 @@ from kimi_cli.history.documents import StoredDocument
 from kimi_cli.history.queries import ConversationSummary
 from kimi_cli.history.records import StoredMessage
 
-__all__ = ["named_documents", "short_time", "to_data", "to_markdown"]
+__all__ = [
+    "data_head",
+    "markdown_pieces",
+    "message_data",
+    "named_documents",
+    "short_time",
+    "to_data",
+    "to_markdown",
+]
 
 
 def short_time(iso: str) -> str:
@@ -28,11 +36,17 @@ def _fold(reasoning: str) -> list[str]:
 
 
 def named_documents(
-    messages: list[StoredMessage], documents: Sequence[StoredDocument]
+    messages: Iterable[StoredMessage], documents: Sequence[StoredDocument]
 ) -> list[StoredMessage]:
     """The messages, each document's extracted text replaced by one line naming it."""
+    return list(each_named(messages, documents))
+
+
+def each_named(
+    messages: Iterable[StoredMessage], documents: Sequence[StoredDocument]
+) -> Iterator[StoredMessage]:
     by_message = {d.message_id: d for d in documents}
-    return [_named(m, by_message[m.id]) if m.id in by_message else m for m in messages]
+    return (_named(m, by_message[m.id]) if m.id in by_message else m for m in messages)
 
 
 def _named(message: StoredMessage, document: StoredDocument) -> StoredMessage:
@@ -48,13 +62,22 @@ def _named(message: StoredMessage, document: StoredDocument) -> StoredMessage:
 
 def to_markdown(
     summary: ConversationSummary,
-    messages: list[StoredMessage],
+    messages: Iterable[StoredMessage],
     searches: int = 0,
     documents: Sequence[StoredDocument] = (),
 ) -> str:
     """Roles, models and times, the reasoning folded away, the documents and searches
     listed."""
-    messages = named_documents(messages, documents)
+    return "".join(markdown_pieces(summary, messages, searches, documents))
+
+
+def markdown_pieces(
+    summary: ConversationSummary,
+    messages: Iterable[StoredMessage],
+    searches: int = 0,
+    documents: Sequence[StoredDocument] = (),
+) -> Iterator[str]:
+    """``to_markdown`` a message at a time, to be written as it comes."""
     out = [
         f"# {summary.title}",
         "",
@@ -68,28 +91,38 @@ def to_markdown(
     if searches:
         out.append(f"- web searches: {searches}")
     out.append("")
-    for message in messages:
+    yield "\n".join(out)
+    for message in each_named(messages, documents):
         mark = " (partial)" if message.partial else ""
         model = f" · {message.model}" if message.model and message.role == "assistant" else ""
-        out += [f"## {message.role}{mark}{model} · {short_time(message.created_at)}", ""]
+        out = ["", f"## {message.role}{mark}{model} · {short_time(message.created_at)}", ""]
         if message.reasoning:
             out += _fold(message.reasoning)
         out += [f"> searched: {query}" for query in message.searches]
         if message.searches:
             out.append("")
         out += [message.content, ""]
-    return "\n".join(out)
+        yield "\n".join(out)
 
 
 def to_data(
     summary: ConversationSummary,
-    messages: list[StoredMessage],
+    messages: Iterable[StoredMessage],
     searches: int = 0,
     documents: Sequence[StoredDocument] = (),
 ) -> dict[str, Any]:
     return {
-        **asdict(summary),
-        "searches": searches,
-        "documents": [asdict(d) for d in documents],
-        "messages": [{**asdict(m), "tool_steps": m.steps} for m in messages],
+        **data_head(summary, searches, documents),
+        "messages": [message_data(m) for m in messages],
     }
+
+
+def data_head(
+    summary: ConversationSummary, searches: int = 0, documents: Sequence[StoredDocument] = ()
+) -> dict[str, Any]:
+    """``to_data`` without its last key, ``messages`` (``message_data`` of each)."""
+    return {**asdict(summary), "searches": searches, "documents": [asdict(d) for d in documents]}
+
+
+def message_data(message: StoredMessage) -> dict[str, Any]:
+    return {**asdict(message), "tool_steps": message.steps}

@@ -9,6 +9,7 @@ values it returns.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +93,13 @@ def messages(db: sqlite3.Connection, conversation_id: str) -> list[StoredMessage
     """The messages of the conversation with this exact id, oldest first."""
     rows = db.execute(_MESSAGE_SQL, (conversation_id,)).fetchall()
     return [_stored_message(row) for row in rows]
+
+
+def each_message(db: sqlite3.Connection, conversation_id: str) -> Iterator[StoredMessage]:
+    """The same, one at a time from the cursor: a transcript of 100,000 messages is written
+    without holding them all."""
+    for row in db.execute(_MESSAGE_SQL, (conversation_id,)):
+        yield _stored_message(row)
 
 
 def _stored_message(row: Any) -> StoredMessage:

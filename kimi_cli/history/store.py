@@ -339,6 +339,13 @@ class HistoryStore:
             resolved = None if db is None else queries.resolve_id(db, conversation_id)
             return [] if db is None or resolved is None else queries.messages(db, resolved)
 
+    def each_message(self, conversation_id: str) -> Iterator[StoredMessage]:
+        """``messages`` one at a time (exact id), the store held until the last is read."""
+        from kimi_cli.history import queries
+
+        with self._reading() as db:
+            yield from () if db is None else queries.each_message(db, conversation_id)
+
     def get(self, conversation_id: str) -> ConversationSummary | None:
         """The conversation, or None. An ambiguous prefix is a UsageError naming the matches."""
         from kimi_cli.history import queries

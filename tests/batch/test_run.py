@@ -187,6 +187,31 @@ def test_a_rate_limit_of_many_minutes_stops_the_run_and_says_when(
     assert len(records) == 30 and all(r["error"] is not None for r in records)
 
 
+def test_an_api_that_fails_every_request_stops_the_run(
+    configured: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every request a 500 (the same for a network that is down): once a few requests in a
+    row have failed after all their attempts, the run stops with exit 75 and one line,
+    instead of spending every request's attempts (13 hours for 50,000 lines at ~7 s each);
+    a rerun once the API is back sends them all."""
+    monkeypatch.setenv("KIMI_MAX_RETRIES", "0")  # the engine's own attempts only: quicker
+    path = prompts(tmp_path, 40)
+    configured.configure(faults=[{"name": "server_error"}])
+    out = run_process("batch", "run", "--lines", str(path), "-n", "5")
+    line = out.assert_one_error_line(75)
+    assert "stopped after 5 requests in a row failed" in line, line
+    assert "run the same command again to send the rest" in line
+    assert len(chat_bodies(configured)) <= (5 + 5) * 4  # not 40 requests x 4 attempts
+    records = [json.loads(r) for r in out.stdout.splitlines()]
+    assert len(records) == 40 and all(r["error"] is not None for r in records)
+    configured.configure(faults=[])
+    again = invoke("batch", "run", "--lines", str(path), "-n", "5")
+    assert again.code == 0, again.stderr
+    assert [json.loads(r)["content"] for r in again.stdout.splitlines()] == [
+        f"answer {n}" for n in range(1, 41)
+    ]
+
+
 def test_failed_requests_are_reported_and_the_rest_written(
     configured: Emulator, tmp_path: Path
 ) -> None:

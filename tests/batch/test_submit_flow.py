@@ -414,3 +414,39 @@ def test_results_of_several_batches_go_out_in_the_order_given(
     assert [r["content"] for r in records] == ["a1", "a2", "b1", "b2"]
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["line-1-2.txt", "line-1.txt", "line-2-2.txt", "line-2.txt"]
+
+
+def test_two_results_into_one_directory_take_turns(emu: Emulator, tmp_path: Path) -> None:
+    """Two 'batch results -o DIR' at once: the second cleared the "left" temporary files,
+    which were the first one's files being written, and the first died with exit 70
+    (FileNotFoundError). A writer now holds the directory: here the test holds it, as a
+    writer busy with ``.kimi-busy.partial``; the command waits and leaves that file alone
+    until the holder is gone, then writes everything."""
+    import fcntl
+    import os
+    import subprocess
+    import sys
+    import time
+
+    batch_id = invoke("batch", "submit", "--lines", lines_file(tmp_path, 5)).stdout.strip()
+    assert invoke("batch", "wait", batch_id, "--interval", "0.1").code == 0
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    busy = out_dir / ".kimi-busy.partial"
+    busy.write_text("half a file", encoding="utf-8")
+    fd = os.open(out_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kimi_cli", "batch", "results", batch_id, "-o", str(out_dir)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        time.sleep(1.5)  # time enough to write five answers, were it not waiting
+        still_there, waiting = busy.exists(), proc.poll() is None
+    finally:
+        os.close(fd)
+    _, err = proc.communicate(timeout=30)
+    assert (still_there, waiting) == (True, True)
+    assert proc.returncode == 0, err
+    assert sorted(p.name for p in out_dir.iterdir()) == [f"line-{n}.txt" for n in range(1, 6)]

@@ -4,6 +4,9 @@ stdout as data."""
 from __future__ import annotations
 
 import json
+import os
+import sys
+import tracemalloc
 from pathlib import Path
 
 from kimi_cli.emulator import Emulator
@@ -103,6 +106,44 @@ def test_export_lists_the_documents_and_searches_of_a_conversation(
     assert data["searches"] == 1
     hits = json.loads(invoke("history", "search", "--json", "rent law").stdout)
     assert conversation in {h["conversation_id"] for h in hits}
+
+    # Written a message at a time, byte for byte the whole document of before.
+    from kimi_cli.history.export import to_data, to_markdown
+
+    store = history_at(Path(os.environ["KIMI_DATA_DIR"]).parent)
+    summary = store.get(conversation)
+    assert summary is not None
+    messages = store.messages(conversation)
+    args = (summary, messages, store.searches_in(conversation), store.documents(conversation))
+    whole = json.dumps(to_data(*args), ensure_ascii=False, indent=2) + "\n"
+    assert invoke("history", "export", conversation, "--format", "json").stdout == whole
+    assert invoke("history", "show", "--json", conversation).stdout == whole
+    assert markdown == to_markdown(*args) == invoke("history", "show", conversation).stdout
+
+
+def test_export_of_a_long_conversation_holds_one_message_at_a_time(isolated_env: Path) -> None:
+    """A conversation of 100,000 messages took 422 MiB to export as JSON (155 MiB as
+    Markdown): the messages, their dicts and the whole text were all held at once."""
+    from kimi_cli.cli import history_cmd
+
+    store = history_at(isolated_env)
+    conversation = store.new_conversation(model="kimi-k2.6", title="long")
+    for n in range(400):
+        store.add_message(conversation, "user" if n % 2 == 0 else "assistant", f"{n} " * 5000)
+    summary = store.get(conversation)
+    assert summary is not None
+    for fmt in ("json", "markdown"):
+        with open(os.devnull, "w", encoding="utf-8") as sink:
+            stdout, sys.stdout = sys.stdout, sink
+            tracemalloc.start()
+            try:
+                history_cmd._write_transcript(store, summary, fmt)
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+                sys.stdout = stdout
+        # 400 messages of 20 kB: 8 MB of text, at most a few messages held at once
+        assert peak < 2 * 1024 * 1024, f"{fmt}: {peak / 2**20:.1f} MiB held"
 
 
 def test_a_limit_below_one_is_a_usage_error_not_an_empty_history(configured: Emulator) -> None:

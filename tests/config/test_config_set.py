@@ -90,3 +90,40 @@ def test_the_saved_max_tokens_is_sent_and_named_when_refused(configured: Emulato
     assert "kimi config unset max_tokens" in line and "drop or change" not in line, line
     flagged = run_process("chat", "--max-tokens", "1048576", "ECHO too much")
     assert "drop or change --max-tokens" in flagged.assert_one_error_line(2)
+
+
+def test_config_writes_at_once_keep_every_key(tmp_path: Path) -> None:
+    """Three 'kimi config set' at once (or one beside 'kimi setup' or 'models use'): each
+    read the file, changed its key and replaced the file, so the last write won and the
+    others' keys were lost (6 runs in 10). Each edit now holds a lock on the config dir:
+    held here, the three wait; let go, every key is kept."""
+    import fcntl
+    import os
+    import subprocess
+    import sys
+    import time
+
+    config_dir = Path(os.environ["KIMI_CONFIG_DIR"])
+    config_dir.mkdir(parents=True)
+    settings = {"budget_daily": "2", "currency": "USD", "max_retries": "3"}
+    fd = os.open(config_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "kimi_cli", "config", "set", key, value],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for key, value in settings.items()
+        ]
+        time.sleep(1.5)  # time enough to write, were they not waiting
+        waiting = [proc.poll() for proc in procs]
+    finally:
+        os.close(fd)
+    outcomes = [proc.communicate(timeout=30) for proc in procs]
+    assert waiting == [None, None, None]
+    assert [proc.returncode for proc in procs] == [0, 0, 0], outcomes
+    saved = tomllib.loads((config_dir / "config.toml").read_text(encoding="utf-8"))
+    assert saved == {"budget_daily": 2.0, "currency": "USD", "max_retries": 3}
+    assert sorted(os.listdir(config_dir)) == ["config.toml"]

@@ -273,3 +273,43 @@ def test_a_flag_the_model_refuses_uploads_no_document(
     out = _chat("-m", model, *args, "-f", str(contract), "ECHO hi")
     out.assert_one_error_line(2)
     assert _files_sent(configured) == (0, 0)
+
+
+def test_two_chats_with_the_same_new_document_at_once_upload_it_once(
+    configured: Emulator, contract: Path
+) -> None:
+    """The second waits for the first one's upload and uses its entry: one copy in the
+    account, the one the index knows. The test holds the upload claim of these bytes while
+    both start, so nothing may be uploaded until it lets go."""
+    import hashlib
+
+    from kimi_cli.documents.index import DocumentIndex
+
+    index = DocumentIndex(Path(os.environ["KIMI_CACHE_DIR"]))
+    sha = hashlib.sha256(PDF).hexdigest()
+    command = [sys.executable, "-m", "kimi_cli", "chat", "-f", str(contract)]
+    with index.uploading(configured.base_url, sha):
+        procs = [
+            subprocess.Popen(
+                [*command, f"ECHO {word}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            for word in ("one", "two")
+        ]
+        try:
+            time.sleep(2.0)  # time enough to reach the upload
+            assert _files_sent(configured) == (0, 0)
+            assert [p.poll() for p in procs] == [None, None]
+        except BaseException:
+            for proc in procs:
+                proc.kill()
+            raise
+    outs = [p.communicate(timeout=30) for p in procs]
+    assert [(p.returncode, out) for p, (out, _) in zip(procs, outs, strict=True)] == [
+        (0, b"one\n"),
+        (0, b"two\n"),
+    ]
+    assert _files_sent(configured) == (1, 1)
+    (entry,) = index.entries(configured.base_url)
+    assert [f["id"] for f in json.loads(invoke("files", "list", "--json").stdout)] == [
+        entry.file_id
+    ]

@@ -34,6 +34,35 @@ def test_huge_input_beyond_the_context_is_refused_before_sending(configured: Emu
     assert chats(configured) == 0 and out.stdout == ""
 
 
+@pytest.mark.parametrize(
+    "args", [["chat", "summarise"], ["chat", "-f", "-", "summarise"], ["tokens"]]
+)
+def test_stdin_over_what_a_request_may_hold_is_refused_as_it_is_read(
+    configured: Emulator, tmp_path: Path, args: list[str]
+) -> None:
+    """130 MB on stdin went whole to the tokenizer (500 MiB of memory, 2 s) to learn it did
+    not fit; the API takes a request body of at most 100 MB, so more than that is refused
+    once 100 MB are read, before anything is sent."""
+    big = tmp_path / "big.txt"
+    chunk = b"word " * 209_715 + b"w"  # 1 MiB of text
+    with big.open("wb") as out:
+        for _ in range(100):
+            out.write(chunk)
+        out.write(b"!")  # 100 MiB and one byte
+    with big.open("rb") as stdin:
+        proc = subprocess.run(
+            [sys.executable, "-m", "kimi_cli", *args],
+            stdin=stdin,
+            capture_output=True,
+            timeout=60,
+        )
+    out = Outcome(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+    line = out.assert_one_error_line(2)
+    assert "standard input is over 100 MB, more than the API takes in one request" in line
+    assert "kimi batch run --lines" in line
+    assert configured.stats()["requests"].get(TOKENIZER, 0) == 0 and chats(configured) == 0
+
+
 def test_binary_stdin_through_a_real_pipe_is_a_usage_error(configured: Emulator) -> None:
     payload = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe"
     out = run_process("chat", "describe", input=payload)
