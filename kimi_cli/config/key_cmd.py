@@ -5,6 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from kimi_cli.config.masking import mask_key
@@ -27,21 +30,26 @@ def run_api_key_cmd(command: str, *, timeout: float | None = None) -> str:
     import subprocess  # only this needs it: not imported on every run
 
     limit = API_KEY_CMD_TIMEOUT if timeout is None else timeout
-    try:
-        proc = subprocess.Popen(  # a shell command the user configured
-            command,
-            shell=True,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=os.name != "nt",
-        )
-    except OSError as exc:
-        raise ConfigError(
-            f"api_key_cmd could not start: {exc.strerror or exc}", hint=_HINT
-        ) from exc
+    # A signal while Popen starts the command would leave it running with nobody to end it:
+    # it waits until the command is ours to end (and is then acted on, below).
+    with _signals_deferred() as arrived:
+        try:
+            proc = subprocess.Popen(  # a shell command the user configured
+                command,
+                shell=True,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=os.name != "nt",
+            )
+        except OSError as exc:
+            raise ConfigError(
+                f"api_key_cmd could not start: {exc.strerror or exc}", hint=_HINT
+            ) from exc
     with proc:
         try:
+            for signum in arrived:
+                signal.raise_signal(signum)  # its own handler, now that the command can be ended
             out, err = proc.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
             _end_group(proc)
@@ -78,3 +86,29 @@ def _end_group(proc: subprocess.Popen[bytes]) -> None:
         return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)  # the shell leads its own group (start_new_session)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[list[int]]:
+    """SIGINT, SIGTERM and SIGHUP only recorded while inside (the ones not ignored), then
+    their handlers back; the caller raises what arrived. Only the main thread sets handlers."""
+    arrived: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield arrived
+        return
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    numbers = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    previous = {n: signal.getsignal(n) for n in numbers}
+
+    def record(signum: int, frame: FrameType | None) -> None:
+        arrived.append(signum)
+
+    for number, handler in previous.items():
+        if handler is not signal.SIG_IGN and handler is not None:
+            signal.signal(number, record)
+    try:
+        yield arrived
+    finally:
+        for number, handler in previous.items():
+            if handler is not None:
+                signal.signal(number, handler)

@@ -346,6 +346,33 @@ def test_a_signal_while_api_key_cmd_runs_ends_it_and_kimi_at_once(
         raise AssertionError("api_key_cmd was left running")
 
 
+@posix_only
+def test_ctrl_c_while_the_command_starts_still_ends_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C lands after the command has started but before Popen has returned it (a busy
+    # machine): it is acted on once the command can be ended, not where nobody can.
+    import signal
+    import subprocess
+    import time
+
+    real = subprocess.Popen
+    started: list[subprocess.Popen[bytes]] = []
+
+    def popen_then_ctrl_c(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        proc = real(*args, **kwargs)
+        started.append(proc)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)  # the handler runs here, inside what was Popen
+        return proc
+
+    monkeypatch.setattr(subprocess, "Popen", popen_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        key_cmd_module.run_api_key_cmd("exec sleep 30")
+    (proc,) = started
+    assert proc.wait(timeout=5) == -signal.SIGKILL  # ended, not left running for 30 s
+
+
 def test_key_with_whitespace_is_refused_without_showing_it(store: ConfigStore) -> None:
     with pytest.raises(ConfigError) as info:
         resolve(store, {"KIMI_API_KEY": "sk-secret part"})
