@@ -85,6 +85,7 @@ def test_another_input_runs_alongside(configured: Emulator, tmp_path: Path) -> N
         first.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_a_second_submit_of_the_same_input_is_refused_while_the_first_uploads(
     configured: Emulator, tmp_path: Path
 ) -> None:

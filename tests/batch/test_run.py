@@ -187,6 +187,7 @@ def test_a_rate_limit_of_many_minutes_stops_the_run_and_says_when(
     assert len(records) == 30 and all(r["error"] is not None for r in records)
 
 
+@pytest.mark.slow
 def test_an_api_that_fails_every_request_stops_the_run(
     configured: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

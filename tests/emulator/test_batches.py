@@ -118,6 +118,7 @@ def test_life_cycle_to_completed(client: httpx.Client) -> None:
     assert files[batch["output_file_id"]]["purpose"] == "batch_output"
 
 
+@pytest.mark.slow
 def test_counts_grow_during_in_progress(client: httpx.Client, emulator: Emulator) -> None:
     emulator.configure(batch_step_s=2.0)
     file_id = _upload(client, [_line(f"r{i}", f"ECHO {i}") for i in range(20)])

@@ -14,6 +14,7 @@ from tests.terminal import Term
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
 
 
+@pytest.mark.slow
 def test_ctrl_z_while_waiting_leaves_no_spinner_at_the_shell(configured: Emulator) -> None:
     configured.configure(faults=[{"name": "slow_first_byte", "once": True}], delay=3)
     kimi = f"{shlex.quote(sys.executable)} -m kimi_cli chat 'ECHO at last'"

@@ -125,6 +125,7 @@ def test_an_editor_command_that_cannot_be_read_is_one_line(
     assert term.exit() == 0
 
 
+@pytest.mark.slow
 def test_thought_for_counts_the_reasoning_not_the_wait(
     emulator: Emulator, terms: list[Term]
 ) -> None:
