@@ -416,6 +416,7 @@ def test_results_of_several_batches_go_out_in_the_order_given(
     assert names == ["line-1-2.txt", "line-1.txt", "line-2-2.txt", "line-2.txt"]
 
 
+@pytest.mark.slow
 def test_two_results_into_one_directory_take_turns(emu: Emulator, tmp_path: Path) -> None:
     """Two 'batch results -o DIR' at once: the second cleared the "left" temporary files,
     which were the first one's files being written, and the first died with exit 70
