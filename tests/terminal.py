@@ -16,6 +16,7 @@ from kimi_cli.emulator import Emulator
 CPR_REQUEST = "\x1b[6n"
 PROMPT_READY = "context left"  # the bottom toolbar, drawn with each prompt
 TIMEOUT = 15
+SHELL_PROMPT = r"\$ "  # Term.job_shell's
 
 
 class Term:
@@ -44,6 +45,14 @@ class Term:
             command, argv, env=environ, dimensions=(40, 120), encoding="utf-8", timeout=TIMEOUT
         )
         return cls(child)
+
+    @classmethod
+    def job_shell(cls, emu: Emulator) -> Term:
+        """An interactive bash at its prompt (``$ ``): job control for Ctrl-Z and ``fg``, and
+        its own view of the terminal's modes (``stty -a``)."""
+        term = cls.spawn([], emu, shell="PS1='$ ' exec bash --norc --noprofile -i")
+        term.expect(SHELL_PROMPT)
+        return term
 
     def expect(self, pattern: str) -> str:
         """Wait for ``pattern`` (a regex); return what came before it."""

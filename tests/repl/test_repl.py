@@ -457,9 +457,8 @@ def test_stream_markdown_interrupt_paste_and_exit(emulator: Emulator, terms: lis
 def test_ctrl_z_stops_the_repl_and_fg_brings_it_back(emulator: Emulator, terms: list[Term]) -> None:
     # An interactive shell, for its job control: Ctrl-Z stops the job, `fg` continues it.
     kimi = f"{shlex.quote(sys.executable)} -m kimi_cli chat"
-    term = Term.spawn([], emulator, shell="PS1='$ ' exec bash --norc --noprofile -i")
+    term = Term.job_shell(emulator)
     terms.append(term)
-    term.expect(r"\$ ")
     term.send(kimi + "\r")
     term.prompt()
     term.send("ECHO half")

@@ -18,7 +18,6 @@ from tests.terminal import Term, closing, plain
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
 
-SHELL = "PS1='$ ' exec bash --norc --noprofile -i"
 KIMI = f"{shlex.quote(sys.executable)} -m kimi_cli chat"
 
 
@@ -30,9 +29,8 @@ def terms() -> Iterator[list[Term]]:
 def test_ctrl_z_while_waiting_shows_the_cursor_and_fg_draws_anew(
     emulator: Emulator, terms: list[Term]
 ) -> None:
-    term = Term.spawn([], emulator, shell=SHELL)
+    term = Term.job_shell(emulator)
     terms.append(term)
-    term.expect(r"\$ ")
     term.send(KIMI + "\r")
     term.prompt()
     emulator.configure(faults=[{"name": "slow_first_byte", "once": True}], delay=3)
