@@ -22,6 +22,13 @@ def spawn(*args: str) -> pexpect.spawn:
     return spawn_kimi(*args, term="dumb", columns=200)
 
 
+def finished(child: pexpect.spawn) -> int:
+    """Wait for setup to end; its exit status."""
+    child.expect(pexpect.EOF)
+    child.close()
+    return int(child.exitstatus)
+
+
 def saved(home: Path) -> dict[str, object]:
     path = home / "config" / "config.toml"
     return tomllib.loads(path.read_text()) if path.exists() else {}
@@ -54,9 +61,7 @@ def test_a_model_typo_is_asked_again_naming_the_right_id(
     child.expect_exact("Model number or ID [1]:")
     child.sendline("kimi-k2.6")
     child.expect_exact("model kimi-k2.6 saved")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    assert finished(child) == 0
     config = saved(isolated_env)
     assert config["model"] == "kimi-k2.6" and config["api_key"] == "sk-emulator"
 
@@ -75,9 +80,7 @@ def test_a_region_typo_is_asked_again(global_emulator: Emulator, isolated_env: P
     child.sendline("sk-emulator")
     child.expect_exact("Model number or ID [1]:")
     child.sendline("1")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    assert finished(child) == 0
     assert saved(isolated_env)["region"] == "global"
 
 
@@ -185,9 +188,7 @@ def test_questions_go_to_the_terminal_when_stdout_is_a_file(
     answer_key(child)  # every question is seen on the terminal
     child.sendline("kimi-k3.1-pro")
     child.expect_exact("model kimi-k3.1-pro saved")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    assert finished(child) == 0
     assert log.read_bytes() == b""  # stdout is for data: not one byte of a question
     assert saved(isolated_env)["model"] == "kimi-k3.1-pro"
 
@@ -209,9 +210,7 @@ def test_a_yes_no_answer_that_is_neither_is_asked_again(
     child.sendline("")
     child.expect_exact(MODEL)
     child.sendline("1")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    assert finished(child) == 0
     assert saved(isolated_env)["region"] == "cn"
 
 

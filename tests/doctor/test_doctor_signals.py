@@ -62,10 +62,14 @@ def _stopped(emulator: Emulator, signum: int, *args: str) -> Outcome:
     return Outcome(proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
 
 
-@pytest.mark.parametrize(
+#: Ctrl-C and SIGTERM: the signal, kimi's exit code, and the word of its one line.
+each_stop = pytest.mark.parametrize(
     ("signum", "code", "kind"),
     [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
 )
+
+
+@each_stop
 def test_a_stopped_doctor_in_a_pipe_reports_the_checks_it_finished(
     slow_models: Emulator, signum: int, code: int, kind: str
 ) -> None:
@@ -80,10 +84,7 @@ def test_a_stopped_doctor_in_a_pipe_reports_the_checks_it_finished(
     )
 
 
-@pytest.mark.parametrize(
-    ("signum", "code", "kind"),
-    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
-)
+@each_stop
 def test_a_stopped_doctor_json_is_the_document_of_the_checks_done(
     slow_models: Emulator, signum: int, code: int, kind: str
 ) -> None:
